@@ -1,0 +1,211 @@
+import { parseArgs } from 'node:util';
+import { CreateKeyBody, CreateTenantBody } from '@agentik/shared';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { VERSION, createLogger, openBackend } from '../http/app.js';
+import { AppError } from '../lib/app-error.js';
+import { loadMigrationSets, defaultMigrationsRoot } from '../storage/migrations.js';
+import type { StorageBackend } from '../storage/port.js';
+import { TenantManager } from '../tenants/manager.js';
+import { TenantPool } from '../tenants/pool.js';
+import type { CliIo } from './io.js';
+import { serve } from './serve.js';
+
+const USAGE = `usage: agentik <command>
+
+  serve                                   start the server
+  migrate                                 bring the master store and every tenant store up to date
+  tenant create --name N --owner O [--slug S] [--plan free|pro|enterprise]
+  tenant list [--json]
+  tenant delete <id|slug>
+  key create (--tenant <id|slug> --role owner|admin|member|viewer | --operator) [--name N]
+  key revoke <keyId> [--tenant <id|slug>]
+  healthcheck [--url http://127.0.0.1:3000]   exit 0 when /ready answers 200
+  version`;
+
+class UsageError extends Error {}
+
+async function withManager<T>(config: Config, fn: (m: TenantManager, b: StorageBackend) => Promise<T>): Promise<T> {
+  const backend = openBackend(config);
+  const pool = new TenantPool((id) => backend.openTenant(id), 4);
+  const manager = new TenantManager({ backend, pool, log: createLogger({ ...config, logLevel: 'warn' }, process.stderr) });
+  try {
+    return await fn(manager, backend);
+  } finally {
+    await pool.closeAll();
+    await backend.close();
+  }
+}
+
+function valuesOf<O extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(args: string[], options: O) {
+  return parseArgs({ args, options, allowPositionals: true, strict: true });
+}
+
+async function tenantCommand(config: Config, args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'create') {
+    const { values } = valuesOf(rest, {
+      name: { type: 'string' },
+      owner: { type: 'string' },
+      slug: { type: 'string' },
+      plan: { type: 'string' },
+    });
+    const body = CreateTenantBody.safeParse(values);
+    if (!body.success) throw new UsageError(body.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
+    const tenant = await withManager(config, (m) => m.createTenant(body.data, 'cli'));
+    io.out(JSON.stringify({ id: tenant.id, slug: tenant.slug, name: tenant.name, plan: tenant.plan }));
+    return 0;
+  }
+  if (sub === 'list') {
+    const { values } = valuesOf(rest, { json: { type: 'boolean' } });
+    await withManager(config, async (m) => {
+      let after: string | undefined;
+      do {
+        const page = await m.listTenants({ after, limit: 200 });
+        for (const t of page.items) {
+          io.out(values.json ? JSON.stringify(t) : `${t.id}  ${t.slug}  ${t.plan}  ${t.status}  ${t.name}`);
+        }
+        after = page.nextCursor ?? undefined;
+      } while (after);
+    });
+    return 0;
+  }
+  if (sub === 'delete') {
+    const ref = rest[0];
+    if (!ref) throw new UsageError('tenant delete needs an id or slug');
+    const deleted = await withManager(config, async (m) => {
+      const tenant = await m.getTenant(ref);
+      return tenant ? m.deleteTenant(tenant.id, 'cli') : false;
+    });
+    if (!deleted) {
+      io.err(`no live tenant ${ref}`);
+      return 1;
+    }
+    io.out(`deleted ${ref}`);
+    return 0;
+  }
+  throw new UsageError(`unknown tenant command ${sub ?? ''}`);
+}
+
+async function keyCommand(config: Config, args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = valuesOf(rest, {
+    tenant: { type: 'string' },
+    role: { type: 'string' },
+    name: { type: 'string' },
+    operator: { type: 'boolean' },
+  });
+  return withManager(config, async (m) => {
+    const tenantId = async () => {
+      if (values.tenant === undefined) return null;
+      const tenant = await m.getActiveTenant(values.tenant);
+      if (!tenant) throw new AppError('TENANT_NOT_FOUND', `no active tenant ${values.tenant}`);
+      return tenant.id;
+    };
+    if (sub === 'create') {
+      if (values.operator) {
+        const issued = await m.createKey(null, 'operator', values.name ?? 'operator', 'cli');
+        io.out(JSON.stringify({ id: issued.record.id, key: issued.secret, role: 'operator' }));
+        return 0;
+      }
+      const body = CreateKeyBody.safeParse({ role: values.role, name: values.name });
+      const id = await tenantId();
+      if (!body.success || id === null) throw new UsageError('key create needs --tenant and --role, or --operator');
+      const issued = await m.createKey(id, body.data.role, body.data.name ?? null, 'cli');
+      io.out(JSON.stringify({ id: issued.record.id, key: issued.secret, role: body.data.role }));
+      return 0;
+    }
+    if (sub === 'revoke') {
+      const keyId = positionals[0];
+      if (!keyId) throw new UsageError('key revoke needs a key id');
+      if (!(await m.revokeKey(keyId, await tenantId(), 'cli'))) {
+        io.err(`no live key ${keyId}`);
+        return 1;
+      }
+      io.out(`revoked ${keyId}`);
+      return 0;
+    }
+    throw new UsageError(`unknown key command ${sub ?? ''}`);
+  });
+}
+
+async function migrateCommand(config: Config, io: CliIo): Promise<number> {
+  const sets = loadMigrationSets(config.migrationsDir ?? defaultMigrationsRoot('sqlite'));
+  io.out(`master store: ${sets.master.length} migrations current`);
+  await withManager(config, async (m, backend) => {
+    let after: string | undefined;
+    let count = 0;
+    do {
+      const page = await m.listTenants({ after, limit: 200 });
+      for (const t of page.items) {
+        if (t.status === 'deleted') continue;
+        const handle = await backend.openTenant(t.id);
+        await handle.close();
+        count += 1;
+      }
+      after = page.nextCursor ?? undefined;
+    } while (after);
+    io.out(`tenant stores: ${count} at ${sets.tenant.length} migrations`);
+  });
+  return 0;
+}
+
+async function healthcheck(config: Config, args: string[], io: CliIo): Promise<number> {
+  const { values } = valuesOf(args, { url: { type: 'string' } });
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const base = values.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  try {
+    const response = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(5_000) });
+    io.out(`${response.status} ${await response.text()}`);
+    return response.status === 200 ? 0 : 1;
+  } catch (error) {
+    io.err(`not ready: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+/** Runs one CLI invocation and returns its exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === 'version' || command === '--version') {
+    io.out(VERSION);
+    return 0;
+  }
+  if (command === undefined || command === 'help' || command === '--help') {
+    io.out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    const config = loadConfig(io.env);
+    switch (command) {
+      case 'serve':
+        return await serve(config, io);
+      case 'migrate':
+        return await migrateCommand(config, io);
+      case 'tenant':
+        return await tenantCommand(config, args, io);
+      case 'key':
+        return await keyCommand(config, args, io);
+      case 'healthcheck':
+        return await healthcheck(config, args, io);
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return 78;
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof AppError) {
+      io.err(`${error.code}: ${error.message}`);
+      return 1;
+    }
+    io.err(`error: ${(error as Error).message}`);
+    return 1;
+  }
+}
+

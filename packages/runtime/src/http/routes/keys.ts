@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { CreateKeyBody, CreatedKey, IdParams, KeyList, ListQuery, roleAtLeast } from '@agentik/shared';
+import { AppError, notFound } from '../../lib/app-error.js';
+import { newId } from '../../lib/ids.js';
+import { actorOf, type TenantContext } from '../../tenants/context.js';
+import type { TenantManager } from '../../tenants/manager.js';
+import { presentKey, presentPage } from '../present.js';
+import { TENANT_ADMIN, ctxOf, type App } from '../types.js';
+
+function auditInTenant(ctx: TenantContext, action: string, keyId: string, details: Record<string, unknown>) {
+  return ctx.store.audit.append({
+    id: newId('audit'),
+    at: Date.now(),
+    actor: actorOf(ctx.principal),
+    action,
+    target: `key:${keyId}`,
+    details,
+  });
+}
+
+/** The tenant's own keys: list, issue (owner/admin, never above the caller's role), revoke. */
+export function keyRoutes(app: App, deps: { manager: TenantManager }) {
+  const { manager } = deps;
+
+  app.get(
+    '/api/keys',
+    { config: TENANT_ADMIN, schema: { tags: ['keys'], querystring: ListQuery, response: { 200: KeyList } } },
+    async (request) => {
+      const ctx = ctxOf(request);
+      const page = await manager.listKeys(ctx.tenant.id, { after: request.query.cursor, limit: request.query.limit });
+      return presentPage(page, presentKey);
+    },
+  );
+
+  app.post(
+    '/api/keys',
+    { config: TENANT_ADMIN, schema: { tags: ['keys'], body: CreateKeyBody, response: { 201: CreatedKey } } },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      if (!roleAtLeast(ctx.role, request.body.role)) {
+        throw new AppError('FORBIDDEN', `a ${ctx.role} cannot issue a ${request.body.role} key`);
+      }
+      const { record, secret } = await manager.createKey(
+        ctx.tenant.id,
+        request.body.role,
+        request.body.name ?? null,
+        actorOf(ctx.principal),
+      );
+      await auditInTenant(ctx, 'key.created', record.id, { role: record.role, name: record.name });
+      return reply.code(201).send({
+        id: record.id,
+        key: secret,
+        role: request.body.role,
+        name: record.name,
+        createdAt: new Date(record.createdAt).toISOString(),
+      });
+    },
+  );
+
+  app.delete(
+    '/api/keys/:id',
+    { config: TENANT_ADMIN, schema: { tags: ['keys'], params: IdParams, response: { 204: z.null() } } },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      if (!(await manager.revokeKey(request.params.id, ctx.tenant.id, actorOf(ctx.principal)))) throw notFound('key');
+      await auditInTenant(ctx, 'key.revoked', request.params.id, {});
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,246 @@
+import type { Kysely } from 'kysely';
+import type { Plan, TenantStatus } from '@agentik/shared';
+import { UniqueViolation, type MasterStore } from '../port.js';
+import type { ApiKeyRecord, KeyRole, PlatformAuditRecord, TenantRecord } from '../records.js';
+import { toPage } from './paging.js';
+import type { ApiKeysTable, MasterDb, PlatformAuditTable, TenantsTable } from './tables.js';
+
+/** Tells a unique-constraint violation of the underlying driver from other errors. */
+export type UniqueViolationTest = (error: unknown) => boolean;
+
+function tenantFromRow(r: TenantsTable): TenantRecord {
+  return {
+    id: r.id,
+    slug: r.slug,
+    name: r.name,
+    owner: r.owner,
+    plan: r.plan as Plan,
+    status: r.status as TenantStatus,
+    createdAt: Number(r.created_at),
+    deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
+  };
+}
+
+function keyFromRow(r: ApiKeysTable): ApiKeyRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    userId: r.user_id,
+    role: r.role as KeyRole,
+    name: r.name,
+    prefix: r.prefix,
+    hash: r.hash,
+    createdAt: Number(r.created_at),
+    lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
+}
+
+function auditFromRow(r: PlatformAuditTable): PlatformAuditRecord {
+  return {
+    id: r.id,
+    at: Number(r.at),
+    actor: r.actor,
+    action: r.action,
+    tenantId: r.tenant_id,
+    target: r.target,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+  };
+}
+
+/** The master store over any Kysely dialect. */
+export function createKyselyMasterStore(
+  db: Kysely<MasterDb>,
+  isUnique: UniqueViolationTest,
+  inTransaction = false,
+): MasterStore {
+  const store: MasterStore = {
+    tenants: {
+      async insert(t) {
+        try {
+          await db
+            .insertInto('tenants')
+            .values({
+              id: t.id,
+              slug: t.slug,
+              name: t.name,
+              owner: t.owner,
+              plan: t.plan,
+              status: t.status,
+              created_at: t.createdAt,
+              updated_at: t.createdAt,
+              deleted_at: t.deletedAt,
+            })
+            .execute();
+        } catch (error) {
+          if (isUnique(error)) throw new UniqueViolation(`a tenant with slug "${t.slug}"`);
+          throw error;
+        }
+      },
+      async findById(id) {
+        const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && tenantFromRow(row);
+      },
+      async findLiveBySlug(slug) {
+        const row = await db
+          .selectFrom('tenants')
+          .selectAll()
+          .where('slug', '=', slug)
+          .where('status', '<>', 'deleted')
+          .executeTakeFirst();
+        return row && tenantFromRow(row);
+      },
+      async list(page, status) {
+        let q = db.selectFrom('tenants').selectAll().orderBy('id').limit(page.limit + 1);
+        if (page.after !== undefined) q = q.where('id', '>', page.after);
+        if (status !== undefined) q = q.where('status', '=', status);
+        return toPage(await q.execute(), page, tenantFromRow);
+      },
+      async setStatus(id, status, at) {
+        const row = await db
+          .updateTable('tenants')
+          .set({ status, updated_at: at, ...(status === 'deleted' ? { deleted_at: at } : {}) })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return row && tenantFromRow(row);
+      },
+      async countByStatus() {
+        const rows = await db
+          .selectFrom('tenants')
+          .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy('status')
+          .execute();
+        const counts: Record<TenantStatus, number> = { active: 0, suspended: 0, deleted: 0 };
+        for (const r of rows) counts[r.status as TenantStatus] = Number(r.n);
+        return counts;
+      },
+    },
+    users: {
+      async ensure(handle, id, at) {
+        await db
+          .insertInto('users')
+          .values({ id, handle, created_at: at })
+          .onConflict((oc) => oc.column('handle').doNothing())
+          .execute();
+        const row = await db.selectFrom('users').selectAll().where('handle', '=', handle).executeTakeFirstOrThrow();
+        return { id: row.id, handle: row.handle, createdAt: Number(row.created_at) };
+      },
+      async findById(id) {
+        const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && { id: row.id, handle: row.handle, createdAt: Number(row.created_at) };
+      },
+    },
+    memberships: {
+      async add(userId, tenantId, role, at) {
+        await db
+          .insertInto('memberships')
+          .values({ user_id: userId, tenant_id: tenantId, role, created_at: at })
+          .onConflict((oc) => oc.columns(['user_id', 'tenant_id']).doUpdateSet({ role }))
+          .execute();
+      },
+      async tenantIdsOf(userId) {
+        const rows = await db
+          .selectFrom('memberships')
+          .select('tenant_id')
+          .where('user_id', '=', userId)
+          .orderBy('tenant_id')
+          .execute();
+        return rows.map((r) => r.tenant_id);
+      },
+      async isMember(userId, tenantId) {
+        const row = await db
+          .selectFrom('memberships')
+          .select('role')
+          .where('user_id', '=', userId)
+          .where('tenant_id', '=', tenantId)
+          .executeTakeFirst();
+        return row !== undefined;
+      },
+    },
+    keys: {
+      async insert(k) {
+        await db
+          .insertInto('api_keys')
+          .values({
+            id: k.id,
+            tenant_id: k.tenantId,
+            user_id: k.userId,
+            role: k.role,
+            name: k.name,
+            prefix: k.prefix,
+            hash: k.hash,
+            created_at: k.createdAt,
+            last_used_at: k.lastUsedAt,
+            revoked_at: k.revokedAt,
+          })
+          .execute();
+      },
+      async findByHash(hash) {
+        const row = await db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+        return row && keyFromRow(row);
+      },
+      async list(tenantId, page) {
+        let q = db.selectFrom('api_keys').selectAll().orderBy('id').limit(page.limit + 1);
+        q = tenantId === null ? q.where('tenant_id', 'is', null) : q.where('tenant_id', '=', tenantId);
+        if (page.after !== undefined) q = q.where('id', '>', page.after);
+        return toPage(await q.execute(), page, keyFromRow);
+      },
+      async revoke(id, tenantId, at) {
+        let q = db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null);
+        q = tenantId === null ? q.where('tenant_id', 'is', null) : q.where('tenant_id', '=', tenantId);
+        const result = await q.executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
+      },
+      async revokeAllOfTenant(tenantId, at) {
+        const result = await db
+          .updateTable('api_keys')
+          .set({ revoked_at: at })
+          .where('tenant_id', '=', tenantId)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows);
+      },
+      async touch(id, at) {
+        await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+      },
+      async countLive(tenantId) {
+        let q = db
+          .selectFrom('api_keys')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('revoked_at', 'is', null);
+        q = tenantId === null ? q.where('tenant_id', 'is', null) : q.where('tenant_id', '=', tenantId);
+        const row = await q.executeTakeFirstOrThrow();
+        return Number(row.n);
+      },
+    },
+    audit: {
+      async append(e) {
+        await db
+          .insertInto('platform_audit')
+          .values({
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            tenant_id: e.tenantId,
+            target: e.target,
+            details: JSON.stringify(e.details),
+          })
+          .execute();
+      },
+      async list(page, tenantId) {
+        let q = db.selectFrom('platform_audit').selectAll().orderBy('id').limit(page.limit + 1);
+        if (tenantId !== undefined) q = q.where('tenant_id', '=', tenantId);
+        if (page.after !== undefined) q = q.where('id', '>', page.after);
+        return toPage(await q.execute(), page, auditFromRow);
+      },
+    },
+    async transaction(fn) {
+      if (inTransaction) return fn(store);
+      return db.transaction().execute((trx) => fn(createKyselyMasterStore(trx, isUnique, true)));
+    },
+  };
+  return store;
+}
+

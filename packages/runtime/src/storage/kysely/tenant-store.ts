@@ -1,0 +1,135 @@
+import type { Kysely } from 'kysely';
+import type { ProviderName } from '@agentik/shared';
+import { UniqueViolation, type TenantStore } from '../port.js';
+import type { AgentRecord, AuditRecord } from '../records.js';
+import type { UniqueViolationTest } from './master-store.js';
+import { toPage } from './paging.js';
+import type { AgentsTable, AuditTable, TenantDb } from './tables.js';
+
+function agentFromRow(r: AgentsTable): AgentRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    systemPrompt: r.system_prompt,
+    provider: r.provider as ProviderName,
+    model: r.model,
+    temperature: r.temperature === null ? null : Number(r.temperature),
+    maxTokens: r.max_tokens === null ? null : Number(r.max_tokens),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function auditFromRow(r: AuditTable): AuditRecord {
+  return {
+    id: r.id,
+    at: Number(r.at),
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+  };
+}
+
+/** One tenant's store over any Kysely dialect; `db` must already be scoped to that tenant. */
+export function createKyselyTenantStore(
+  db: Kysely<TenantDb>,
+  isUnique: UniqueViolationTest,
+  inTransaction = false,
+): TenantStore {
+  const rethrow = (error: unknown, name: string | undefined): never => {
+    if (isUnique(error)) throw new UniqueViolation(`an agent named "${name ?? ''}"`);
+    throw error;
+  };
+  const store: TenantStore = {
+    agents: {
+      async insert(a) {
+        try {
+          await db
+            .insertInto('agents')
+            .values({
+              id: a.id,
+              name: a.name,
+              description: a.description,
+              system_prompt: a.systemPrompt,
+              provider: a.provider,
+              model: a.model,
+              temperature: a.temperature,
+              max_tokens: a.maxTokens,
+              created_at: a.createdAt,
+              updated_at: a.updatedAt,
+            })
+            .execute();
+        } catch (error) {
+          rethrow(error, a.name);
+        }
+      },
+      async get(id) {
+        const row = await db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && agentFromRow(row);
+      },
+      async findByName(name) {
+        const row = await db.selectFrom('agents').selectAll().where('name', '=', name).executeTakeFirst();
+        return row && agentFromRow(row);
+      },
+      async list(page) {
+        let q = db.selectFrom('agents').selectAll().orderBy('id').limit(page.limit + 1);
+        if (page.after !== undefined) q = q.where('id', '>', page.after);
+        return toPage(await q.execute(), page, agentFromRow);
+      },
+      async update(id, p) {
+        const set: Partial<AgentsTable> = { updated_at: p.updatedAt };
+        if (p.name !== undefined) set.name = p.name;
+        if (p.description !== undefined) set.description = p.description;
+        if (p.systemPrompt !== undefined) set.system_prompt = p.systemPrompt;
+        if (p.provider !== undefined) set.provider = p.provider;
+        if (p.model !== undefined) set.model = p.model;
+        if (p.temperature !== undefined) set.temperature = p.temperature;
+        if (p.maxTokens !== undefined) set.max_tokens = p.maxTokens;
+        try {
+          const row = await db.updateTable('agents').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+          return row && agentFromRow(row);
+        } catch (error) {
+          return rethrow(error, p.name);
+        }
+      },
+      async delete(id) {
+        const result = await db.deleteFrom('agents').where('id', '=', id).executeTakeFirst();
+        return Number(result.numDeletedRows) > 0;
+      },
+      async count() {
+        const row = await db
+          .selectFrom('agents')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      },
+    },
+    audit: {
+      async append(e) {
+        await db
+          .insertInto('audit_events')
+          .values({
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            details: JSON.stringify(e.details),
+          })
+          .execute();
+      },
+      async list(page) {
+        let q = db.selectFrom('audit_events').selectAll().orderBy('id').limit(page.limit + 1);
+        if (page.after !== undefined) q = q.where('id', '>', page.after);
+        return toPage(await q.execute(), page, auditFromRow);
+      },
+    },
+    async transaction(fn) {
+      if (inTransaction) return fn(store);
+      return db.transaction().execute((trx) => fn(createKyselyTenantStore(trx, isUnique, true)));
+    },
+  };
+  return store;
+}

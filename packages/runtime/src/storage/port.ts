@@ -1,0 +1,133 @@
+import type { TenantStatus } from '@agentik/shared';
+import type {
+  AgentPatch,
+  AgentRecord,
+  ApiKeyRecord,
+  AuditRecord,
+  EpochMs,
+  Page,
+  PageRequest,
+  PlatformAuditRecord,
+  TenantRecord,
+  UserRecord,
+} from './records.js';
+
+/**
+ * The storage port. Domain code depends on these interfaces only; the SQLite and Postgres
+ * adapters implement them. Nothing here takes a tenant id and returns tenant-owned rows: tenant
+ * data is reachable only through a {@link TenantStore} handle.
+ */
+
+/** Raised by a store when a unique constraint (slug, agent name, ...) is violated. */
+export class UniqueViolation extends Error {
+  constructor(readonly what: string) {
+    super(`${what} already exists`);
+    this.name = 'UniqueViolation';
+  }
+}
+
+export interface TenantRepository {
+  /** Inserts a tenant; throws {@link UniqueViolation} when a live tenant has the slug. */
+  insert(tenant: TenantRecord): Promise<void>;
+  /** Any tenant by id, tombstones included. */
+  findById(id: string): Promise<TenantRecord | undefined>;
+  /** The live (not deleted) tenant with this slug. */
+  findLiveBySlug(slug: string): Promise<TenantRecord | undefined>;
+  list(page: PageRequest, status?: TenantStatus): Promise<Page<TenantRecord>>;
+  /** Sets the status; returns the updated tenant, or undefined when it does not exist. */
+  setStatus(id: string, status: TenantStatus, at: EpochMs): Promise<TenantRecord | undefined>;
+  countByStatus(): Promise<Record<TenantStatus, number>>;
+}
+
+export interface UserRepository {
+  /** The user with this handle, created when it is new. */
+  ensure(handle: string, id: string, at: EpochMs): Promise<UserRecord>;
+  findById(id: string): Promise<UserRecord | undefined>;
+}
+
+export interface MembershipRepository {
+  add(userId: string, tenantId: string, role: ApiKeyRecord['role'], at: EpochMs): Promise<void>;
+  /** Ids of the tenants the user is a member of. */
+  tenantIdsOf(userId: string): Promise<string[]>;
+  isMember(userId: string, tenantId: string): Promise<boolean>;
+}
+
+export interface ApiKeyRepository {
+  insert(key: ApiKeyRecord): Promise<void>;
+  /** The key with this hash, revoked or not. */
+  findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** Keys of one tenant (`null`: operator keys), newest last. */
+  list(tenantId: string | null, page: PageRequest): Promise<Page<ApiKeyRecord>>;
+  /** Revokes one key of the given owner; false when there is no such live key. */
+  revoke(id: string, tenantId: string | null, at: EpochMs): Promise<boolean>;
+  revokeAllOfTenant(tenantId: string, at: EpochMs): Promise<number>;
+  touch(id: string, at: EpochMs): Promise<void>;
+  countLive(tenantId: string | null): Promise<number>;
+}
+
+export interface PlatformAuditRepository {
+  append(event: PlatformAuditRecord): Promise<void>;
+  list(page: PageRequest, tenantId?: string): Promise<Page<PlatformAuditRecord>>;
+}
+
+/** The master store: tenants, users, memberships, API keys and the platform audit log. */
+export interface MasterStore {
+  readonly tenants: TenantRepository;
+  readonly users: UserRepository;
+  readonly memberships: MembershipRepository;
+  readonly keys: ApiKeyRepository;
+  readonly audit: PlatformAuditRepository;
+  /** Runs `fn` in one transaction; the store passed to it is bound to that transaction. */
+  transaction<T>(fn: (tx: MasterStore) => Promise<T>): Promise<T>;
+}
+
+export interface AgentRepository {
+  /** Throws {@link UniqueViolation} when the tenant already has an agent of that name. */
+  insert(agent: AgentRecord): Promise<void>;
+  get(id: string): Promise<AgentRecord | undefined>;
+  findByName(name: string): Promise<AgentRecord | undefined>;
+  list(page: PageRequest): Promise<Page<AgentRecord>>;
+  update(id: string, patch: AgentPatch): Promise<AgentRecord | undefined>;
+  delete(id: string): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export interface TenantAuditRepository {
+  append(event: AuditRecord): Promise<void>;
+  list(page: PageRequest): Promise<Page<AuditRecord>>;
+}
+
+/** Everything one tenant owns, in its own physically separate store. */
+export interface TenantStore {
+  readonly agents: AgentRepository;
+  readonly audit: TenantAuditRepository;
+  transaction<T>(fn: (tx: TenantStore) => Promise<T>): Promise<T>;
+}
+
+/** An open tenant store; closing it releases its file or connection. */
+export interface TenantStoreHandle {
+  readonly store: TenantStore;
+  close(): Promise<void>;
+}
+
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+/** A storage backend: the master store plus the means to make, open and destroy tenant stores. */
+export interface StorageBackend {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly master: MasterStore;
+  /** Creates and migrates the tenant's store; on failure nothing of it remains. */
+  provisionTenant(tenantId: string): Promise<void>;
+  /** Destroys the tenant's store (file, or schema and role) for good. */
+  destroyTenant(tenantId: string): Promise<void>;
+  /** Opens an existing tenant store, applying pending tenant migrations. */
+  openTenant(tenantId: string): Promise<TenantStoreHandle>;
+  /** Whether the tenant's store exists. */
+  tenantExists(tenantId: string): Promise<boolean>;
+  /** Checks for `GET /ready`: the database is reachable and its migrations are current. */
+  readiness(): Promise<Record<string, ReadinessCheck>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, SqliteDialect } from 'kysely';
+import { createKyselyMasterStore } from '../kysely/master-store.js';
+import { createKyselyTenantStore } from '../kysely/tenant-store.js';
+import type { MasterDb, TenantDb } from '../kysely/tables.js';
+import type { MigrationSets } from '../migrations.js';
+import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
+import { countPending, isSqliteUniqueViolation, migrateDatabase, openDatabase } from './open-database.js';
+
+/** Tenant ids are checked against this before they become part of a file name. */
+const SAFE_ID = /^[a-z0-9_]{1,64}$/;
+
+export interface SqliteBackendOptions {
+  dataDir: string;
+  migrations: MigrationSets;
+}
+
+/**
+ * The embedded backend: `<data>/master.db` and one file per tenant under `<data>/tenants/`.
+ * Opening it creates the folders and brings the master store's schema up to date.
+ */
+export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend {
+  const { dataDir, migrations } = options;
+  const tenantsDir = path.join(dataDir, 'tenants');
+  mkdirSync(tenantsDir, { recursive: true, mode: 0o700 });
+  const masterDb = openDatabase(path.join(dataDir, 'master.db'), false);
+  try {
+    migrateDatabase(masterDb, migrations.master, 'master store');
+  } catch (error) {
+    masterDb.close();
+    throw error;
+  }
+  const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: masterDb }) });
+  const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation);
+
+  const fileOf = (tenantId: string): string => {
+    if (!SAFE_ID.test(tenantId)) throw new Error('invalid tenant id');
+    return path.join(tenantsDir, `${tenantId}.db`);
+  };
+  const removeFiles = (file: string) => {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
+  };
+
+  return {
+    kind: 'sqlite',
+    master,
+    async provisionTenant(tenantId) {
+      const file = fileOf(tenantId);
+      if (existsSync(file)) throw new Error(`tenant store ${tenantId} already exists`);
+      let db;
+      try {
+        db = openDatabase(file, false);
+        migrateDatabase(db, migrations.tenant, `tenant ${tenantId}`);
+        db.close();
+      } catch (error) {
+        db?.close();
+        removeFiles(file);
+        throw error;
+      }
+    },
+    async destroyTenant(tenantId) {
+      removeFiles(fileOf(tenantId));
+    },
+    async tenantExists(tenantId) {
+      return existsSync(fileOf(tenantId));
+    },
+    async openTenant(tenantId): Promise<TenantStoreHandle> {
+      const db = openDatabase(fileOf(tenantId), true);
+      try {
+        migrateDatabase(db, migrations.tenant, `tenant ${tenantId}`);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+      const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: db }) });
+      return {
+        store: createKyselyTenantStore(kysely, isSqliteUniqueViolation),
+        // Kysely's destroy closes the better-sqlite3 handle, which checkpoints the WAL.
+        close: () => kysely.destroy(),
+      };
+    },
+    async readiness(): Promise<Record<string, ReadinessCheck>> {
+      const checks: Record<string, ReadinessCheck> = {};
+      try {
+        masterDb.prepare('SELECT 1').get();
+        checks.masterStore = { ok: true };
+      } catch {
+        checks.masterStore = { ok: false, detail: 'master store is not reachable' };
+      }
+      try {
+        const pending = countPending(masterDb, migrations.master, 'master store');
+        checks.migrations = pending === 0 ? { ok: true } : { ok: false, detail: `${pending} master migrations pending` };
+      } catch (error) {
+        checks.migrations = { ok: false, detail: (error as Error).message };
+      }
+      return checks;
+    },
+    async close() {
+      await masterKysely.destroy();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import Database from 'better-sqlite3';
+import { MigrationError, pendingMigrations, type AppliedMigration, type Migration } from '../migrations.js';
+
+type Db = Database.Database;
+
+/**
+ * Opens a SQLite file the way every store here wants it: WAL, foreign keys on, and a busy timeout
+ * so that a second process (the CLI beside a running server) waits instead of failing.
+ * synchronous=NORMAL in WAL mode survives a process crash; only an OS crash can lose the last
+ * commits.
+ */
+export function openDatabase(file: string, mustExist: boolean): Db {
+  const db = new Database(file, { fileMustExist: mustExist });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+const TRACKING_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version     INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL,
+  checksum    TEXT NOT NULL,
+  applied_at  INTEGER NOT NULL
+) STRICT`;
+
+function applied(db: Db): AppliedMigration[] {
+  db.exec(TRACKING_TABLE);
+  return db.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version').all() as AppliedMigration[];
+}
+
+/** Applies the pending migrations, each in its own transaction; returns how many ran. */
+export function migrateDatabase(db: Db, files: Migration[], where: string): number {
+  const pending = pendingMigrations(files, applied(db), where);
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)');
+  for (const m of pending) {
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        record.run(m.version, m.name, m.checksum, Date.now());
+      })();
+    } catch (error) {
+      throw new MigrationError(`${where}: migration ${m.version} (${m.name}) failed: ${(error as Error).message}`);
+    }
+  }
+  return pending.length;
+}
+
+/** How many migrations are still to apply (throws when an applied one was edited). */
+export function countPending(db: Db, files: Migration[], where: string): number {
+  const rows = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").all();
+  if (rows.length === 0) return files.length;
+  const done = db.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version').all() as AppliedMigration[];
+  return pendingMigrations(files, done, where).length;
+}
+
+/** SQLite reports unique and primary-key violations with these extended codes. */
+export function isSqliteUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

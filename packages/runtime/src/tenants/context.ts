@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Role } from '@agentik/shared';
+import type { TenantStore } from '../storage/port.js';
+import type { TenantRecord } from '../storage/records.js';
+
+/** Who is calling: the operator, or a key with a role in one tenant. */
+export type Principal =
+  | { kind: 'operator'; keyId: string }
+  | { kind: 'member'; keyId: string; tenantId: string; role: Role; userId: string | null };
+
+/** What a request inside a tenant may see: the tenant, the caller, and the tenant's store. */
+export interface TenantContext {
+  readonly tenant: TenantRecord;
+  readonly principal: Principal;
+  /** The caller's effective role in this tenant (operators act as owners). */
+  readonly role: Role;
+  readonly store: TenantStore;
+}
+
+const current = new AsyncLocalStorage<TenantContext>();
+
+/** Runs `fn` with `ctx` as the tenant context of everything it calls, sync or async. */
+export function runInTenantContext<T>(ctx: TenantContext, fn: () => T): T {
+  return current.run(ctx, fn);
+}
+
+/** The tenant context of the running request; throws when called outside one. */
+export function tenantContext(): TenantContext {
+  const ctx = current.getStore();
+  if (!ctx) throw new Error('no tenant context: this code must run inside a tenant-scoped request');
+  return ctx;
+}
+
+/** The audit actor string of a principal. */
+export function actorOf(principal: Principal): string {
+  return principal.kind === 'operator' ? `operator:${principal.keyId}` : `key:${principal.keyId}`;
+}
