@@ -1,0 +1,309 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { ProviderError } from './provider-error.js';
+import type { ProviderName } from './types.js';
+
+/**
+ * Connection, timeout and retry settings for upstream LLM calls. All optional. The timeouts are
+ * undici's, which check them about every half second: a value under a second fires late.
+ */
+export interface HttpClientOptions {
+  /** TCP (+TLS) connect timeout. Default 10 s. */
+  connectTimeoutMs?: number;
+  /**
+   * Time to the response headers, i.e. the first byte. Default 120 s. A non-streaming call only
+   * gets its headers once the whole reply is generated, so this also bounds `complete()`.
+   */
+  headersTimeoutMs?: number;
+  /** Longest silence between two body chunks. Default 120 s. */
+  bodyTimeoutMs?: number;
+  /** Retries after the first attempt on retryable failures. Default 2 (so 3 attempts). */
+  maxRetries?: number;
+  /** First backoff delay; doubles each retry, with up to 25% jitter subtracted. Default 500 ms. */
+  retryBaseDelayMs?: number;
+  /** Backoff ceiling. Default 8 s. */
+  retryMaxDelayMs?: number;
+  /** Most sockets kept per upstream origin. Default 128. */
+  connectionsPerOrigin?: number;
+  /** How long an idle pooled socket is kept open. Default 30 s. */
+  keepAliveTimeoutMs?: number;
+}
+
+/** The retry part of {@link HttpClientOptions}, resolved. */
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  /** First backoff delay. */
+  baseDelayMs: number;
+  /** Backoff ceiling. */
+  maxDelayMs: number;
+}
+
+/** One upstream request. The URL may not carry credentials; send them in `headers`. */
+export interface UpstreamRequest {
+  /** Absolute URL (`http(s)://host[:port]/path`). */
+  url: string;
+  /** HTTP method; POST when omitted. */
+  method?: 'GET' | 'POST';
+  /** Request headers, credentials included. Never copied into errors. */
+  headers: Record<string, string>;
+  /** A JSON body, serialised here. */
+  body?: unknown;
+  /** Aborts the request: the connection is destroyed. */
+  signal?: AbortSignal;
+}
+
+/** A response that came back with a 2xx status; its body is not read yet. */
+export interface UpstreamResponse {
+  /** HTTP status (2xx). */
+  status: number;
+  /** Response headers (lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
+  /** The body, chunk by chunk. Read it to the end or call `discard()`. */
+  body: AsyncIterable<Uint8Array>;
+  /** Reads the whole body as text (bounded). */
+  text(): Promise<string>;
+  /** Drops the body: closes the connection if it was not fully read. */
+  discard(): void;
+}
+
+/** Turns a non-2xx response into the adapter's `ProviderError` (each wire has its own error body). */
+export type ErrorBodyParser = (status: number, bodyText: string, headers: Record<string, string | string[] | undefined>) => ProviderError;
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Shared connection pool: one per runtime, handing out a pooled `Pool` per origin. */
+export function createUpstreamAgent(options: HttpClientOptions = {}): Agent {
+  return new Agent({
+    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    headersTimeout: options.headersTimeoutMs ?? 120_000,
+    bodyTimeout: options.bodyTimeoutMs ?? 120_000,
+    connections: options.connectionsPerOrigin ?? 128,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+  });
+}
+
+/** Resolves the retry settings with their defaults. */
+export function retryPolicy(options: HttpClientOptions = {}): RetryPolicy {
+  return {
+    maxRetries: Math.max(0, options.maxRetries ?? 2),
+    baseDelayMs: options.retryBaseDelayMs ?? 500,
+    maxDelayMs: options.retryMaxDelayMs ?? 8_000,
+  };
+}
+
+/**
+ * The upstream HTTP client of one provider instance: pooled connections (undici), timeouts,
+ * retries with backoff, abort. Built once per provider instance, never per request; instances
+ * for several credentials can share one `Agent` so sockets are pooled per origin.
+ */
+export class HttpClient {
+  /** The retry settings in force. */
+  readonly retry: RetryPolicy;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+
+  constructor(
+    private readonly provider: ProviderName,
+    options: HttpClientOptions = {},
+    dispatcher?: Dispatcher,
+  ) {
+    this.retry = retryPolicy(options);
+    this.dispatcher = dispatcher ?? createUpstreamAgent(options);
+    this.ownsDispatcher = dispatcher === undefined;
+  }
+
+  /**
+   * Sends one request (one attempt, no retry). Resolves with a 2xx response; rejects with a
+   * `ProviderError` built by `parseError` for any other status, or one for a connection failure,
+   * a timeout or an abort.
+   */
+  async send(req: UpstreamRequest, parseError: ErrorBodyParser): Promise<UpstreamResponse> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(req.url, {
+        dispatcher: this.dispatcher,
+        method: req.method ?? 'POST',
+        headers: req.body === undefined ? req.headers : { 'content-type': 'application/json', ...req.headers },
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        signal: req.signal,
+      });
+    } catch (err) {
+      throw transportError(this.provider, err, req.signal, 'connect');
+    }
+    const headers = res.headers as Record<string, string | string[] | undefined>;
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const text = await readBounded(res.body, MAX_ERROR_BODY).catch(() => '');
+      throw parseError(res.statusCode, text, headers);
+    }
+    return {
+      status: res.statusCode,
+      headers,
+      body: guardBody(this.provider, res.body, req.signal),
+      text: async () => {
+        try {
+          return await res.body.text();
+        } catch (err) {
+          throw transportError(this.provider, err, req.signal, 'body');
+        }
+      },
+      discard: () => {
+        if (!res.body.destroyed) res.body.destroy();
+      },
+    };
+  }
+
+  /**
+   * Runs `attempt` with retries: a retryable `ProviderError` thrown before `attempt` yielded
+   * anything is retried after a backoff (or the upstream's `retry-after`), up to `maxRetries`
+   * times. Once something was yielded to the caller, errors pass through untouched.
+   */
+  async *withRetries<T>(signal: AbortSignal | undefined, attempt: () => AsyncIterable<T>): AsyncGenerator<T> {
+    for (let n = 0; ; n++) {
+      let yielded = false;
+      try {
+        for await (const item of attempt()) {
+          yielded = true;
+          yield item;
+        }
+        return;
+      } catch (err) {
+        const error = err instanceof ProviderError ? err : unexpected(this.provider, err);
+        const attempts = n + 1;
+        if (yielded || !error.retryable || error.kind === 'aborted' || n >= this.retry.maxRetries) {
+          throw error.with({ attempts });
+        }
+        await sleep(retryDelay(error, n, this.retry), signal).catch((e: unknown) => {
+          throw transportError(this.provider, e, signal, 'connect').with({ attempts });
+        });
+      }
+    }
+  }
+
+  /** Closes the pool if this client created it (a shared Agent is closed by its owner). */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+}
+
+/** Backoff for retry number `n` (0-based): the upstream's wish if it gave one, else exponential with jitter. */
+export function retryDelay(error: ProviderError, n: number, policy: RetryPolicy): number {
+  if (error.retryAfterMs !== undefined) return error.retryAfterMs;
+  const base = Math.min(policy.baseDelayMs * 2 ** n, policy.maxDelayMs);
+  return Math.round(base * (1 - Math.random() * 0.25));
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
+}
+
+/** Wraps the body so read failures (cut, idle timeout, abort) become `ProviderError`s. */
+async function* guardBody(
+  provider: ProviderName,
+  body: Dispatcher.ResponseData['body'],
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body as AsyncIterable<Uint8Array>) yield chunk;
+  } catch (err) {
+    throw transportError(provider, err, signal, 'body');
+  } finally {
+    // Not read to the end (caller stopped, or it failed): destroy so the socket is not reused.
+    if (!body.destroyed && !body.readableEnded) body.destroy();
+  }
+}
+
+const CONNECT_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection_refused',
+  ENOTFOUND: 'host_not_found',
+  EAI_AGAIN: 'host_not_found',
+  EHOSTUNREACH: 'host_unreachable',
+  ENETUNREACH: 'host_unreachable',
+  ECONNRESET: 'connection_reset',
+  EPIPE: 'connection_reset',
+  UND_ERR_SOCKET: 'connection_reset',
+  UND_ERR_CLOSED: 'connection_reset',
+  UND_ERR_CONNECT_TIMEOUT: 'connect_timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'body_timeout',
+};
+
+/** Maps an undici/network failure (or an abort) to a `ProviderError` without leaking request details. */
+export function transportError(
+  provider: ProviderName,
+  err: unknown,
+  signal: AbortSignal | undefined,
+  phase: 'connect' | 'body',
+): ProviderError {
+  if (err instanceof ProviderError) return err;
+  if (signal?.aborted || isAbortError(err)) {
+    return new ProviderError({ provider, message: `${provider}: request aborted`, code: 'aborted', kind: 'aborted', retryable: false });
+  }
+  const rawCode = errorCode(err);
+  const code = (rawCode && CONNECT_CODES[rawCode]) ?? (phase === 'body' ? 'connection_reset' : 'connection_failed');
+  const what: Record<string, string> = {
+    connection_refused: 'connection refused',
+    host_not_found: 'host not found',
+    host_unreachable: 'host unreachable',
+    connection_reset: phase === 'body' ? 'stream interrupted (connection closed)' : 'connection closed',
+    connect_timeout: 'connect timed out',
+    timeout: 'no response before the timeout (first byte)',
+    body_timeout: 'stream stalled (body idle timeout)',
+    connection_failed: 'connection failed',
+  };
+  return new ProviderError({
+    provider,
+    message: `${provider}: ${what[code] ?? 'connection failed'}${rawCode ? ` (${rawCode})` : ''}`,
+    code,
+    retryable: true,
+    kind: 'unavailable',
+  });
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  const cause = (err as { cause?: unknown }).cause;
+  return cause && cause !== err ? errorCode(cause) : undefined;
+}
+
+function isAbortError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && ((err as Error).name === 'AbortError' || errorCode(err) === 'UND_ERR_ABORTED');
+}
+
+function unexpected(provider: ProviderName, err: unknown): ProviderError {
+  // A bug of ours, not the upstream's: keep it visible but never retry it.
+  const name = err instanceof Error ? err.name : typeof err;
+  return new ProviderError({ provider, message: `${provider}: unexpected failure (${name})`, code: 'internal', retryable: false, kind: 'unavailable' });
+}
+
+/** The first item of an attempt run through `withRetries` (for non-streaming calls). */
+export async function firstOf<T>(items: AsyncIterable<T>, provider: ProviderName): Promise<T> {
+  for await (const item of items) return item;
+  throw unexpected(provider, new Error('no result'));
+}

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FAST_HTTP, collect, collectError, rejection } from '../test-support/fake-llm-helpers.js';
+import { readJsonFixture, startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
+import { OllamaProvider } from './ollama.js';
+import type { ChatRequest, ToolSpec } from './types.js';
+
+let fake: FakeLlm;
+let ollama: OllamaProvider;
+
+const HELLO: ChatRequest = {
+  model: 'llama3.2',
+  messages: [
+    { role: 'system', content: 'You are a terse assistant.' },
+    { role: 'user', content: 'Say hello in five words.' },
+  ],
+  temperature: 0.2,
+};
+
+const WEATHER: ToolSpec = {
+  name: 'get_weather',
+  description: 'Get the current weather for a city',
+  parameters: {
+    type: 'object',
+    properties: { city: { type: 'string', description: 'The city to get the weather for' } },
+    required: ['city'],
+  },
+};
+
+beforeAll(async () => {
+  fake = await startFakeLlm();
+  ollama = new OllamaProvider({ baseUrl: fake.url, http: FAST_HTTP });
+});
+afterAll(async () => {
+  await ollama.close();
+  await fake.close();
+});
+beforeEach(() => fake.reset());
+
+describe('ollama: complete', () => {
+  it('sends stream:false with options and reads usage from prompt_eval_count/eval_count', async () => {
+    fake.enqueue({ text: 'Hello! Nice to meet you.', usage: { input: 31, output: 8 } });
+    const result = await ollama.complete(HELLO);
+    expect(result).toEqual({ text: 'Hello! Nice to meet you.', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 31, outputTokens: 8 } });
+    expect(fake.lastRequest?.path).toBe('/api/chat');
+    expect(fake.lastRequest?.body).toEqual(readJsonFixture('ollama/request-basic.json'));
+  });
+
+  it('maps maxTokens to num_predict and leaves counts the server omitted undefined', async () => {
+    fake.enqueue({ usage: null });
+    const result = await ollama.complete({ ...HELLO, temperature: undefined, maxTokens: 10 });
+    expect((fake.lastRequest?.body as Record<string, unknown>).options).toEqual({ num_predict: 10 });
+    expect(result.usage).toEqual({ inputTokens: undefined, outputTokens: undefined });
+  });
+
+  it('parses the tool-call fixture: arguments object to JSON text, finish tool_calls', async () => {
+    fake.enqueue({ fixture: 'ollama/response-tool-call.json' });
+    const result = await ollama.complete({ ...HELLO, tools: [WEATHER] });
+    expect(result).toEqual({
+      text: '',
+      toolCalls: [{ id: 'call_x7k2m9qa', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+      finishReason: 'tool_calls',
+      usage: { inputTokens: 162, outputTokens: 17 },
+    });
+  });
+
+  it('sends the tool follow-up exactly like the fixture (arguments object, tool_name + tool_call_id)', async () => {
+    await ollama.complete({
+      model: 'llama3.2',
+      tools: [WEATHER],
+      messages: [
+        { role: 'user', content: "What's the weather in Paris right now?" },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'call_x7k2m9qa', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+        { role: 'tool', toolCallId: 'call_x7k2m9qa', content: '14 degrees celsius, light rain' },
+      ],
+    });
+    expect(fake.lastRequest?.body).toEqual(readJsonFixture('ollama/request-tools-followup.json'));
+  });
+
+  it('gives ids to tool calls from servers older than v0.12.10', async () => {
+    fake.enqueue({ toolCalls: [{ id: null, name: 'clock', arguments: '{}' }] });
+    expect((await ollama.complete(HELLO)).toolCalls).toEqual([{ id: 'call_0', name: 'clock', arguments: '{}' }]);
+    fake.enqueue({ toolCalls: [{ id: null, name: 'clock', arguments: '{}' }] });
+    expect((await collect(ollama.stream(HELLO))).result?.toolCalls).toEqual([{ id: 'call_0', name: 'clock', arguments: '{}' }]);
+  });
+
+  it('a tool result without a known call omits tool_name', async () => {
+    await ollama.complete({ ...HELLO, messages: [{ role: 'tool', toolCallId: 'zz', content: 'x' }, { role: 'tool', content: 'y' }] });
+    expect((fake.lastRequest?.body as { messages: unknown[] }).messages).toEqual([
+      { role: 'tool', tool_call_id: 'zz', content: 'x' },
+      { role: 'tool', content: 'y' },
+    ]);
+  });
+
+  it('an error object in a 200 body and a body without message are errors', async () => {
+    const boom = { raw: { body: '{"error":"boom"}', contentType: 'application/json' } };
+    fake.enqueue(boom, boom, boom);
+    expect(await rejection(ollama.complete({ ...HELLO }))).toMatchObject({ status: 500, upstreamMessage: 'boom', attempts: 3 });
+    fake.reset();
+    fake.enqueue({ raw: { body: '{"done":true}', contentType: 'application/json' } });
+    expect((await rejection(ollama.complete(HELLO))).code).toBe('malformed_response');
+    expect(fake.chatRequestCount).toBe(1);
+  });
+});
+
+describe('ollama: stream', () => {
+  it('streams NDJSON tokens; usage only from the done line', async () => {
+    fake.enqueue({ text: 'Hello! Nice to meet you.', usage: { input: 31, output: 8 } });
+    const { texts, result } = await collect(ollama.stream(HELLO));
+    expect(texts).toEqual(['Hello', '!', ' Nice', ' to', ' meet', ' you', '.']);
+    expect(result?.usage).toEqual({ inputTokens: 31, outputTokens: 8 });
+    expect((fake.lastRequest?.body as Record<string, unknown>).stream).toBe(true);
+  });
+
+  it('replays the basic and tool-call fixture streams split into small reads', async () => {
+    fake.enqueue({ fixture: 'ollama/stream-basic.ndjson', chunkSize: 9 });
+    expect((await collect(ollama.stream(HELLO))).result).toEqual({ text: 'Hello! Nice to meet you.', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 31, outputTokens: 8 } });
+    fake.enqueue({ fixture: 'ollama/stream-tool-call.ndjson', chunkSize: 4 });
+    const { result } = await collect(ollama.stream({ ...HELLO, tools: [WEATHER] }));
+    expect(result).toEqual({
+      text: '',
+      toolCalls: [{ id: 'call_x7k2m9qa', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+      finishReason: 'tool_calls',
+      usage: { inputTokens: 162, outputTokens: 17 },
+    });
+  });
+
+  it('streams several whole tool calls in order', async () => {
+    fake.enqueue({ toolCalls: [{ name: 'a', arguments: '{"x":1}' }, { name: 'b', arguments: '{"y":2}' }] });
+    const { result } = await collect(ollama.stream(HELLO));
+    expect(result?.toolCalls.map((c) => [c.name, JSON.parse(c.arguments) as unknown])).toEqual([['a', { x: 1 }], ['b', { y: 2 }]]);
+  });
+
+  it('a mid-stream {"error":...} line fails with the partial text (fixture)', async () => {
+    fake.enqueue({ fixture: 'ollama/stream-error-midstream.ndjson' });
+    const { error, texts } = await collectError(ollama.stream(HELLO));
+    expect(texts).toEqual(['Hello', '!']);
+    expect(error).toMatchObject({ kind: 'unavailable', upstreamMessage: 'an error was encountered while running the model' });
+    expect(error.partial?.text).toBe('Hello!');
+    expect(error.partial?.usage).toEqual({ inputTokens: undefined, outputTokens: undefined });
+  });
+
+  it('a cut stream has partial text and no usage; no done line means truncated; bad JSON means malformed', async () => {
+    fake.enqueue({ cutAfterTokens: 4 });
+    const cut = await collectError(ollama.stream(HELLO));
+    expect(cut.error.partial).toMatchObject({ text: 'Hello! Nice to', usage: { inputTokens: undefined, outputTokens: undefined } });
+    fake.enqueue({ endAfterTokens: 2 });
+    expect((await collectError(ollama.stream(HELLO))).error.code).toBe('stream_truncated');
+    fake.enqueue({ malformedAfterTokens: 2 });
+    expect((await collectError(ollama.stream(HELLO))).error).toMatchObject({ code: 'malformed_response', message: 'ollama: malformed response (stream line is not valid JSON)' });
+  });
+});
+
+describe('ollama: errors and models', () => {
+  it('404 model not found (current and legacy text) is matched on the status', async () => {
+    for (const file of ['ollama/error-404-model-not-found.json', 'ollama/error-404-model-not-found-legacy.json']) {
+      fake.reset();
+      fake.enqueue({ error: { status: 404, body: readJsonFixture(file) } });
+      const error = await rejection(ollama.complete({ ...HELLO, model: 'llama9' }));
+      expect(error).toMatchObject({ status: 404, code: 'model_not_found', kind: 'rejected', retryable: false });
+      expect(error.upstreamMessage).toContain('llama9');
+      expect(fake.chatRequestCount).toBe(1);
+    }
+  });
+
+  it('503 queue full is retried', async () => {
+    fake.enqueue({ error: { status: 503 } }, {});
+    expect((await collect(ollama.stream(HELLO))).result?.text).toBe('Hello! Nice to meet you.');
+    expect(fake.chatRequestCount).toBe(2);
+  });
+
+  it('lists the installed models from /api/tags', async () => {
+    const models = await ollama.listModels();
+    expect(models[0]?.name).toBe('llama3.2:latest');
+    expect(models[0]?.size).toBeGreaterThan(0);
+    expect(fake.lastRequest?.method).toBe('GET');
+  });
+});

@@ -1,0 +1,135 @@
+import type { Dispatcher } from 'undici';
+import { HttpClient, firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
+import { parseNdjsonLines } from './ndjson.js';
+import {
+  ollamaError,
+  ollamaFinishReason,
+  ollamaToolCalls,
+  ollamaUsage,
+  parseOllamaErrorResponse,
+  parseOllamaResponse,
+  toOllamaBody,
+} from './ollama-wire.js';
+import { StreamAccumulator, withPartial } from './stream-accumulator.js';
+import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from './types.js';
+import { isRecord, joinUrl, parseWireObject, str, truncatedStream } from './wire-json.js';
+
+/** Settings of one Ollama server. */
+export interface OllamaOptions {
+  /** Base URL of the server: `http://localhost:11434`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer` when set (for an Ollama behind an authenticating proxy). */
+  apiKey?: string;
+  /** Timeouts and retries. */
+  http?: HttpClientOptions;
+  /** A shared undici dispatcher (one pool per origin across providers and tenants). */
+  dispatcher?: Dispatcher;
+}
+
+/** A model installed on the Ollama server (`GET /api/tags`). */
+export interface OllamaModel {
+  /** The model name, e.g. `llama3.2:latest`. */
+  name: string;
+  /** Size on disk in bytes, when reported. */
+  size: number | undefined;
+  /** Last modification time (RFC 3339), when reported. */
+  modifiedAt: string | undefined;
+}
+
+/** `POST {baseUrl}/api/chat`: one JSON object, or NDJSON lines ending with `done: true`. */
+export class OllamaProvider implements LlmProvider {
+  /** Always `ollama`. */
+  readonly name = 'ollama' as const;
+  private readonly chatUrl: string;
+  private readonly tagsUrl: string;
+  private readonly headers: Record<string, string>;
+  private readonly http: HttpClient;
+
+  constructor(options: OllamaOptions) {
+    this.chatUrl = joinUrl(options.baseUrl, '/api/chat');
+    this.tagsUrl = joinUrl(options.baseUrl, '/api/tags');
+    this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+    this.http = new HttpClient(this.name, options.http, options.dispatcher);
+  }
+
+  /** Non-streaming call (`"stream": false`). */
+  complete(request: ChatRequest): Promise<ChatResult> {
+    return firstOf(this.http.withRetries(request.signal, () => this.completeOnce(request)), this.name);
+  }
+
+  /** Streaming call: text per line; usage only on the final `done: true` line. */
+  stream(request: ChatRequest): AsyncIterable<StreamEvent> {
+    return this.http.withRetries(request.signal, () => this.streamOnce(request));
+  }
+
+  /** Lists installed models (for readiness checks and the `doctor` command). */
+  listModels(signal?: AbortSignal): Promise<OllamaModel[]> {
+    return firstOf(this.http.withRetries(signal, () => this.listOnce(signal)), this.name);
+  }
+
+  /** Closes the connection pool if this provider owns it. */
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private async *listOnce(signal: AbortSignal | undefined): AsyncGenerator<OllamaModel[]> {
+    const res = await this.http.send({ url: this.tagsUrl, method: 'GET', headers: this.headers, signal }, (status, text, headers) =>
+      parseOllamaErrorResponse(this.name, status, text, headers),
+    );
+    const body = parseWireObject(this.name, await res.text(), 'tags body');
+    const models = Array.isArray(body.models) ? (body.models as unknown[]) : [];
+    yield models.filter(isRecord).map((m) => ({
+      name: str(m.name) ?? str(m.model) ?? '',
+      size: typeof m.size === 'number' ? m.size : undefined,
+      modifiedAt: str(m.modified_at),
+    }));
+  }
+
+  private async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
+    const res = await this.send(req, false);
+    yield parseOllamaResponse(this.name, parseWireObject(this.name, await res.text(), 'response body'));
+  }
+
+  private async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
+    const res = await this.send(req, true);
+    const acc = new StreamAccumulator();
+    let done = false;
+    let calls = 0;
+    try {
+      for await (const line of parseNdjsonLines(res.body)) {
+        if (done) continue; // read to the end so the pooled socket can be reused
+        const obj = parseWireObject(this.name, line, 'stream line');
+        // A mid-stream error keeps the 200 status: `{"error":"..."}` as a line of its own.
+        if (obj.error !== undefined) throw ollamaError(this.name, 500, obj, {});
+        const message = isRecord(obj.message) ? obj.message : {};
+        const text = str(message.content);
+        if (text) {
+          acc.addText(text);
+          yield { type: 'text', text };
+        }
+        for (const call of ollamaToolCalls(message)) {
+          const index = calls++;
+          acc.addToolCallFragment(index, { id: call.id, name: call.name, args: call.arguments });
+        }
+        if (obj.done === true) {
+          done = true;
+          acc.usage = ollamaUsage(obj);
+          acc.finishReason = ollamaFinishReason(obj.done_reason, acc.hasToolCalls);
+        }
+      }
+      if (!done) throw truncatedStream(this.name, 'the done line');
+    } catch (err) {
+      throw withPartial(err, acc);
+    } finally {
+      res.discard();
+    }
+    yield { type: 'finish', result: acc.snapshot() };
+  }
+
+  private send(req: ChatRequest, stream: boolean): Promise<UpstreamResponse> {
+    return this.http.send(
+      { url: this.chatUrl, headers: this.headers, body: toOllamaBody(req, stream), signal: req.signal },
+      (status, text, headers) => parseOllamaErrorResponse(this.name, status, text, headers),
+    );
+  }
+}

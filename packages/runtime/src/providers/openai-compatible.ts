@@ -1,0 +1,144 @@
+import type { Dispatcher } from 'undici';
+import { HttpClient, firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
+import { requestIdFrom } from './provider-error.js';
+import { parseSseStream } from './sse.js';
+import { StreamAccumulator, withPartial } from './stream-accumulator.js';
+import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from './types.js';
+import {
+  openAiErrorFromObject,
+  openAiFinishReason,
+  openAiUsage,
+  parseOpenAiCompletion,
+  parseOpenAiErrorResponse,
+  toOpenAiBody,
+  type MaxTokensField,
+} from './openai-wire.js';
+import { isRecord, joinUrl, malformedResponse, parseWireObject, str, truncatedStream } from './wire-json.js';
+
+/** Settings of one OpenAI or OpenAI-compatible endpoint. */
+export interface OpenAiCompatibleOptions {
+  /** `openai` for api.openai.com, `openai-compatible` for vLLM, llama.cpp server, LM Studio, Ollama's /v1. */
+  name: 'openai' | 'openai-compatible';
+  /** Base URL including the version segment, as the official SDK takes it: `https://api.openai.com/v1`, `http://host:8000/v1`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer`; omitted when undefined (local servers often need none). */
+  apiKey?: string;
+  /**
+   * Where `maxTokens` goes. Default: `max_completion_tokens` for `openai` (the current field;
+   * reasoning models reject `max_tokens`), `max_tokens` for `openai-compatible` (vLLM,
+   * llama.cpp, LM Studio and Ollama all read it; several do not know the newer name).
+   */
+  maxTokensField?: MaxTokensField;
+  /** Ask for the usage chunk with `stream_options.include_usage`. Default true. */
+  includeUsage?: boolean;
+  /** Timeouts and retries (ignored for the pool when `dispatcher` is given, used for retries always). */
+  http?: HttpClientOptions;
+  /** A shared undici dispatcher (one pool per origin across providers and tenants). */
+  dispatcher?: Dispatcher;
+}
+
+/** `POST {baseUrl}/chat/completions`: JSON, or SSE chunks ending in `data: [DONE]`. */
+export class OpenAiCompatibleProvider implements LlmProvider {
+  /** `openai` or `openai-compatible`. */
+  readonly name: 'openai' | 'openai-compatible';
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly maxTokensField: MaxTokensField;
+  private readonly includeUsage: boolean;
+  private readonly http: HttpClient;
+
+  constructor(options: OpenAiCompatibleOptions) {
+    this.name = options.name;
+    this.url = joinUrl(options.baseUrl, '/chat/completions');
+    this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+    this.maxTokensField = options.maxTokensField ?? (options.name === 'openai' ? 'max_completion_tokens' : 'max_tokens');
+    this.includeUsage = options.includeUsage ?? true;
+    this.http = new HttpClient(this.name, options.http, options.dispatcher);
+  }
+
+  /** Non-streaming call. */
+  complete(request: ChatRequest): Promise<ChatResult> {
+    return firstOf(this.http.withRetries(request.signal, () => this.completeOnce(request)), this.name);
+  }
+
+  /** Streaming call: text deltas as they come, tool-call fragments accumulated by `index`. */
+  stream(request: ChatRequest): AsyncIterable<StreamEvent> {
+    return this.http.withRetries(request.signal, () => this.streamOnce(request));
+  }
+
+  /** Closes the connection pool if this provider owns it. */
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
+    const res = await this.send(req, false);
+    yield parseOpenAiCompletion(this.name, parseWireObject(this.name, await res.text(), 'response body'));
+  }
+
+  private async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
+    const res = await this.send(req, true);
+    const acc = new StreamAccumulator();
+    const requestId = requestIdFrom(res.headers);
+    let done = false;
+    try {
+      for await (const event of parseSseStream(res.body)) {
+        // `[DONE]` is not JSON. Keep reading to the end so the pooled socket can be reused.
+        if (done || event.data === '[DONE]') {
+          done = true;
+          continue;
+        }
+        const chunk = parseWireObject(this.name, event.data, 'stream chunk');
+        if (isRecord(chunk.error)) throw openAiErrorFromObject(this.name, chunk.error, requestId);
+        // With include_usage the last chunk has `choices: []` and the usage; earlier ones `usage: null`.
+        if (isRecord(chunk.usage)) acc.usage = openAiUsage(chunk.usage);
+        const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as unknown) : undefined;
+        if (!isRecord(choice)) continue;
+        const delta = isRecord(choice.delta) ? choice.delta : {};
+        const text = str(delta.content);
+        if (text) {
+          acc.addText(text);
+          yield { type: 'text', text };
+        }
+        if (Array.isArray(delta.tool_calls)) this.addToolCallDeltas(acc, delta.tool_calls);
+        if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
+          acc.finishReason = openAiFinishReason(choice.finish_reason);
+        }
+      }
+      // Servers that skip `[DONE]` but sent a finish reason and closed cleanly still finished.
+      if (!done && acc.finishReason === undefined) throw truncatedStream(this.name, 'data: [DONE]');
+    } catch (err) {
+      throw withPartial(err, acc);
+    } finally {
+      res.discard();
+    }
+    yield { type: 'finish', result: acc.snapshot() };
+  }
+
+  private addToolCallDeltas(acc: StreamAccumulator, deltas: unknown[]): void {
+    for (const raw of deltas) {
+      if (!isRecord(raw)) continue;
+      const index = typeof raw.index === 'number' ? raw.index : undefined;
+      if (index === undefined) throw malformedResponse(this.name, 'tool call delta without index');
+      const fn = isRecord(raw.function) ? raw.function : {};
+      const args = fn.arguments;
+      acc.addToolCallFragment(index, {
+        id: str(raw.id),
+        name: str(fn.name),
+        args: typeof args === 'string' ? args : args === undefined || args === null ? undefined : JSON.stringify(args),
+      });
+    }
+  }
+
+  private send(req: ChatRequest, stream: boolean): Promise<UpstreamResponse> {
+    return this.http.send(
+      {
+        url: this.url,
+        headers: { ...this.headers, accept: stream ? 'text/event-stream' : 'application/json' },
+        body: toOpenAiBody(req, stream, this.maxTokensField, this.includeUsage),
+        signal: req.signal,
+      },
+      (status, text, headers) => parseOpenAiErrorResponse(this.name, status, text, headers),
+    );
+  }
+}

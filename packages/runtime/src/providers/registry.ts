@@ -1,0 +1,106 @@
+import type { Dispatcher } from 'undici';
+import { AnthropicProvider } from './anthropic.js';
+import { createUpstreamAgent, type HttpClientOptions } from './http-client.js';
+import { OllamaProvider } from './ollama.js';
+import { OpenAiCompatibleProvider } from './openai-compatible.js';
+import type { LlmProvider, ProviderName } from './types.js';
+
+/** Where one provider lives and how to authenticate. */
+export interface ProviderEndpoint {
+  /**
+   * Base URL. Ollama: `http://host:11434`. OpenAI and compatible servers: including `/v1`, as the
+   * official SDK takes it (`https://api.openai.com/v1`). Anthropic: without it (`https://api.anthropic.com`).
+   */
+  baseUrl?: string;
+  /** API key (bearer token for OpenAI/compatible/Ollama, `x-api-key` for Anthropic). */
+  apiKey?: string;
+}
+
+/**
+ * The platform's provider settings as plain values (the config layer maps AGENTIK_OLLAMA_URL,
+ * AGENTIK_OPENAI_BASE_URL, AGENTIK_OPENAI_API_KEY, AGENTIK_ANTHROPIC_BASE_URL and
+ * AGENTIK_ANTHROPIC_API_KEY onto it). A provider is built only when its entry is present.
+ */
+export interface ProvidersOptions {
+  /** Ollama's native API. `baseUrl` defaults to `http://127.0.0.1:11434`. */
+  ollama?: ProviderEndpoint;
+  /** OpenAI itself. `baseUrl` defaults to `https://api.openai.com/v1`. */
+  openai?: ProviderEndpoint;
+  /** Any OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama's /v1). Needs a `baseUrl`. */
+  openaiCompatible?: ProviderEndpoint;
+  /** Anthropic. `baseUrl` defaults to `https://api.anthropic.com`. */
+  anthropic?: ProviderEndpoint;
+  /** Timeouts, retries and pool size, shared by every provider. */
+  http?: HttpClientOptions;
+  /** A dispatcher to use instead of building one (tests, or a proxy agent). Not closed by `close()`. */
+  dispatcher?: Dispatcher;
+}
+
+/** The providers of one runtime: platform defaults plus per-tenant instances on the same pool. */
+export interface Providers {
+  /** The platform-configured provider of that name, or undefined when it is not configured. */
+  get(name: ProviderName): LlmProvider | undefined;
+  /** The configured provider names. */
+  names(): ProviderName[];
+  /**
+   * A provider using a tenant's own credentials. An unset `baseUrl` falls back to the
+   * platform's; the platform's API key is reused only when the tenant keeps the platform's base
+   * URL (it is never sent to a URL the tenant chose). Connections are pooled per origin together with every other instance. Cheap: no sockets
+   * or pools are created here.
+   */
+  withCredentials(name: ProviderName, endpoint: ProviderEndpoint): LlmProvider;
+  /** Closes the shared connection pool (if the registry built it). */
+  close(): Promise<void>;
+}
+
+/** Default base URLs, used when an entry is present without one. */
+export const DEFAULT_BASE_URLS: Record<Exclude<ProviderName, 'openai-compatible'>, string> = {
+  ollama: 'http://127.0.0.1:11434',
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+};
+
+const OPTION_KEYS: Record<ProviderName, 'ollama' | 'openai' | 'openaiCompatible' | 'anthropic'> = {
+  ollama: 'ollama',
+  openai: 'openai',
+  'openai-compatible': 'openaiCompatible',
+  anthropic: 'anthropic',
+};
+
+/** Builds one provider instance per configured name, all on one shared undici `Agent`. */
+export function createProviders(options: ProvidersOptions): Providers {
+  const dispatcher = options.dispatcher ?? createUpstreamAgent(options.http);
+  const build = (name: ProviderName, endpoint: ProviderEndpoint): LlmProvider => {
+    const common = { http: options.http, dispatcher, apiKey: endpoint.apiKey };
+    switch (name) {
+      case 'ollama':
+        return new OllamaProvider({ ...common, baseUrl: endpoint.baseUrl ?? DEFAULT_BASE_URLS.ollama });
+      case 'anthropic':
+        return new AnthropicProvider({ ...common, baseUrl: endpoint.baseUrl ?? DEFAULT_BASE_URLS.anthropic });
+      case 'openai':
+        return new OpenAiCompatibleProvider({ ...common, name, baseUrl: endpoint.baseUrl ?? DEFAULT_BASE_URLS.openai });
+      case 'openai-compatible': {
+        if (!endpoint.baseUrl) throw new TypeError('openai-compatible provider needs a baseUrl');
+        return new OpenAiCompatibleProvider({ ...common, name, baseUrl: endpoint.baseUrl });
+      }
+    }
+  };
+  const platform = new Map<ProviderName, LlmProvider>();
+  for (const name of Object.keys(OPTION_KEYS) as ProviderName[]) {
+    const endpoint = options[OPTION_KEYS[name]];
+    if (endpoint) platform.set(name, build(name, endpoint));
+  }
+  return {
+    get: (name) => platform.get(name),
+    names: () => [...platform.keys()],
+    withCredentials: (name, endpoint) => {
+      const base = options[OPTION_KEYS[name]] ?? {};
+      const ownUrl = endpoint.baseUrl !== undefined && endpoint.baseUrl !== base.baseUrl;
+      const apiKey = endpoint.apiKey ?? (ownUrl ? undefined : base.apiKey);
+      return build(name, { baseUrl: endpoint.baseUrl ?? base.baseUrl, apiKey });
+    },
+    close: async () => {
+      if (!options.dispatcher) await dispatcher.close();
+    },
+  };
+}
