@@ -3,7 +3,7 @@
  * shared imports nothing of ours and does no I/O; domain code imports no adapter and no Fastify;
  * adapters never import domain services.
  */
-const DOMAIN = '^packages/runtime/src/(tenants|agents|pipeline|cost|memory|providers|lib)/';
+const DOMAIN = '^packages/runtime/src/(tenants|agents|pipeline|cost|memory|providers|tools|limits|lib)/';
 const ADAPTERS = '^packages/runtime/src/storage/(sqlite|postgres|kysely)/';
 
 module.exports = {
@@ -12,13 +12,13 @@ module.exports = {
       name: 'shared-is-pure',
       comment: 'packages/shared holds types and schemas only: no runtime code, no Node built-ins.',
       severity: 'error',
-      from: { path: '^packages/shared/src' },
+      from: { path: '^packages/shared/src', pathNot: '\\.test\\.ts$' },
       to: { pathNot: ['^packages/shared/src', 'node_modules/zod'] },
     },
     {
       name: 'shared-no-builtins',
       severity: 'error',
-      from: { path: '^packages/shared/src' },
+      from: { path: '^packages/shared/src', pathNot: '\\.test\\.ts$' },
       to: { dependencyTypes: ['core'] },
     },
     {
@@ -40,7 +40,7 @@ module.exports = {
       comment: 'Adapters implement the port; they never call domain services.',
       severity: 'error',
       from: { path: ADAPTERS },
-      to: { path: ['^packages/runtime/src/(tenants|agents|pipeline|cost|memory|http|cli)/'] },
+      to: { path: ['^packages/runtime/src/(tenants|agents|pipeline|cost|memory|providers|tools|limits|http|cli)/'] },
     },
     {
       name: 'runtime-not-to-dashboard',

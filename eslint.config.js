@@ -18,4 +18,15 @@ export default tseslint.config(
     files: ['bench/**', '**/*.test.ts', '**/test/**', '**/test-support/**', '.ci/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The dashboard: browser code in src/, and a build script (scripts/) whose job is to print a report.
+    files: ['packages/dashboard/src/**'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', sessionStorage: 'readonly', fetch: 'readonly' },
+    },
+  },
+  {
+    files: ['packages/dashboard/scripts/**', 'packages/dashboard/e2e/**'],
+    rules: { 'no-console': 'off' },
+  },
 );

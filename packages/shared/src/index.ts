@@ -6,3 +6,7 @@ export * from './types/keys.js';
 export * from './types/agent.js';
 export * from './types/audit.js';
 export * from './types/health.js';
+export * from './types/conversation.js';
+export * from './types/cost.js';
+export * from './types/provider.js';
+export * from './types/openai.js';

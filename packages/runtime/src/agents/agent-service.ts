@@ -4,6 +4,12 @@ import { newId } from '../lib/ids.js';
 import { UniqueViolation } from '../storage/port.js';
 import type { AgentPatch, AgentRecord, Page, PageRequest } from '../storage/records.js';
 import { actorOf, type TenantContext } from '../tenants/context.js';
+import { unknownTools } from '../tools/registry.js';
+
+function checkTools(tools: string[] | undefined): void {
+  const unknown = unknownTools(tools ?? []);
+  if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `tools: unknown tool ${unknown.map((t) => t.slice(0, 64)).join(', ')}`);
+}
 
 /** Agents of the tenant in `ctx`; every call reads and writes that tenant's store only. */
 export async function listAgents(ctx: TenantContext, page: PageRequest): Promise<Page<AgentRecord>> {
@@ -22,6 +28,7 @@ function conflict(error: unknown): never {
 }
 
 export async function createAgent(ctx: TenantContext, body: CreateAgentBody, now = Date.now()): Promise<AgentRecord> {
+  checkTools(body.tools);
   const agent: AgentRecord = {
     id: newId('agent'),
     name: body.name,
@@ -31,6 +38,8 @@ export async function createAgent(ctx: TenantContext, body: CreateAgentBody, now
     model: body.model,
     temperature: body.temperature ?? null,
     maxTokens: body.maxTokens ?? null,
+    tools: body.tools ?? [],
+    contextTokens: body.contextTokens ?? null,
     createdAt: now,
     updatedAt: now,
   };
@@ -60,6 +69,7 @@ export async function updateAgent(
   body: UpdateAgentBody,
   now = Date.now(),
 ): Promise<AgentRecord> {
+  checkTools(body.tools);
   const patch: AgentPatch = { updatedAt: now };
   if (body.name !== undefined) patch.name = body.name;
   if (body.description !== undefined) patch.description = body.description;
@@ -68,6 +78,8 @@ export async function updateAgent(
   if (body.model !== undefined) patch.model = body.model;
   if (body.temperature !== undefined) patch.temperature = body.temperature;
   if (body.maxTokens !== undefined) patch.maxTokens = body.maxTokens;
+  if (body.tools !== undefined) patch.tools = body.tools;
+  if (body.contextTokens !== undefined) patch.contextTokens = body.contextTokens;
   const updated = await ctx.store
     .transaction(async (tx) => {
       const agent = await tx.agents.update(id, patch);

@@ -26,7 +26,7 @@ const USAGE = `usage: agentik <command>
 class UsageError extends Error {}
 
 async function withManager<T>(config: Config, fn: (m: TenantManager, b: StorageBackend) => Promise<T>): Promise<T> {
-  const backend = openBackend(config);
+  const backend = await openBackend(config);
   const pool = new TenantPool((id) => backend.openTenant(id), 4);
   const manager = new TenantManager({ backend, pool, log: createLogger({ ...config, logLevel: 'warn' }, process.stderr) });
   try {

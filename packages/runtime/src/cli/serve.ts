@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { buildApp, type Runtime } from '../http/app.js';
+import { locateDashboard } from '../http/routes/dashboard.js';
 import type { CliIo } from './io.js';
 
 export interface Server {
@@ -22,6 +23,8 @@ export async function startServer(config: Config, io: CliIo): Promise<Server> {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   io.out(`Agentik OS listening on ${url}`);
+  const dashboard = locateDashboard(config.dashboardDir).built ? '' : '  (not built: pnpm --filter @agentik/dashboard build)';
+  io.out(`  Dashboard: ${url}/${dashboard}`);
   io.out(`  API:       ${url}/api  (OpenAPI: ${url}/api/openapi.json)`);
   io.out(`  Health:    ${url}/health, ${url}/ready, ${url}/metrics`);
   if (operator.secret) {

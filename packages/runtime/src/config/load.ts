@@ -30,6 +30,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) issues.push(`${issue.path.join('.')}: ${issue.message}`);
   }
+  // Checked on the raw input so that it is listed together with any other error.
+  if (input.AGENTIK_STORAGE === 'postgres' && input.AGENTIK_DATABASE_URL === undefined) {
+    issues.push('AGENTIK_DATABASE_URL: required when AGENTIK_STORAGE=postgres (postgres://user:password@host:5432/database)');
+  }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   const c = parsed.data;
   return {
@@ -37,11 +41,29 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: c.AGENTIK_PORT,
     dataDir: path.resolve(c.AGENTIK_DATA_DIR),
     storage: c.AGENTIK_STORAGE,
+    database: { url: c.AGENTIK_DATABASE_URL, poolSize: c.AGENTIK_DATABASE_POOL_SIZE },
+    redisUrl: c.AGENTIK_REDIS_URL,
     tenantPoolSize: c.AGENTIK_TENANT_POOL_SIZE,
     logLevel: c.AGENTIK_LOG_LEVEL,
     operatorKey: c.AGENTIK_OPERATOR_KEY,
     bodyLimitBytes: c.AGENTIK_BODY_LIMIT_BYTES,
     migrationsDir: c.AGENTIK_MIGRATIONS_DIR ? path.resolve(c.AGENTIK_MIGRATIONS_DIR) : undefined,
     shutdownTimeoutMs: c.AGENTIK_SHUTDOWN_TIMEOUT_MS,
+    providers: {
+      ollamaUrl: c.AGENTIK_OLLAMA_URL,
+      openaiBaseUrl: c.AGENTIK_OPENAI_BASE_URL,
+      openaiApiKey: c.AGENTIK_OPENAI_API_KEY,
+      anthropicBaseUrl: c.AGENTIK_ANTHROPIC_BASE_URL,
+      anthropicApiKey: c.AGENTIK_ANTHROPIC_API_KEY,
+      tenantUrls: c.AGENTIK_TENANT_PROVIDER_URLS,
+      timeoutMs: c.AGENTIK_PROVIDER_TIMEOUT_MS,
+      retries: c.AGENTIK_PROVIDER_RETRIES,
+    },
+    encryptionKey: c.AGENTIK_ENCRYPTION_KEY,
+    defaultMaxTokens: c.AGENTIK_DEFAULT_MAX_TOKENS,
+    defaultContextTokens: c.AGENTIK_DEFAULT_CONTEXT_TOKENS,
+    pricingFile: c.AGENTIK_PRICING_FILE ? path.resolve(c.AGENTIK_PRICING_FILE) : undefined,
+    budgetWebhookUrl: c.AGENTIK_BUDGET_WEBHOOK_URL,
+    dashboardDir: c.AGENTIK_DASHBOARD_DIR ? path.resolve(c.AGENTIK_DASHBOARD_DIR) : undefined,
   };
 }

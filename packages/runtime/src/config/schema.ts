@@ -4,6 +4,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().min(1);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const secret = z.string().min(1).max(4096);
 
 /**
  * Every setting of the runtime, with its default. `README.md` documents each one in one table
@@ -13,7 +15,10 @@ export const ConfigSchema = z.object({
   AGENTIK_HOST: z.string().min(1).default('127.0.0.1'),
   AGENTIK_PORT: port.default(3000),
   AGENTIK_DATA_DIR: z.string().min(1).default('./data'),
-  AGENTIK_STORAGE: z.enum(['sqlite']).default('sqlite'),
+  AGENTIK_STORAGE: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  AGENTIK_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).max(4096).optional(),
+  AGENTIK_DATABASE_POOL_SIZE: positiveInt.max(1_000).default(10),
+  AGENTIK_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).max(4096).optional(),
   AGENTIK_TENANT_POOL_SIZE: positiveInt.max(100_000).default(256),
   AGENTIK_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   AGENTIK_OPERATOR_KEY: z
@@ -25,6 +30,23 @@ export const ConfigSchema = z.object({
   AGENTIK_BODY_LIMIT_BYTES: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
   AGENTIK_MIGRATIONS_DIR: z.string().min(1).optional(),
   AGENTIK_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  AGENTIK_OLLAMA_URL: httpUrl.default('http://127.0.0.1:11434'),
+  AGENTIK_OPENAI_BASE_URL: httpUrl.optional(),
+  AGENTIK_OPENAI_API_KEY: secret.optional(),
+  AGENTIK_ANTHROPIC_BASE_URL: httpUrl.optional(),
+  AGENTIK_ANTHROPIC_API_KEY: secret.optional(),
+  AGENTIK_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes: 64 hex characters or base64')
+    .optional(),
+  AGENTIK_TENANT_PROVIDER_URLS: z.enum(['deny', 'allow']).default('deny'),
+  AGENTIK_PROVIDER_TIMEOUT_MS: positiveInt.max(3_600_000).default(120_000),
+  AGENTIK_PROVIDER_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  AGENTIK_DEFAULT_MAX_TOKENS: positiveInt.max(1_000_000).default(1024),
+  AGENTIK_DEFAULT_CONTEXT_TOKENS: positiveInt.min(256).max(2_000_000).default(8192),
+  AGENTIK_PRICING_FILE: z.string().min(1).optional(),
+  AGENTIK_BUDGET_WEBHOOK_URL: httpUrl.optional(),
+  AGENTIK_DASHBOARD_DIR: z.string().min(1).optional(),
 });
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -34,11 +56,36 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  storage: 'sqlite';
+  storage: 'sqlite' | 'postgres';
+  /** Postgres settings (used when `storage` is `postgres`; the URL is then required). */
+  database: {
+    url: string | undefined;
+    poolSize: number;
+  };
+  /** Redis for the rate limiter shared by replicas; unset: the database (Postgres) or in-process. */
+  redisUrl: string | undefined;
   tenantPoolSize: number;
   logLevel: (typeof LOG_LEVELS)[number];
   operatorKey: string | undefined;
   bodyLimitBytes: number;
   migrationsDir: string | undefined;
   shutdownTimeoutMs: number;
+  providers: {
+    ollamaUrl: string;
+    openaiBaseUrl: string | undefined;
+    openaiApiKey: string | undefined;
+    anthropicBaseUrl: string | undefined;
+    anthropicApiKey: string | undefined;
+    /** Whether tenants may point a provider at a base URL of their own. */
+    tenantUrls: 'deny' | 'allow';
+    timeoutMs: number;
+    retries: number;
+  };
+  encryptionKey: string | undefined;
+  defaultMaxTokens: number;
+  defaultContextTokens: number;
+  pricingFile: string | undefined;
+  budgetWebhookUrl: string | undefined;
+  /** Folder of the built dashboard (`index.html` + `assets/`); unset: `packages/dashboard/dist`. */
+  dashboardDir: string | undefined;
 }

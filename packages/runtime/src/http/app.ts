@@ -7,13 +7,30 @@ import { ulid } from '../lib/ids.js';
 import { Metrics } from '../observability/metrics.js';
 import { defaultMigrationsRoot, loadMigrationSets, type MigrationSets } from '../storage/migrations.js';
 import type { StorageBackend } from '../storage/port.js';
+import { openPostgresBackend } from '../storage/postgres/backend.js';
 import { openSqliteBackend } from '../storage/sqlite/backend.js';
 import { createIsolator } from '../tenants/isolator.js';
 import { TenantManager } from '../tenants/manager.js';
 import { TenantPool } from '../tenants/pool.js';
 import { errorBody, errorHandler } from './errors.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { loadPricing } from '../cost/pricing.js';
+import { resolveEncryptionKey } from '../lib/encryption-key.js';
+import { SecretBox } from '../lib/secret-box.js';
+import { DatabaseRateLimiter } from '../limits/db-rate-limiter.js';
+import { LocalRateLimiter, type RateLimiter } from '../limits/rate-limiter.js';
+import { RedisRateLimiter } from '../limits/redis-rate-limiter.js';
+import { createWebhookNotifier } from '../notifications/webhook-notifier.js';
+import { Pipeline } from '../pipeline/orchestrator.js';
+import { createProviderResolver } from '../pipeline/provider-resolver.js';
+import { createProviders, type Providers, type ProvidersOptions } from '../providers/registry.js';
 import { agentRoutes } from './routes/agents.js';
+import { conversationRoutes } from './routes/conversations.js';
+import { costRoutes } from './routes/costs.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { messageRoutes } from './routes/messages.js';
+import { openAiRoutes } from './routes/openai-compatible.js';
+import { providerRoutes } from './routes/providers.js';
 import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
@@ -28,6 +45,10 @@ export interface BuildAppOptions {
   logStream?: DestinationStream;
   /** Migration files to use instead of the ones shipped (tests use broken sets). */
   migrations?: MigrationSets;
+  /** Overrides of the provider settings built from the config (tests point them at fakes). */
+  providers?: ProvidersOptions;
+  /** A rate limiter other than the in-process one. */
+  rateLimiter?: RateLimiter;
 }
 
 /** What the composition root builds besides the HTTP app. */
@@ -38,6 +59,26 @@ export interface Runtime {
   pool: TenantPool;
   metrics: Metrics;
   log: Logger;
+  pipeline: Pipeline;
+  providers: Providers;
+  /** Resolves once pending budget webhooks have been delivered (tests). */
+  notificationsIdle(): Promise<void>;
+}
+
+/** Provider settings from the config: Ollama always (the air-gapped default), the others when set. */
+export function providerOptions(config: Config): ProvidersOptions {
+  const p = config.providers;
+  const http = { headersTimeoutMs: p.timeoutMs, bodyTimeoutMs: p.timeoutMs, maxRetries: p.retries };
+  const openai = p.openaiApiKey !== undefined || p.openaiBaseUrl !== undefined;
+  return {
+    ollama: { baseUrl: p.ollamaUrl },
+    ...(openai ? { openai: { baseUrl: p.openaiBaseUrl, apiKey: p.openaiApiKey } } : {}),
+    ...(p.openaiBaseUrl !== undefined ? { openaiCompatible: { baseUrl: p.openaiBaseUrl, apiKey: p.openaiApiKey } } : {}),
+    ...(p.anthropicApiKey !== undefined || p.anthropicBaseUrl !== undefined
+      ? { anthropic: { baseUrl: p.anthropicBaseUrl, apiKey: p.anthropicApiKey } }
+      : {}),
+    http,
+  };
 }
 
 /** Secrets never reach a log line, even if some code passes a header or key object to one. */
@@ -57,10 +98,32 @@ export function createLogger(config: Config, stream?: DestinationStream): Logger
   return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } }, stream);
 }
 
-/** Opens the storage backend named by the config. */
-export function openBackend(config: Config, migrations?: MigrationSets): StorageBackend {
-  const sets = migrations ?? loadMigrationSets(config.migrationsDir ?? defaultMigrationsRoot('sqlite'));
+/** Opens the storage backend named by the config (the only place that picks an adapter). */
+export async function openBackend(config: Config, migrations?: MigrationSets, log?: Logger): Promise<StorageBackend> {
+  const sets = migrations ?? loadMigrationSets(config.migrationsDir ?? defaultMigrationsRoot(config.storage));
+  if (config.storage === 'postgres') {
+    if (config.database.url === undefined) throw new Error('AGENTIK_DATABASE_URL is required when AGENTIK_STORAGE=postgres');
+    return openPostgresBackend({
+      databaseUrl: config.database.url,
+      poolSize: config.database.poolSize,
+      migrations: sets,
+      onIdleError: (error) => log?.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
+    });
+  }
   return openSqliteBackend({ dataDir: config.dataDir, migrations: sets });
+}
+
+/**
+ * The per-tenant rate limiter: Redis when configured, else the database when replicas may share
+ * it (Postgres), else in this process (SQLite serves one process).
+ */
+function createRateLimiter(config: Config, backend: StorageBackend): { limiter: RateLimiter; close(): Promise<void> } {
+  if (config.redisUrl !== undefined) {
+    const redis = new RedisRateLimiter(config.redisUrl);
+    return { limiter: redis, close: () => redis.close() };
+  }
+  const limiter = backend.kind === 'postgres' ? new DatabaseRateLimiter(backend.master.rateWindows) : new LocalRateLimiter();
+  return { limiter, close: async () => undefined };
 }
 
 /**
@@ -70,7 +133,7 @@ export function openBackend(config: Config, migrations?: MigrationSets): Storage
 export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   const { config } = options;
   const log = createLogger(config, options.logStream);
-  const backend = openBackend(config, options.migrations);
+  const backend = await openBackend(config, options.migrations, log);
   let poolOpen = true;
   const pool = new TenantPool(
     (tenantId) => backend.openTenant(tenantId),
@@ -79,6 +142,23 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   );
   const manager = new TenantManager({ backend, pool, log });
   const metrics = new Metrics({ tenantCounts: () => backend.master.tenants.countByStatus(), poolStats: () => pool.stats() });
+  const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
+  const providers = createProviders(options.providers ?? providerOptions(config));
+  const notifier = createWebhookNotifier(config.budgetWebhookUrl, log);
+  const rateLimiter = options.rateLimiter ? { limiter: options.rateLimiter, close: async () => undefined } : createRateLimiter(config, backend);
+  const pipeline = new Pipeline({
+    providers: createProviderResolver(providers, box),
+    pricing: await loadPricing(config.pricingFile),
+    rateLimiter: options.rateLimiter ?? rateLimiter.limiter,
+    notifier,
+    log,
+    now: Date.now,
+    observeStage: (stage, seconds) => metrics.stageDuration.observe({ stage }, seconds),
+    defaultMaxTokens: config.defaultMaxTokens,
+    defaultContextTokens: config.defaultContextTokens,
+    maxToolIterations: 5,
+    toolTimeoutMs: 5_000,
+  });
 
   const app = Fastify({
     loggerInstance: log,
@@ -114,7 +194,15 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
       reply.elapsedTime / 1000,
     );
   });
+  // Fastify closes idle keep-alive connections when it starts closing, but a connection whose
+  // request was in flight turns idle only afterwards and would hold shutdown for the whole
+  // keep-alive timeout; telling the client to close it lets the process exit at once.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
     if (reply.statusCode >= 400 && typeof payload === 'string') {
       const code = /"code":"([A-Z_]+)"/.exec(payload)?.[1];
       if (code) metrics.errors.inc({ code });
@@ -137,14 +225,23 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   keyRoutes(app, { manager });
   agentRoutes(app);
   auditRoutes(app);
+  messageRoutes(app, { pipeline, pool });
+  conversationRoutes(app);
+  costRoutes(app);
+  providerRoutes(app, { box, tenantUrls: config.providers.tenantUrls });
+  openAiRoutes(app, { pipeline, pool });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  dashboardRoutes(app, { dir: config.dashboardDir });
 
   app.addHook('onClose', async () => {
     poolOpen = false;
+    await notifier.idle();
     await pool.closeAll();
+    await providers.close();
+    await rateLimiter.close();
     await backend.close();
   });
 
   await app.ready();
-  return { app, manager, backend, pool, metrics, log };
+  return { app, manager, backend, pool, metrics, log, pipeline, providers, notificationsIdle: () => notifier.idle() };
 }

@@ -42,6 +42,8 @@ export function presentAgent(a: AgentRecord): Agent {
     model: a.model,
     temperature: a.temperature,
     maxTokens: a.maxTokens,
+    tools: a.tools,
+    contextTokens: a.contextTokens,
     createdAt: iso(a.createdAt),
     updatedAt: iso(a.updatedAt),
   };

@@ -12,6 +12,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly errors: Counter<'code'>;
+  readonly stageDuration: Histogram<'stage'>;
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'agentik_process_' });
@@ -20,6 +21,13 @@ export class Metrics {
       help: 'HTTP request duration by route and status',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.stageDuration = new Histogram({
+      name: 'agentik_pipeline_stage_duration_seconds',
+      help: 'Time spent in each stage of the message pipeline',
+      labelNames: ['stage'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
       registers: [this.registry],
     });
     this.errors = new Counter({

@@ -4,7 +4,16 @@ import type {
   AgentRecord,
   ApiKeyRecord,
   AuditRecord,
+  BudgetRecord,
+  BudgetSettings,
+  ConversationRecord,
+  CostEventRecord,
+  CostGroupBy,
+  CostSummary,
   EpochMs,
+  MessageHit,
+  MessageRecord,
+  ProviderCredentialRecord,
   Page,
   PageRequest,
   PlatformAuditRecord,
@@ -70,6 +79,27 @@ export interface PlatformAuditRepository {
   list(page: PageRequest, tenantId?: string): Promise<Page<PlatformAuditRecord>>;
 }
 
+/** Counts of one tenant's requests in one minute and the minute before it. */
+export interface RateWindowCounts {
+  /** The count of `minute`, this request included. */
+  current: number;
+  /** The count of `minute - 1` (0 when there was none). */
+  previous: number;
+}
+
+/**
+ * Per-tenant request counters shared by every process on the database (the rate limiter of
+ * replicas without Redis). Each call is one atomic statement.
+ */
+export interface RateWindowRepository {
+  /** Adds one to the tenant's count of `minute` and returns it with the previous minute's. */
+  increment(tenantId: string, minute: number): Promise<RateWindowCounts>;
+  /** Takes one back (a request that was refused is not counted). */
+  decrement(tenantId: string, minute: number): Promise<void>;
+  /** Forgets the tenant's counts of minutes before `minute`. */
+  prune(tenantId: string, beforeMinute: number): Promise<void>;
+}
+
 /** The master store: tenants, users, memberships, API keys and the platform audit log. */
 export interface MasterStore {
   readonly tenants: TenantRepository;
@@ -77,6 +107,8 @@ export interface MasterStore {
   readonly memberships: MembershipRepository;
   readonly keys: ApiKeyRepository;
   readonly audit: PlatformAuditRepository;
+  /** Shared request counters for rate limiting across replicas. */
+  readonly rateWindows: RateWindowRepository;
   /** Runs `fn` in one transaction; the store passed to it is bound to that transaction. */
   transaction<T>(fn: (tx: MasterStore) => Promise<T>): Promise<T>;
 }
@@ -97,10 +129,72 @@ export interface TenantAuditRepository {
   list(page: PageRequest): Promise<Page<AuditRecord>>;
 }
 
+export interface ConversationRepository {
+  create(conversation: ConversationRecord): Promise<void>;
+  get(id: string): Promise<ConversationRecord | undefined>;
+  /** Conversations, optionally of one agent, ordered by id. */
+  list(page: PageRequest, agentId?: string): Promise<Page<ConversationRecord>>;
+  /** Deletes the conversation and its messages; false when there was none. */
+  delete(id: string): Promise<boolean>;
+  touch(id: string, at: EpochMs): Promise<void>;
+}
+
+export interface MessageRepository {
+  append(message: MessageRecord): Promise<void>;
+  /** Every message of the conversation, oldest first. */
+  listByConversation(conversationId: string): Promise<MessageRecord[]>;
+  /** The newest `limit` messages of the conversation, returned oldest first. */
+  recent(conversationId: string, limit: number): Promise<MessageRecord[]>;
+  /**
+   * Full-text search over past messages, newest first. `terms` are plain words; each adapter
+   * quotes them for its own search syntax, so no user text is ever parsed as query syntax.
+   */
+  search(terms: string[], agentId: string | undefined, limit: number): Promise<MessageHit[]>;
+}
+
+/** A time range [from, to) in epoch ms. */
+export interface TimeRange {
+  from: EpochMs;
+  to: EpochMs;
+}
+
+export interface CostEventRepository {
+  insert(event: CostEventRecord): Promise<void>;
+  list(page: PageRequest, range: TimeRange): Promise<Page<CostEventRecord>>;
+  summary(range: TimeRange, groupBy: CostGroupBy): Promise<CostSummary>;
+}
+
+export interface BudgetRepository {
+  /** The budget with its totals for `period` (a new month starts at zero). */
+  get(period: string, at: EpochMs): Promise<BudgetRecord>;
+  configure(settings: BudgetSettings, period: string, at: EpochMs): Promise<BudgetRecord>;
+  /**
+   * Adds `amountUsd` to the reservations in one atomic statement, unless a hard limit would be
+   * passed by spent + reserved + amount; returns whether the reservation was made.
+   */
+  reserve(amountUsd: number, period: string, at: EpochMs): Promise<boolean>;
+  /** Releases a reservation and books the real spend; returns the spend before and after. */
+  settle(reservedUsd: number, spentUsd: number, period: string, at: EpochMs): Promise<{ before: number; after: BudgetRecord }>;
+  /** Records thresholds as notified for the period. */
+  markNotified(thresholds: number[], period: string): Promise<void>;
+}
+
+export interface ProviderCredentialRepository {
+  put(credential: ProviderCredentialRecord): Promise<void>;
+  get(provider: string): Promise<ProviderCredentialRecord | undefined>;
+  list(): Promise<ProviderCredentialRecord[]>;
+  delete(provider: string): Promise<boolean>;
+}
+
 /** Everything one tenant owns, in its own physically separate store. */
 export interface TenantStore {
   readonly agents: AgentRepository;
   readonly audit: TenantAuditRepository;
+  readonly conversations: ConversationRepository;
+  readonly messages: MessageRepository;
+  readonly costs: CostEventRepository;
+  readonly budget: BudgetRepository;
+  readonly providerCredentials: ProviderCredentialRepository;
   transaction<T>(fn: (tx: TenantStore) => Promise<T>): Promise<T>;
 }
 

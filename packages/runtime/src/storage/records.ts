@@ -60,6 +60,10 @@ export interface AgentRecord {
   model: string;
   temperature: number | null;
   maxTokens: number | null;
+  /** Names of the built-in tools the agent may call. */
+  tools: string[];
+  /** Token budget of the context sent to the model; null: the platform default. */
+  contextTokens: number | null;
   createdAt: EpochMs;
   updatedAt: EpochMs;
 }
@@ -76,4 +80,100 @@ export interface PageRequest {
   /** Continue after this id (exclusive). */
   after?: string | undefined;
   limit: number;
+}
+
+export interface ConversationRecord {
+  id: string;
+  agentId: string;
+  /** The tenant's own end-user id, when the caller gave one. */
+  userId: string | null;
+  /** `api` for /api/agents/:id/messages, `openai` for /v1/chat/completions. */
+  source: 'api' | 'openai';
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export interface MessageRecord {
+  id: string;
+  conversationId: string;
+  role: 'user' | 'assistant';
+  content: string;
+  /** Token count of the message when known (estimated for user turns). */
+  tokens: number | null;
+  createdAt: EpochMs;
+}
+
+/** A full-text hit in past messages. */
+export interface MessageHit {
+  messageId: string;
+  conversationId: string;
+  agentId: string;
+  role: 'user' | 'assistant';
+  content: string;
+  createdAt: EpochMs;
+}
+
+export interface CostEventRecord {
+  id: string;
+  agentId: string;
+  conversationId: string | null;
+  messageId: string | null;
+  provider: string;
+  model: string;
+  /** Unknown usage stays null: never a fake 0. */
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+  latencyMs: number;
+  outcome: 'ok' | 'aborted';
+  /** True when the provider gave no usage (an aborted stream) and the counts are estimates. */
+  usageEstimated: boolean;
+  createdAt: EpochMs;
+}
+
+export type CostGroupBy = 'day' | 'model' | 'agent';
+
+export interface CostGroup {
+  key: string;
+  usd: number;
+  inputTokens: number;
+  outputTokens: number;
+  calls: number;
+}
+
+export interface CostSummary {
+  totalUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  calls: number;
+  groups: CostGroup[];
+}
+
+export interface BudgetRecord {
+  /** Null: no limit. */
+  monthlyLimitUsd: number | null;
+  hard: boolean;
+  /** Percentages of the limit that raise a notification when crossed. */
+  thresholds: number[];
+  /** `YYYY-MM` (UTC) the running totals belong to. */
+  period: string;
+  spentUsd: number;
+  reservedUsd: number;
+  /** Thresholds already notified in this period. */
+  notified: number[];
+  updatedAt: EpochMs;
+}
+
+export interface BudgetSettings {
+  monthlyLimitUsd: number | null;
+  hard: boolean;
+  thresholds: number[];
+}
+
+export interface ProviderCredentialRecord {
+  provider: string;
+  baseUrl: string | null;
+  /** Encrypted at rest (AES-256-GCM); the store never sees the plain key. */
+  apiKeyCiphertext: string | null;
+  updatedAt: EpochMs;
 }

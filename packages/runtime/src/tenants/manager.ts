@@ -32,6 +32,8 @@ const TENANT_ID = idPattern('tenant');
 function slugify(name: string): string {
   const base = name
     .normalize('NFKD')
+    // NFKD splits "é" into "e" and a combining accent; drop the accents so they do not split words.
+    .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')

@@ -12,6 +12,10 @@ const agentFields = {
   model: text(200).min(1),
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+  /** Built-in tools the agent may call, by name (see `GET /api/tools`). */
+  tools: z.array(z.string().min(1).max(64)).max(32).optional(),
+  /** Token budget of the context sent to the model (system prompt + recent turns). */
+  contextTokens: z.number().int().min(256).max(2_000_000).optional(),
 };
 
 /** `POST /api/agents` */
@@ -28,6 +32,8 @@ export const UpdateAgentBody = z
     model: agentFields.model.optional(),
     temperature: agentFields.temperature.unwrap().nullable().optional(),
     maxTokens: agentFields.maxTokens.unwrap().nullable().optional(),
+    tools: agentFields.tools,
+    contextTokens: agentFields.contextTokens.unwrap().nullable().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'at least one field is required');
 export type UpdateAgentBody = z.infer<typeof UpdateAgentBody>;
@@ -41,6 +47,8 @@ export const Agent = z.object({
   model: z.string(),
   temperature: z.number().nullable(),
   maxTokens: z.number().int().nullable(),
+  tools: z.array(z.string()),
+  contextTokens: z.number().int().nullable(),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });

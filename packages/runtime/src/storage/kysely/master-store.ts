@@ -3,6 +3,7 @@ import type { Plan, TenantStatus } from '@agentik/shared';
 import { UniqueViolation, type MasterStore } from '../port.js';
 import type { ApiKeyRecord, KeyRole, PlatformAuditRecord, TenantRecord } from '../records.js';
 import { toPage } from './paging.js';
+import { createRateWindowRepository } from './rate-window-repository.js';
 import type { ApiKeysTable, MasterDb, PlatformAuditTable, TenantsTable } from './tables.js';
 
 /** Tells a unique-constraint violation of the underlying driver from other errors. */
@@ -236,6 +237,7 @@ export function createKyselyMasterStore(
         return toPage(await q.execute(), page, auditFromRow);
       },
     },
+    rateWindows: createRateWindowRepository(db),
     async transaction(fn) {
       if (inTransaction) return fn(store);
       return db.transaction().execute((trx) => fn(createKyselyMasterStore(trx, isUnique, true)));

@@ -2,8 +2,11 @@ import type { Kysely } from 'kysely';
 import type { ProviderName } from '@agentik/shared';
 import { UniqueViolation, type TenantStore } from '../port.js';
 import type { AgentRecord, AuditRecord } from '../records.js';
+import { createConversationRepository, createMessageRepository, type MessageSearch } from './conversation-repositories.js';
+import { createBudgetRepository, createCostEventRepository } from './cost-repositories.js';
 import type { UniqueViolationTest } from './master-store.js';
 import { toPage } from './paging.js';
+import { createProviderCredentialRepository } from './provider-credential-repository.js';
 import type { AgentsTable, AuditTable, TenantDb } from './tables.js';
 
 function agentFromRow(r: AgentsTable): AgentRecord {
@@ -16,6 +19,8 @@ function agentFromRow(r: AgentsTable): AgentRecord {
     model: r.model,
     temperature: r.temperature === null ? null : Number(r.temperature),
     maxTokens: r.max_tokens === null ? null : Number(r.max_tokens),
+    tools: JSON.parse(r.tools) as string[],
+    contextTokens: r.context_tokens === null ? null : Number(r.context_tokens),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -32,12 +37,15 @@ function auditFromRow(r: AuditTable): AuditRecord {
   };
 }
 
+/** What differs between SQL dialects in a tenant store. */
+export interface TenantDialect {
+  isUnique: UniqueViolationTest;
+  searchMessages: MessageSearch;
+}
+
 /** One tenant's store over any Kysely dialect; `db` must already be scoped to that tenant. */
-export function createKyselyTenantStore(
-  db: Kysely<TenantDb>,
-  isUnique: UniqueViolationTest,
-  inTransaction = false,
-): TenantStore {
+export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDialect, inTransaction = false): TenantStore {
+  const { isUnique } = dialect;
   const rethrow = (error: unknown, name: string | undefined): never => {
     if (isUnique(error)) throw new UniqueViolation(`an agent named "${name ?? ''}"`);
     throw error;
@@ -57,6 +65,8 @@ export function createKyselyTenantStore(
               model: a.model,
               temperature: a.temperature,
               max_tokens: a.maxTokens,
+              tools: JSON.stringify(a.tools),
+              context_tokens: a.contextTokens,
               created_at: a.createdAt,
               updated_at: a.updatedAt,
             })
@@ -87,6 +97,8 @@ export function createKyselyTenantStore(
         if (p.model !== undefined) set.model = p.model;
         if (p.temperature !== undefined) set.temperature = p.temperature;
         if (p.maxTokens !== undefined) set.max_tokens = p.maxTokens;
+        if (p.tools !== undefined) set.tools = JSON.stringify(p.tools);
+        if (p.contextTokens !== undefined) set.context_tokens = p.contextTokens;
         try {
           const row = await db.updateTable('agents').set(set).where('id', '=', id).returningAll().executeTakeFirst();
           return row && agentFromRow(row);
@@ -126,9 +138,14 @@ export function createKyselyTenantStore(
         return toPage(await q.execute(), page, auditFromRow);
       },
     },
+    conversations: createConversationRepository(db),
+    messages: createMessageRepository(db, dialect.searchMessages),
+    costs: createCostEventRepository(db),
+    budget: createBudgetRepository(db),
+    providerCredentials: createProviderCredentialRepository(db),
     async transaction(fn) {
       if (inTransaction) return fn(store);
-      return db.transaction().execute((trx) => fn(createKyselyTenantStore(trx, isUnique, true)));
+      return db.transaction().execute((trx) => fn(createKyselyTenantStore(trx, dialect, true)));
     },
   };
   return store;

@@ -6,7 +6,10 @@ import { createKyselyTenantStore } from '../kysely/tenant-store.js';
 import type { MasterDb, TenantDb } from '../kysely/tables.js';
 import type { MigrationSets } from '../migrations.js';
 import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
-import { countPending, isSqliteUniqueViolation, migrateDatabase, openDatabase } from './open-database.js';
+import { searchMessagesFts5 } from './message-search.js';
+import { countPending, isSqliteUniqueViolation, migrateDatabase, openDatabase, withStatementCache } from './open-database.js';
+
+const TENANT_DIALECT = { isUnique: isSqliteUniqueViolation, searchMessages: searchMessagesFts5 };
 
 /** Tenant ids are checked against this before they become part of a file name. */
 const SAFE_ID = /^[a-z0-9_]{1,64}$/;
@@ -31,7 +34,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
     masterDb.close();
     throw error;
   }
-  const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: masterDb }) });
+  const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: withStatementCache(masterDb) }) });
   const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation);
 
   const fileOf = (tenantId: string): string => {
@@ -73,11 +76,15 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
         db.close();
         throw error;
       }
-      const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: db }) });
+      const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
       return {
-        store: createKyselyTenantStore(kysely, isSqliteUniqueViolation),
-        // Kysely's destroy closes the better-sqlite3 handle, which checkpoints the WAL.
-        close: () => kysely.destroy(),
+        store: createKyselyTenantStore(kysely, TENANT_DIALECT),
+        // Kysely's destroy closes the better-sqlite3 handle (which checkpoints the WAL), but only
+        // if a query ever ran through it: a store opened and evicted unused would stay open.
+        close: async () => {
+          await kysely.destroy();
+          if (db.open) db.close();
+        },
       };
     },
     async readiness(): Promise<Record<string, ReadinessCheck>> {
@@ -98,6 +105,8 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
     },
     async close() {
       await masterKysely.destroy();
+      // See openTenant: destroy leaves the handle open when Kysely never ran a query on it.
+      if (masterDb.open) masterDb.close();
     },
   };
 }

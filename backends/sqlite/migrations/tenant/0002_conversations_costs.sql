@@ -1,0 +1,76 @@
+-- Agents gain enabled tools and a context budget.
+ALTER TABLE agents ADD COLUMN tools TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE agents ADD COLUMN context_tokens INTEGER;
+
+CREATE TABLE conversations (
+  id          TEXT PRIMARY KEY,
+  agent_id    TEXT NOT NULL,
+  user_id     TEXT,
+  source      TEXT NOT NULL DEFAULT 'api' CHECK (source IN ('api', 'openai')),
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX conversations_by_agent ON conversations (agent_id, id);
+
+CREATE TABLE messages (
+  id               TEXT PRIMARY KEY,
+  conversation_id  TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  role             TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+  content          TEXT NOT NULL,
+  tokens           INTEGER,
+  created_at       INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+
+-- Full-text recall of past turns (SQLite only; Postgres uses tsvector). External content:
+-- the text lives once, in messages; triggers keep the index in step.
+CREATE VIRTUAL TABLE messages_fts USING fts5 (content, content = 'messages', content_rowid = 'rowid');
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+END;
+
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+END;
+
+CREATE TABLE cost_events (
+  id               TEXT PRIMARY KEY,
+  agent_id         TEXT NOT NULL,
+  conversation_id  TEXT,
+  message_id       TEXT,
+  provider         TEXT NOT NULL,
+  model            TEXT NOT NULL,
+  input_tokens     INTEGER,
+  output_tokens    INTEGER,
+  cost_usd         REAL,
+  latency_ms       INTEGER NOT NULL,
+  outcome          TEXT NOT NULL CHECK (outcome IN ('ok', 'aborted')),
+  usage_estimated  INTEGER NOT NULL DEFAULT 0,
+  created_at       INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX cost_events_by_time ON cost_events (created_at);
+
+-- One row: the tenant's budget and its running totals for the current month. Reservations and
+-- settlements are single UPDATE statements, so concurrent calls cannot overshoot a hard limit.
+CREATE TABLE budget (
+  id                 INTEGER PRIMARY KEY CHECK (id = 1),
+  monthly_limit_usd  REAL,
+  hard               INTEGER NOT NULL DEFAULT 1,
+  thresholds         TEXT NOT NULL DEFAULT '[50,80,100]',
+  period             TEXT NOT NULL,
+  spent_usd          REAL NOT NULL DEFAULT 0,
+  reserved_usd       REAL NOT NULL DEFAULT 0,
+  notified           TEXT NOT NULL DEFAULT '[]',
+  updated_at         INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE provider_credentials (
+  provider    TEXT PRIMARY KEY CHECK (provider IN ('ollama', 'openai', 'openai-compatible', 'anthropic')),
+  base_url    TEXT,
+  api_key     TEXT,
+  updated_at  INTEGER NOT NULL
+) STRICT;

@@ -1,0 +1,21 @@
+/**
+ * The instant fake LLM server (`packages/runtime/src/test-support/fake-llm.ts`) in a process of
+ * its own, so that neither the load generator nor the runtime shares its event loop. It sends
+ * `{url, openAiUrl}` over IPC once listening; a `{type: 'last'}` message is answered with
+ * `{type: 'last', body}`, the body of the most recent chat request (the benchmark compares the
+ * body it sends directly with the one the runtime sends). It stops on SIGTERM or when the parent
+ * goes away.
+ */
+import { startFakeLlm } from '../../packages/runtime/src/test-support/fake-llm.js';
+
+const llm = await startFakeLlm({ instant: true, recordRequests: false });
+
+const stop = () => {
+  void llm.close().finally(() => process.exit(0));
+};
+process.once('SIGTERM', stop);
+process.once('disconnect', stop);
+process.on('message', (message: { type?: string }) => {
+  if (message.type === 'last') process.send?.({ type: 'last', body: llm.lastRequest?.body ?? null });
+});
+process.send?.({ url: llm.url, openAiUrl: llm.openAiUrl });

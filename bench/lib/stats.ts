@@ -1,0 +1,66 @@
+import os from 'node:os';
+
+/** Summary of a list of durations in milliseconds. */
+export interface Summary {
+  n: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of an ascending list. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function summarize(samples: readonly number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = sorted.reduce((s, x) => s + x, 0) / (sorted.length || 1);
+  return {
+    n: sorted.length,
+    mean,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
+}
+
+export function ms(value: number, digits = 2): string {
+  return Number.isFinite(value) ? `${value.toFixed(digits)} ms` : '-';
+}
+
+export function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** `met` or `MISSED`, for a measured value that should stay below a target. */
+export function verdict(value: number, below: number): string {
+  return value < below ? 'met' : 'MISSED';
+}
+
+/** Prints rows as an aligned plain-text table; numbers are right-aligned. */
+export function printTable(title: string, rows: ReadonlyArray<Record<string, string | number>>): void {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (row: Record<string, string | number>, col: string) => String(row[col] ?? '');
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
+  const line = (cells: string[], alignRight: boolean[]) =>
+    cells.map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const numeric = columns.map((c, i) => i > 0 && rows.every((r) => /^[-\d.,]+( ms| MB|%|\/s| s)?$|^-$/.test(cell(r, c))));
+  console.log(`\n${title}`);
+  console.log(line(columns, numeric));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(columns.map((c) => cell(row, c)), numeric));
+}
+
+/** One line about the machine, since every number here depends on it and on its load. */
+export function machineLine(): string {
+  return `node ${process.version}, ${os.cpus().length} cpu (${os.cpus()[0]?.model.trim() ?? '?'}), load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
+}

@@ -1,0 +1,490 @@
+/**
+ * The message pipeline against an instant fake LLM, and what the runtime adds to it. Three
+ * processes: the fake LLM (`lib/fake-llm-child.ts`, Ollama wire protocol), `agentik serve`
+ * (`lib/serve-child.ts`, log level warn unless BENCH_LOG_LEVEL says otherwise) and this one, the
+ * load generator. In one run it measures, at concurrency 1, 10 and 50 (autocannon, `--duration`
+ * seconds each, after a warm-up):
+ *   (a) the fake LLM directly: `POST /api/chat`, non-streaming, with the very body the runtime
+ *       sends (checked against what the fake received from the runtime);
+ *   (b) the runtime, non-streaming: `POST /api/agents/:id/messages` -> JSON;
+ *   (c) the runtime, streaming: the same with `Accept: text/event-stream` (delta events, done).
+ * Every message starts a new conversation (no conversationId), so the context stays one system
+ * prompt plus one user turn and every request writes a conversation, two messages and a cost event.
+ * Then, at concurrency 1 with a keep-alive node:http client and sub-millisecond timing, it
+ * alternates one direct call and one runtime call for `--duration` seconds, non-streaming (whole
+ * response) and streaming (time to first body byte: the fake's first NDJSON line directly, the
+ * first SSE `delta` through the runtime), and prints the added latency and the added time to
+ * first byte. Finally it checks through `GET /api/costs/summary` that every request answered
+ * was persisted. Each section uses its own enterprise tenant (60,000 requests/min), so the
+ * sliding-window rate limit is never reached.
+ *
+ * With `--profile`, it instead runs the runtime under `node --cpu-prof`, drives the
+ * concurrency-10 non-streaming load for `--duration` seconds and prints where the runtime's CPU
+ * time went (self time by function and by package/file); `--profile-out <file>` keeps the
+ * `.cpuprofile` (open it in Chrome DevTools or speedscope).
+ *
+ *   node --import tsx bench/pipeline.ts [--duration 5] [--profile [--profile-out runtime.cpuprofile]]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { autocannon, type AutocannonOptions, type AutocannonResult } from './lib/clients.js';
+import { OPERATOR_KEY, agentBody, intArg, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
+import { machineLine, ms, printTable, summarize } from './lib/stats.js';
+
+watchdog(5);
+const duration = intArg('duration', 5);
+const CONCURRENCY = [1, 10, 50];
+const PROFILE = process.argv.includes('--profile');
+const profileOut = (() => {
+  const i = process.argv.indexOf('--profile-out');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const CONTENT = 'What is the capital of France?';
+const TARGET = { addedP50Ms: 1, rpsAt10: 2000, addedTtfbMs: 2 };
+
+const load1 = () => os.loadavg()[0]!.toFixed(2);
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+interface Started {
+  child: ChildProcess;
+  message: Record<string, string>;
+}
+
+function startChild(script: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): Promise<Started> {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
+    env,
+    execArgv: [...execArgv, '--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
+    child.once('message', (message: Record<string, string>) => {
+      clearTimeout(timer);
+      if (message.url) resolve({ child, message });
+      else reject(new Error(`unexpected message from ${script}: ${JSON.stringify(message)}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before listening`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function runtimeEnv(dataDir: string, llmUrl: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AGENTIK_')) env[name] = value;
+  return Object.assign(env, {
+    AGENTIK_DATA_DIR: dataDir,
+    AGENTIK_HOST: '127.0.0.1',
+    AGENTIK_PORT: '0',
+    AGENTIK_LOG_LEVEL: LOG_LEVEL,
+    AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
+    AGENTIK_OLLAMA_URL: llmUrl,
+  });
+}
+
+/** The body of the fake's most recent chat request (asked over IPC). */
+function lastLlmBody(fake: ChildProcess): Promise<unknown> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { type?: string; body?: unknown }) => {
+      if (m.type !== 'last') return;
+      fake.off('message', onMessage);
+      resolve(m.body);
+    };
+    fake.on('message', onMessage);
+    fake.send({ type: 'last' });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+async function call(url: string, method: string, headers: Record<string, string>, body?: unknown) {
+  const res = await fetch(url, {
+    method,
+    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return { text, json: () => JSON.parse(text) as Record<string, unknown>, headers: res.headers };
+}
+
+/** One POST target: URL, headers and a JSON body. */
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+interface LoadResult extends AutocannonResult {
+  '2xx': number;
+  requests: AutocannonResult['requests'] & { sent: number };
+}
+
+async function load(target: Target, connections: number, seconds: number): Promise<LoadResult> {
+  const options: AutocannonOptions & Record<string, unknown> = {
+    url: target.url,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    headers: { ...target.headers, 'content-type': 'application/json' },
+    body: JSON.stringify(target.body),
+  };
+  return (await autocannon(options)) as LoadResult;
+}
+
+/**
+ * POSTs over one kept-alive loopback connection (node:http) and times, with performance.now(),
+ * the first body byte and the end of the response.
+ */
+function timedClient(baseUrl: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const base = new URL(baseUrl);
+  return {
+    post(target: Target): Promise<{ status: number; ttfb: number; total: number; body: string }> {
+      const payload = JSON.stringify(target.body);
+      const pathname = new URL(target.url).pathname;
+      return new Promise((resolve, reject) => {
+        const started = performance.now();
+        let ttfb = Number.NaN;
+        const req = http.request(
+          {
+            host: base.hostname,
+            port: base.port,
+            path: pathname,
+            method: 'POST',
+            agent,
+            headers: { ...target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => {
+              if (chunks.length === 0) ttfb = performance.now() - started;
+              chunks.push(c);
+            });
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, ttfb, total: performance.now() - started, body: Buffer.concat(chunks).toString('utf8') }),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+const dataDir = tempDataDir();
+const fake = await startChild('./lib/fake-llm-child.ts', { ...process.env });
+const llmUrl = fake.message.url!;
+const runtime = await startChild(
+  './lib/serve-child.ts',
+  runtimeEnv(dataDir, llmUrl),
+  PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(dataDir, 'profile')] : [],
+);
+const url = runtime.message.url!;
+
+interface BenchTenant {
+  id: string;
+  headers: Record<string, string>;
+  agentId: string;
+}
+
+/** An enterprise tenant with a member key and one agent (Ollama at the fake). */
+async function createTenant(name: string): Promise<BenchTenant> {
+  const tenant = (await call(`${url}/api/tenants`, 'POST', operatorHeaders(), { name, owner: 'bench@example.com', plan: 'enterprise' })).json();
+  const id = String(tenant.id);
+  const { key } = (await call(`${url}/api/tenants/${id}/keys`, 'POST', operatorHeaders(), { role: 'member' })).json() as { key: string };
+  const agent = (await call(`${url}/api/agents`, 'POST', operatorHeaders(id), agentBody('bench'))).json();
+  return { id, headers: { authorization: `Bearer ${key}` }, agentId: String(agent.id) };
+}
+
+const agent = agentBody('bench');
+/** What the runtime sends to Ollama for one new-conversation message (checked below). */
+const directBody = (stream: boolean) => ({
+  model: agent.model,
+  messages: [
+    { role: 'system', content: agent.systemPrompt },
+    { role: 'user', content: CONTENT },
+  ],
+  stream,
+  options: { temperature: agent.temperature, num_predict: agent.maxTokens },
+});
+const direct = (stream: boolean): Target => ({ url: `${llmUrl}/api/chat`, headers: {}, body: directBody(stream) });
+const viaRuntime = (t: BenchTenant, stream: boolean): Target => ({
+  url: `${url}/api/agents/${t.agentId}/messages`,
+  headers: { ...t.headers, ...(stream ? { accept: 'text/event-stream' } : {}) },
+  body: { content: CONTENT },
+});
+
+function checkLoad(label: string, r: LoadResult): void {
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) {
+    throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  }
+}
+
+/** Answered (2xx) and sent runtime requests per tenant, for the persistence check. */
+const counted = new Map<string, { answered: number; sent: number }>();
+function count(t: BenchTenant, answered: number, sent: number): void {
+  const c = counted.get(t.id) ?? { answered: 0, sent: 0 };
+  c.answered += answered;
+  c.sent += sent;
+  counted.set(t.id, c);
+}
+
+async function loadRuntime(label: string, t: BenchTenant, stream: boolean, connections: number, seconds: number) {
+  const r = await load(viaRuntime(t, stream), connections, seconds);
+  count(t, r['2xx'], r.requests.sent);
+  checkLoad(label, r);
+  return r;
+}
+
+try {
+  if (PROFILE) await profileRun();
+  else await fullRun();
+} finally {
+  await stopChild(runtime.child);
+  await stopChild(fake.child);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The full run
+
+async function fullRun(): Promise<void> {
+  const tJson = await createTenant('Pipeline JSON');
+  const tSse = await createTenant('Pipeline SSE');
+  const tTimed = await createTenant('Pipeline timed');
+
+  // The direct body is the one the runtime sends, and both forms of the route answer.
+  const reply = (await call(viaRuntime(tJson, false).url, 'POST', tJson.headers, { content: CONTENT })).json();
+  count(tJson, 1, 1);
+  if (!reply.conversationId || !(reply.message as { content?: string }).content) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+  const sent = await lastLlmBody(fake.child);
+  if (JSON.stringify(sent) !== JSON.stringify(directBody(false))) {
+    throw new Error(`the runtime sent ${JSON.stringify(sent)}, the direct runs send ${JSON.stringify(directBody(false))}`);
+  }
+  const sse = await call(viaRuntime(tSse, true).url, 'POST', { ...tSse.headers, accept: 'text/event-stream' }, { content: CONTENT });
+  count(tSse, 1, 1);
+  if (!sse.text.includes('event: delta') || !sse.text.includes('event: done')) throw new Error(`unexpected SSE body ${sse.text}`);
+  const directStream = await call(direct(true).url, 'POST', {}, directBody(true));
+  const ndjsonLines = directStream.text.trim().split('\n').length;
+
+  // Warm-up: JIT, the tenant stores, the upstream connection pool.
+  await load(direct(false), 10, 1);
+  await loadRuntime('warm-up json', tJson, false, 10, 2);
+  await loadRuntime('warm-up sse', tSse, true, 10, 2);
+
+  // (a), (b), (c) at each concurrency, side by side so that they see the same machine.
+  const rows: Array<Record<string, string | number>> = [];
+  const rps = new Map<string, number>();
+  for (const c of CONCURRENCY) {
+    const runs: Array<[string, () => Promise<LoadResult>]> = [
+      ['(a) fake LLM directly', () => load(direct(false), c, duration).then((r) => (checkLoad('direct', r), r))],
+      ['(b) runtime, JSON', () => loadRuntime(`json c=${c}`, tJson, false, c, duration)],
+      ['(c) runtime, SSE', () => loadRuntime(`sse c=${c}`, tSse, true, c, duration)],
+    ];
+    for (const [label, run] of runs) {
+      const r = await run();
+      rps.set(`${label} ${c}`, r.requests.average);
+      rows.push({
+        target: label,
+        concurrency: c,
+        'req/s': r.requests.average.toFixed(0),
+        requests: r.requests.total,
+        p50: `${r.latency.p50} ms`,
+        p99: `${r.latency.p99} ms`,
+        max: `${r.latency.max} ms`,
+        'load avg (1 min)': load1(),
+      });
+    }
+  }
+
+  // Sub-millisecond timing at concurrency 1: one direct call, one runtime call, alternating.
+  const client = timedClient(url);
+  const llmClient = timedClient(llmUrl);
+  const timed = async (stream: boolean) => {
+    const d: { ttfb: number[]; total: number[] } = { ttfb: [], total: [] };
+    const r: { ttfb: number[]; total: number[] } = { ttfb: [], total: [] };
+    const target = viaRuntime(tTimed, stream);
+    for (let i = 0; i < 200; i++) {
+      await llmClient.post(direct(stream));
+      const res = await client.post(target);
+      count(tTimed, res.status === 200 ? 1 : 0, 1);
+    }
+    const until = performance.now() + duration * 1000;
+    while (performance.now() < until) {
+      const a = await llmClient.post(direct(stream));
+      const b = await client.post(target);
+      count(tTimed, b.status === 200 ? 1 : 0, 1);
+      if (a.status !== 200 || b.status !== 200) throw new Error(`timed run: ${a.status} / ${b.status} ${b.body.slice(0, 200)}`);
+      if (stream && !b.body.includes('event: done')) throw new Error(`timed run: no done event in ${b.body.slice(0, 200)}`);
+      d.ttfb.push(a.ttfb);
+      d.total.push(a.total);
+      r.ttfb.push(b.ttfb);
+      r.total.push(b.total);
+    }
+    return { d: { ttfb: summarize(d.ttfb), total: summarize(d.total) }, r: { ttfb: summarize(r.ttfb), total: summarize(r.total) }, load: load1() };
+  };
+  const json1 = await timed(false);
+  const sse1 = await timed(true);
+  client.close();
+  llmClient.close();
+
+  // Every answered request was persisted: one cost event each (written in the same transaction
+  // as the conversation and its two messages).
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const from = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const persisted: Array<Record<string, string | number>> = [];
+  let allPersisted = true;
+  for (const [name, t] of [['JSON (b)', tJson], ['SSE (c)', tSse], ['timed c=1', tTimed]] as const) {
+    const summary = (await call(`${url}/api/costs/summary?from=${from}`, 'GET', t.headers)).json() as { calls: number };
+    const c = counted.get(t.id)!;
+    // autocannon stops with up to `connections` requests in flight: the server still completes
+    // (and records) them, so the count lies between the answered and the sent requests.
+    const ok = summary.calls >= c.answered && summary.calls <= c.sent;
+    allPersisted &&= ok;
+    persisted.push({ tenant: name, 'requests answered (2xx)': c.answered, 'requests sent': c.sent, 'cost events (calls)': summary.calls, check: ok ? 'ok' : 'MISSING' });
+  }
+
+  // Report.
+  console.log(
+    `pipeline: POST /api/agents/:id/messages vs the instant fake LLM (Ollama /api/chat) directly; new conversation per ` +
+      `request (no conversationId); enterprise tenants; runtime log level ${LOG_LEVEL}; ${duration} s per run; ${machineLine()}`,
+  );
+  printTable('requests/s and latency (autocannon, same machine; its latencies have 1 ms resolution)', rows);
+  printTable(`concurrency 1, alternating direct/runtime for ${duration} s each (node:http keep-alive client, performance.now())`, [
+    { measure: 'JSON: whole response', direct: ms(json1.d.total.p50, 3), runtime: ms(json1.r.total.p50, 3), 'added p50': ms(json1.r.total.p50 - json1.d.total.p50, 3), 'direct p99': ms(json1.d.total.p99, 3), 'runtime p99': ms(json1.r.total.p99, 3), n: json1.r.total.n, 'load avg': json1.load },
+    { measure: 'SSE/NDJSON: whole response', direct: ms(sse1.d.total.p50, 3), runtime: ms(sse1.r.total.p50, 3), 'added p50': ms(sse1.r.total.p50 - sse1.d.total.p50, 3), 'direct p99': ms(sse1.d.total.p99, 3), 'runtime p99': ms(sse1.r.total.p99, 3), n: sse1.r.total.n, 'load avg': sse1.load },
+    { measure: 'SSE/NDJSON: first byte', direct: ms(sse1.d.ttfb.p50, 3), runtime: ms(sse1.r.ttfb.p50, 3), 'added p50': ms(sse1.r.ttfb.p50 - sse1.d.ttfb.p50, 3), 'direct p99': ms(sse1.d.ttfb.p99, 3), 'runtime p99': ms(sse1.r.ttfb.p99, 3), n: sse1.r.ttfb.n, 'load avg': sse1.load },
+  ]);
+  console.log(`(the fake streams ${ndjsonLines} NDJSON lines in one write; direct first byte = its first line, runtime first byte = the first SSE delta)`);
+  printTable('persisted (GET /api/costs/summary per tenant, after the run)', persisted);
+
+  const addedP50 = json1.r.total.p50 - json1.d.total.p50;
+  const addedTtfb = sse1.r.ttfb.p50 - sse1.d.ttfb.p50;
+  const rps10 = rps.get('(b) runtime, JSON 10') ?? Number.NaN;
+  const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  printTable('targets (this run)', [
+    { measure: 'added p50 latency, concurrency 1 (JSON)', value: ms(addedP50, 3), target: `<= ${TARGET.addedP50Ms} ms`, result: mark(addedP50 <= TARGET.addedP50Ms), 'load avg': json1.load },
+    { measure: 'requests/s at concurrency 10, memory + cost persisted', value: rps10.toFixed(0), target: `>= ${TARGET.rpsAt10}`, result: mark(rps10 >= TARGET.rpsAt10 && allPersisted), 'load avg': String(rows.find((r) => r.target === '(b) runtime, JSON' && r.concurrency === 10)?.['load avg (1 min)'] ?? '') },
+    { measure: 'added time to first byte, concurrency 1 (SSE)', value: ms(addedTtfb, 3), target: `<= ${TARGET.addedTtfbMs} ms`, result: mark(addedTtfb <= TARGET.addedTtfbMs), 'load avg': sse1.load },
+  ]);
+  if (!allPersisted) {
+    process.exitCode = 1;
+    console.error('some answered requests have no cost event');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --profile: where the runtime's CPU time goes under the concurrency-10 JSON load
+
+async function profileRun(): Promise<void> {
+  const t = await createTenant('Pipeline profile');
+  await loadRuntime('warm-up', t, false, 10, 2);
+  // V8 stamps samples with CLOCK_MONOTONIC in µs, as process.hrtime does: only the samples
+  // taken while the measured load ran are counted (not startup, setup or warm-up).
+  const windowStart = Number(process.hrtime.bigint() / 1000n);
+  const r = await loadRuntime('profile c=10', t, false, 10, duration);
+  const windowEnd = Number(process.hrtime.bigint() / 1000n);
+  const loadAvg = load1();
+  await stopChild(runtime.child);
+  const dir = path.join(dataDir, 'profile');
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('the runtime wrote no .cpuprofile');
+  if (profileOut) copyFileSync(path.join(dir, file), profileOut);
+
+  interface Node {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+  }
+  const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+    nodes: Node[];
+    samples: number[];
+    timeDeltas: number[];
+    startTime: number;
+    endTime: number;
+  };
+  const windowed = profile.startTime <= windowStart && windowEnd <= profile.endTime;
+  if (!windowed) console.warn('the profile does not cover the measured window (clock mismatch?): counting every sample');
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  // timeDeltas[i] is the time before sample i; attribute it to the node sampled at i.
+  let at = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i]!;
+    const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (windowed && (at < windowStart || at > windowEnd)) continue;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
+  }
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  const where = (u: string): string => {
+    if (u === '') return '';
+    if (u.startsWith('node:')) return u;
+    const p = u.startsWith('file://') ? fileURLToPath(u) : u;
+    const nm = p.lastIndexOf('/node_modules/');
+    if (nm >= 0) return p.slice(nm + '/node_modules/'.length);
+    return p.startsWith(repo) ? p.slice(repo.length) : p;
+  };
+  const group = (n: Node): string => {
+    const u = where(n.callFrame.url);
+    if (u === '') return n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native, V8 builtins)';
+    if (u.startsWith('node:')) return `node: ${u.slice(5).split('/')[0]}`;
+    if (!u.startsWith('packages/') && !u.startsWith('bench/')) {
+      const parts = u.split('/');
+      return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+    }
+    return u.replace(/^packages\/runtime\/src\//, 'runtime/').replace(/^packages\/shared\/src\//, 'shared/');
+  };
+  let total = 0;
+  const byFunction = new Map<string, number>();
+  const byGroup = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const n = byId.get(id)!;
+    total += us;
+    const fn = `${n.callFrame.functionName || '(anonymous)'}  ${where(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    const g = group(n);
+    byGroup.set(g, (byGroup.get(g) ?? 0) + us);
+  }
+  const idle = byGroup.get('(idle)') ?? 0;
+  const busy = total - idle;
+  const top = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .filter(([k]) => k !== '(idle)' && !k.startsWith('(idle)'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => ({ self: `${(us / 1000).toFixed(0)} ms`, 'of busy': `${((100 * us) / busy).toFixed(1)}%`, where: k }));
+  console.log(
+    `pipeline --profile: runtime under node --cpu-prof, samples of the measured window only, JSON route at concurrency 10 for ${duration} s: ` +
+      `${r.requests.average.toFixed(0)} req/s under the profiler (${r.requests.total} requests, ${(busy / r.requests.total / 1000).toFixed(2)} ms busy CPU each), p50 ${r.latency.p50} ms; runtime log level ${LOG_LEVEL}; ` +
+      `profile ${(total / 1e6).toFixed(1)} s, busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s; ${machineLine()} (load avg at end ${loadAvg})`,
+  );
+  printTable('runtime self time by package / file', top(byGroup, 30));
+  printTable('runtime self time by function', top(byFunction, 40));
+}

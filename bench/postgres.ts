@@ -1,0 +1,159 @@
+/**
+ * The Postgres backend: tenant creation time (schema + role + tables in one transaction, plus
+ * the master rows) and requests/s through the message pipeline with one and with two runtime
+ * processes on one database. Each run makes a fresh database (as the tests do: superuser from
+ * AGENTIK_TEST_PG_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres) and drops it.
+ * The LLM is a local instant fake, so the numbers are the runtime's and the database's cost.
+ *
+ *   node --import tsx bench/postgres.ts [--tenants 100] [--duration 5]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { loadRuntime } from './lib/load-runtime.js';
+import { OPERATOR_KEY, benchConfig, benchLogLevel, intArg, nullLog, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
+import { machineLine, ms, printTable, summarize, verdict } from './lib/stats.js';
+
+watchdog(10);
+const tenantCount = intArg('tenants', 100);
+const duration = intArg('duration', 5);
+const CONCURRENCY = [10, 50];
+
+const { buildApp } = await loadRuntime();
+const { createTestDatabase } = await import('../packages/runtime/src/test-support/postgres.js');
+const { startFakeLlm } = await import('../packages/runtime/src/test-support/fake-llm.js');
+
+const db = await createTestDatabase();
+const llm = await startFakeLlm({ instant: true, recordRequests: false });
+const pgEnv = { AGENTIK_STORAGE: 'postgres', AGENTIK_DATABASE_URL: db.url, AGENTIK_ENCRYPTION_KEY: 'ef'.repeat(32), AGENTIK_OLLAMA_URL: llm.url };
+const children: ChildProcess[] = [];
+
+interface PostResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+
+/** autocannon (a devDependency of packages/runtime) with a POST body. */
+function post(url: string, connections: number, headers: Record<string, string>, body: unknown): Promise<PostResult> {
+  const run = createRequire(new URL('../packages/runtime/package.json', import.meta.url))('autocannon') as (
+    opts: Record<string, unknown>,
+    cb: (error: Error | null, result: PostResult) => void,
+  ) => unknown;
+  return new Promise((resolve, reject) =>
+    run(
+      { url, connections, duration, method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    ),
+  );
+}
+
+/** `agentik serve` in its own process on the benchmark database. */
+function startServer(): Promise<string> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AGENTIK_')) env[name] = value;
+  Object.assign(env, {
+    ...pgEnv,
+    AGENTIK_DATA_DIR: tempDataDir(),
+    AGENTIK_HOST: '127.0.0.1',
+    AGENTIK_PORT: '0',
+    AGENTIK_LOG_LEVEL: benchLogLevel(),
+    AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
+  });
+  const child = fork(fileURLToPath(new URL('./lib/serve-child.ts', import.meta.url)), [], {
+    env,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
+    child.once('message', (message: { url?: string }) => {
+      clearTimeout(timer);
+      if (message.url) resolve(message.url);
+      else reject(new Error(`unexpected message from server: ${JSON.stringify(message)}`));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+  });
+}
+
+async function stopServers(): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
+
+async function call(url: string, method: string, headers: Record<string, string>, body?: unknown) {
+  const res = await fetch(url, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+try {
+  // 1. Tenant creation, in process: provision (role + schema + migrations) and master rows.
+  const runtime = await buildApp({ config: await benchConfig(tempDataDir(), pgEnv), logStream: nullLog });
+  await runtime.manager.ensureOperatorKey(OPERATOR_KEY);
+  for (let i = 0; i < 5; i++) await runtime.manager.createTenant({ name: `warm ${i}`, owner: 'b@example.com' }, 'bench');
+  const samples: number[] = [];
+  for (let i = 0; i < tenantCount; i++) {
+    const started = performance.now();
+    await runtime.manager.createTenant({ name: `tenant ${i}`, owner: 'b@example.com' }, 'bench');
+    samples.push(performance.now() - started);
+  }
+  await runtime.app.close();
+  const created = summarize(samples);
+
+  // 2. Messages through the pipeline: one process, then two on the same database.
+  const first = await startServer();
+  const tenant = await call(`${first}/api/tenants`, 'POST', operatorHeaders(), { name: 'Throughput', owner: 'b@example.com', plan: 'enterprise' });
+  const agent = await call(`${first}/api/agents`, 'POST', operatorHeaders(String(tenant.id)), {
+    name: 'bench',
+    systemPrompt: 'Be brief.',
+    provider: 'ollama',
+    model: 'llama3.2',
+    maxTokens: 64,
+  });
+  const path = `/api/agents/${String(agent.id)}/messages`;
+  const headers = operatorHeaders(String(tenant.id));
+  const body = { content: 'What is the capital of France?' };
+  await post(`${first}${path}`, 10, headers, body);
+  const rows: Array<Record<string, string | number>> = [];
+  const measure = async (urls: string[], connections: number) => {
+    const parts = await Promise.all(urls.map((u) => post(`${u}${path}`, Math.max(1, Math.round(connections / urls.length)), headers, body)));
+    const bad = parts.reduce((n, r) => n + r.non2xx + r.errors, 0);
+    if (bad > 0) throw new Error(`${urls.length} process(es), c=${connections}: ${bad} failed requests`);
+    rows.push({
+      processes: urls.length,
+      concurrency: connections,
+      'req/s (sum)': parts.reduce((n, r) => n + r.requests.average, 0).toFixed(0),
+      requests: parts.reduce((n, r) => n + r.requests.total, 0),
+      'p50 latency': `${Math.max(...parts.map((r) => r.latency.p50))} ms`,
+      'p99 latency': `${Math.max(...parts.map((r) => r.latency.p99))} ms`,
+    });
+  };
+  for (const c of CONCURRENCY) await measure([first], c);
+  const second = await startServer();
+  await post(`${second}${path}`, 10, headers, body);
+  for (const c of CONCURRENCY) await measure([first, second], c);
+
+  console.log(`postgres: fresh database, ${tenantCount} tenants timed after 5 warm-up, ${duration} s per run, log level ${benchLogLevel()}, ${machineLine()}`);
+  printTable('tenant creation on Postgres (createTenant: role + schema + tables + master rows)', [
+    { tenants: created.n, p50: ms(created.p50), p90: ms(created.p90), p99: ms(created.p99), max: ms(created.max), 'target p50 < 100 ms': verdict(created.p50, 100) },
+  ]);
+  printTable('POST /api/agents/:id/messages through the pipeline (instant fake LLM, memory + cost persisted)', rows);
+} finally {
+  await stopServers();
+  await llm.close();
+  await db.drop();
+}

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { api, launchBrowser, screenshots, type TestBrowser } from './browser';
+
+const baseUrl = inject('baseUrl');
+const operatorKey = inject('operatorKey');
+
+describe('operator', () => {
+  let browser: TestBrowser;
+  let page: Page;
+
+  beforeAll(async () => {
+    // Another tenant with an agent: the new tenant must never see it.
+    await api(baseUrl, operatorKey, 'POST', '/api/tenants', { name: 'Other Co', slug: 'other-e2e', owner: 'ops@other.example' });
+    await api(baseUrl, operatorKey, 'POST', '/api/agents', { name: 'Other secret agent', systemPrompt: 'x', provider: 'ollama', model: 'llama3.2' }, 'other-e2e');
+    await api(baseUrl, operatorKey, 'POST', '/api/tenants', { name: 'Doomed', slug: 'doomed-e2e', owner: 'ops@doomed.example' });
+    browser = await launchBrowser();
+    page = await browser.newPage(baseUrl);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('creates a tenant, issues a key, and that tenant sees none of another tenant\'s agents', async () => {
+    await page.goto('/');
+    await page.getByLabel('API key', { exact: true }).waitFor();
+    await screenshots(page, 'sign-in');
+
+    // A wrong key: the API's message is shown, the page stays.
+    await page.getByLabel('API key', { exact: true }).fill('agk_not_a_real_key_at_all_0123456789');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText(/\S/).waitFor();
+
+    await page.getByLabel('API key', { exact: true }).fill(operatorKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
+    expect(await page.evaluate(() => sessionStorage.getItem('agentik.session'))).toContain(operatorKey);
+
+    // Create a tenant.
+    await page.getByLabel('Name', { exact: true }).fill('Acme Robotics');
+    await page.getByLabel('Slug', { exact: true }).fill('acme-e2e');
+    await page.getByLabel('Owner', { exact: true }).fill('ops@acme.example');
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    await page.getByText('Tenant Acme Robotics (acme-e2e) created.').waitFor();
+    await page.getByRole('cell', { name: 'acme-e2e', exact: true }).waitFor();
+
+    // Suspend and resume it.
+    await page.getByRole('button', { name: 'Suspend acme-e2e' }).click();
+    await page.getByRole('button', { name: 'Resume acme-e2e' }).click();
+    await page.getByRole('button', { name: 'Suspend acme-e2e' }).waitFor();
+
+    // Delete another one, with the slug typed to confirm.
+    await page.getByRole('button', { name: 'Delete doomed-e2e' }).click();
+    const confirm = page.getByRole('button', { name: 'Delete tenant' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByLabel('Type doomed-e2e to confirm').fill('doomed-e2');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByLabel('Type doomed-e2e to confirm').fill('doomed-e2e');
+    await confirm.click();
+    await page.getByText('Tenant doomed-e2e deleted.').waitFor();
+
+    // Issue an owner key for the new tenant: shown once.
+    await page.getByRole('button', { name: 'Issue key for acme-e2e' }).click();
+    await page.getByLabel('Role', { exact: true }).selectOption('owner');
+    await page.getByRole('button', { name: 'Issue key', exact: true }).click();
+    const key = (await page.getByTestId('new-key').textContent())!.trim();
+    expect(key).toMatch(/^\S{32,}$/);
+    await screenshots(page, 'tenants');
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    expect(await page.getByTestId('new-key').count()).toBe(0);
+
+    // The operator acting in the other tenant does see its agent (so the check below means something).
+    await page.getByLabel('Tenant', { exact: true }).selectOption('other-e2e');
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.getByText('Other secret agent').waitFor();
+    await screenshots(page, 'agents-operator');
+
+    // Sign out, sign in as the new tenant.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key', { exact: true }).fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
+    await page.getByText('No agents yet.').waitFor();
+    expect(await page.getByText('Other secret agent').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Tenants' }).count()).toBe(0);
+    expect(await page.getByLabel('Tenant', { exact: true }).count()).toBe(0);
+  });
+});

@@ -1,0 +1,262 @@
+import type {
+  Agent,
+  Budget,
+  BudgetBody,
+  Conversation,
+  ConversationWithMessages,
+  CostEvent,
+  CostSummary,
+  CreateAgentBody,
+  CreateKeyBody,
+  CreateTenantBody,
+  CreatedKey,
+  KeySummary,
+  MessageReply,
+  SearchHit,
+  Tenant,
+  UpdateAgentBody,
+  AuditEvent,
+} from '@agentik/shared';
+import { SseParser } from './sse';
+
+/** A list page, as every list route returns it. */
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** A built-in tool an agent may use (`GET /api/tools`). */
+export interface ToolInfo {
+  name: string;
+  description: string;
+}
+
+/** An error the dashboard can show: the API's own code and message, or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    /** The API's stable code (`UNAUTHENTICATED`, ...), or `NETWORK` / `BAD_RESPONSE` from here. */
+    readonly code: string,
+    message: string,
+    /** The HTTP status, 0 when the server was not reached. */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Turns a non-2xx response into an {@link ApiError}, using the `{"error":{code,message}}` body when there is one. */
+export async function errorFrom(response: Response): Promise<ApiError> {
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    // The body could not be read; the status alone must do.
+  }
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (body.error && typeof body.error.code === 'string' && typeof body.error.message === 'string') {
+      return new ApiError(body.error.code, body.error.message, response.status);
+    }
+  } catch {
+    // Not JSON (a proxy's error page, say): fall through.
+  }
+  const reason = response.statusText || 'request failed';
+  return new ApiError('HTTP_' + String(response.status), `${reason} (HTTP ${response.status})`, response.status);
+}
+
+/** What the client needs to know about the signed-in key. */
+export interface Credentials {
+  /** The API key, sent as a bearer token. */
+  key: string;
+  /** For operator keys: the tenant to act in (id or slug), sent as `X-Tenant-ID`. */
+  tenant?: string | null;
+}
+
+/** Callbacks of a streamed reply. */
+export interface StreamHandlers {
+  /** A piece of the reply text, in order. */
+  onDelta(text: string): void;
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+/** A thin, typed client of the Agentik OS REST API (same origin by default). */
+export class ApiClient {
+  constructor(
+    private readonly credentials: Credentials,
+    private readonly baseUrl = '',
+    private readonly fetcher: typeof fetch = (...args) => fetch(...args),
+  ) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.credentials.key}`, ...extra };
+    if (this.credentials.tenant) headers['x-tenant-id'] = this.credentials.tenant;
+    return headers;
+  }
+
+  private async send(method: string, path: string, body?: unknown, signal?: AbortSignal, accept = 'application/json') {
+    const init: RequestInit = {
+      method,
+      headers: this.headers(body === undefined ? { accept } : { accept, 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal ? { signal } : {}),
+    };
+    let response: Response;
+    try {
+      response = await this.fetcher(this.baseUrl + path, init);
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new ApiError('NETWORK', 'The server could not be reached. Check your connection and try again.', 0);
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  /** Calls the API and returns its JSON body (undefined for 204). */
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await this.send(method, path, body, signal);
+    if (response.status === 204) return undefined as T;
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new ApiError('BAD_RESPONSE', 'The server sent a response that is not JSON.', response.status);
+    }
+  }
+
+  // Tenants (operator keys only)
+  listTenants(cursor?: string | null) {
+    return this.request<Page<Tenant>>('GET', withQuery('/api/tenants', { cursor, limit: 100 }));
+  }
+  createTenant(body: CreateTenantBody) {
+    return this.request<Tenant>('POST', '/api/tenants', body);
+  }
+  setTenantStatus(id: string, verb: 'suspend' | 'resume') {
+    return this.request<Tenant>('POST', `/api/tenants/${encodeURIComponent(id)}/${verb}`);
+  }
+  deleteTenant(id: string) {
+    return this.request<void>('DELETE', `/api/tenants/${encodeURIComponent(id)}`);
+  }
+  createTenantKey(id: string, body: CreateKeyBody) {
+    return this.request<CreatedKey>('POST', `/api/tenants/${encodeURIComponent(id)}/keys`, body);
+  }
+
+  // Agents and tools
+  listAgents(cursor?: string | null) {
+    return this.request<Page<Agent>>('GET', withQuery('/api/agents', { cursor, limit: 200 }));
+  }
+  createAgent(body: CreateAgentBody) {
+    return this.request<Agent>('POST', '/api/agents', body);
+  }
+  updateAgent(id: string, body: UpdateAgentBody) {
+    return this.request<Agent>('PATCH', `/api/agents/${encodeURIComponent(id)}`, body);
+  }
+  deleteAgent(id: string) {
+    return this.request<void>('DELETE', `/api/agents/${encodeURIComponent(id)}`);
+  }
+  listTools() {
+    return this.request<{ data: ToolInfo[] }>('GET', '/api/tools');
+  }
+
+  // Conversations
+  listConversations(agentId?: string, cursor?: string | null) {
+    return this.request<Page<Conversation>>('GET', withQuery('/api/conversations', { agentId, cursor, limit: 50 }));
+  }
+  getConversation(id: string) {
+    return this.request<ConversationWithMessages>('GET', `/api/conversations/${encodeURIComponent(id)}`);
+  }
+  searchConversations(q: string, agentId?: string) {
+    return this.request<{ data: SearchHit[] }>('GET', withQuery('/api/conversations/search', { q, agentId }));
+  }
+
+  /**
+   * Sends a message and streams the reply: `delta` events go to `onDelta` as they arrive, the
+   * `done` event's body is returned, and an `error` event is thrown as an {@link ApiError}.
+   * (EventSource cannot POST, hence fetch and a stream reader.)
+   */
+  async streamMessage(
+    agentId: string,
+    body: { content: string; conversationId?: string },
+    handlers: StreamHandlers,
+    signal?: AbortSignal,
+  ): Promise<MessageReply> {
+    const response = await this.send('POST', `/api/agents/${encodeURIComponent(agentId)}/messages`, body, signal, 'text/event-stream');
+    if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      return (await response.json()) as MessageReply;
+    }
+    return readReplyStream(response, handlers);
+  }
+
+  // Costs and budget
+  costSummary(groupBy: 'day' | 'model' | 'agent', from?: string, to?: string) {
+    return this.request<CostSummary>('GET', withQuery('/api/costs/summary', { groupBy, from, to }));
+  }
+  costEvents(cursor?: string | null) {
+    return this.request<Page<CostEvent>>('GET', withQuery('/api/costs/events', { cursor, limit: 50 }));
+  }
+  getBudget() {
+    return this.request<Budget>('GET', '/api/budget');
+  }
+  setBudget(body: BudgetBody) {
+    return this.request<Budget>('PUT', '/api/budget', body);
+  }
+
+  // Keys and audit
+  listKeys(cursor?: string | null) {
+    return this.request<Page<KeySummary>>('GET', withQuery('/api/keys', { cursor, limit: 100 }));
+  }
+  createKey(body: CreateKeyBody) {
+    return this.request<CreatedKey>('POST', '/api/keys', body);
+  }
+  revokeKey(id: string) {
+    return this.request<void>('DELETE', `/api/keys/${encodeURIComponent(id)}`);
+  }
+  listAudit(cursor?: string | null, limit = 25) {
+    return this.request<Page<AuditEvent>>('GET', withQuery('/api/audit', { cursor, limit }));
+  }
+}
+
+/** Reads an SSE reply body to its `done` event. Exported for tests. */
+export async function readReplyStream(response: Response, handlers: StreamHandlers): Promise<MessageReply> {
+  if (!response.body) throw new ApiError('BAD_RESPONSE', 'The reply stream has no body.', response.status);
+  let done: MessageReply | undefined;
+  let failure: ApiError | undefined;
+  const parser = new SseParser(({ event, data }) => {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(data);
+    } catch {
+      failure ??= new ApiError('BAD_RESPONSE', `The reply stream sent an unreadable ${event} event.`, response.status);
+      return;
+    }
+    if (event === 'delta') handlers.onDelta((payload as { text?: string }).text ?? '');
+    else if (event === 'done') done = payload as MessageReply;
+    else if (event === 'error') {
+      const e = (payload as { error?: { code?: string; message?: string } }).error;
+      failure = new ApiError(e?.code ?? 'INTERNAL', e?.message ?? 'The reply failed.', response.status);
+    }
+  });
+  const reader = response.body.getReader();
+  // `stream: true` keeps a multi-byte character that a chunk boundary split until its other half arrives.
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { value, done: finished } = await reader.read();
+    if (finished) break;
+    parser.push(decoder.decode(value, { stream: true }));
+  }
+  parser.push(decoder.decode());
+  parser.end();
+  if (failure) throw failure;
+  if (!done) throw new ApiError('BAD_RESPONSE', 'The reply stream ended before the reply was complete.', response.status);
+  return done;
+}

@@ -1,0 +1,185 @@
+import { useState, type FormEvent } from 'react';
+import type { Agent, CreateAgentBody, ProviderName } from '@agentik/shared';
+import { ErrorMessage, Loading } from '../components/status';
+import { useAsync } from '../lib/use-async';
+import { useSession } from '../session-context';
+
+export const PROVIDERS = ['ollama', 'openai', 'openai-compatible', 'anthropic'] as const satisfies readonly ProviderName[];
+
+/** Suggestions only: any model name the provider knows is accepted. */
+const MODEL_HINTS: Record<ProviderName, string[]> = {
+  ollama: ['llama3.2', 'qwen2.5', 'mistral'],
+  openai: ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'],
+  'openai-compatible': ['local-model'],
+  anthropic: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-5'],
+};
+
+interface Draft {
+  name: string;
+  description: string;
+  systemPrompt: string;
+  provider: ProviderName;
+  model: string;
+  temperature: string;
+  maxTokens: string;
+  tools: string[];
+}
+
+function draftOf(agent: Agent | null): Draft {
+  return {
+    name: agent?.name ?? '',
+    description: agent?.description ?? '',
+    systemPrompt: agent?.systemPrompt ?? 'You are a helpful assistant.',
+    provider: agent?.provider ?? 'ollama',
+    model: agent?.model ?? '',
+    temperature: agent?.temperature === null || agent?.temperature === undefined ? '' : String(agent.temperature),
+    maxTokens: agent?.maxTokens === null || agent?.maxTokens === undefined ? '' : String(agent.maxTokens),
+    tools: agent?.tools ?? [],
+  };
+}
+
+/** The body to send; blank optional numbers are left out (create) or cleared (edit). */
+export function bodyOf(d: Draft): CreateAgentBody & { description?: string } {
+  const body: CreateAgentBody = {
+    name: d.name.trim(),
+    systemPrompt: d.systemPrompt,
+    provider: d.provider,
+    model: d.model.trim(),
+    tools: d.tools,
+  };
+  if (d.description.trim()) body.description = d.description.trim();
+  if (d.temperature.trim() !== '') body.temperature = Number(d.temperature);
+  if (d.maxTokens.trim() !== '') body.maxTokens = Number(d.maxTokens);
+  return body;
+}
+
+/** "New agent" and "Edit agent": every field of an agent, and its tools from `GET /api/tools`. */
+export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; onSaved: (a: Agent) => void; onCancel: () => void }) {
+  const { client } = useSession();
+  const tools = useAsync(() => client.listTools(), [client]);
+  const [draft, setDraft] = useState<Draft>(() => draftOf(agent));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const set = <K extends keyof Draft>(field: K, value: Draft[K]) => setDraft((d) => ({ ...d, [field]: value }));
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body = bodyOf(draft);
+      const saved = agent
+        ? await client.updateAgent(agent.id, {
+            ...body,
+            description: body.description ?? null,
+            temperature: body.temperature ?? null,
+            maxTokens: body.maxTokens ?? null,
+          })
+        : await client.createAgent(body);
+      onSaved(saved);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+
+  const title = agent ? `Edit ${agent.name}` : 'New agent';
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="agent-form-title">
+      <h2 id="agent-form-title">{title}</h2>
+      <div className="grid">
+        <div className="field">
+          <label htmlFor="agent-name">Name</label>
+          <input id="agent-name" required maxLength={100} value={draft.name} onChange={(e) => set('name', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="agent-description">Description</label>
+          <input id="agent-description" maxLength={2000} placeholder="optional" value={draft.description} onChange={(e) => set('description', e.target.value)} />
+        </div>
+      </div>
+      <div className="field">
+        <label htmlFor="agent-prompt">System prompt</label>
+        <textarea id="agent-prompt" rows={4} maxLength={100_000} value={draft.systemPrompt} onChange={(e) => set('systemPrompt', e.target.value)} />
+      </div>
+      <div className="grid">
+        <div className="field">
+          <label htmlFor="agent-provider">Provider</label>
+          <select id="agent-provider" value={draft.provider} onChange={(e) => set('provider', e.target.value as ProviderName)}>
+            {PROVIDERS.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="agent-model">Model</label>
+          <input id="agent-model" required maxLength={200} list="model-hints" value={draft.model} onChange={(e) => set('model', e.target.value)} />
+          <datalist id="model-hints">
+            {MODEL_HINTS[draft.provider].map((m) => (
+              <option key={m} value={m} />
+            ))}
+          </datalist>
+        </div>
+        <div className="field">
+          <label htmlFor="agent-temperature">Temperature</label>
+          <input
+            id="agent-temperature"
+            type="number"
+            min={0}
+            max={2}
+            step={0.1}
+            inputMode="decimal"
+            placeholder="model default"
+            value={draft.temperature}
+            onChange={(e) => set('temperature', e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="agent-max-tokens">Max tokens</label>
+          <input
+            id="agent-max-tokens"
+            type="number"
+            min={1}
+            max={1_000_000}
+            step={1}
+            inputMode="numeric"
+            placeholder="server default"
+            value={draft.maxTokens}
+            onChange={(e) => set('maxTokens', e.target.value)}
+          />
+        </div>
+      </div>
+      <fieldset className="tools">
+        <legend>Tools</legend>
+        {tools.loading && !tools.data ? <Loading label="Loading tools…" /> : null}
+        <ErrorMessage error={tools.error} onRetry={tools.reload} />
+        {tools.data && tools.data.data.length === 0 ? <p className="muted">This server has no built-in tools.</p> : null}
+        {tools.data?.data.map((tool) => (
+          <div className="check" key={tool.name}>
+            <input
+              type="checkbox"
+              id={`tool-${tool.name}`}
+              checked={draft.tools.includes(tool.name)}
+              onChange={(e) => set('tools', e.target.checked ? [...draft.tools, tool.name] : draft.tools.filter((t) => t !== tool.name))}
+              aria-describedby={`tool-${tool.name}-help`}
+            />
+            <label htmlFor={`tool-${tool.name}`}>{tool.name}</label>
+            <span id={`tool-${tool.name}-help`} className="hint">
+              {tool.description}
+            </span>
+          </div>
+        ))}
+      </fieldset>
+      <ErrorMessage error={error} />
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
+        </button>
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

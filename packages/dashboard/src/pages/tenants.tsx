@@ -1,0 +1,307 @@
+import { useState, type FormEvent } from 'react';
+import type { CreatedKey, Plan, Role, Tenant } from '@agentik/shared';
+import { SecretOnce } from '../components/secret-once';
+import { Empty, ErrorMessage, Loading, Notice } from '../components/status';
+import { Table } from '../components/table';
+import { formatDateTime, slugify } from '../lib/format';
+import { navigate } from '../lib/router';
+import { useAsync } from '../lib/use-async';
+import { useSession } from '../session-context';
+
+const PLANS = ['free', 'pro', 'enterprise'] as const satisfies readonly Plan[];
+export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const satisfies readonly Role[];
+
+type Action = { kind: 'key' | 'delete'; tenant: Tenant } | null;
+
+export function TenantsPage() {
+  const { client, session, chooseTenant, tenantsChanged } = useSession();
+  const [cursor, setCursor] = useState<string | null>(null);
+  const tenants = useAsync(() => client.listTenants(cursor), [client, cursor]);
+  const [action, setAction] = useState<Action>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const changed = (message: string) => {
+    setNotice(message);
+    setError(null);
+    tenants.reload();
+    tenantsChanged();
+  };
+  const run = async (work: () => Promise<void>) => {
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  return (
+    <section className="page" aria-labelledby="tenants-title">
+      <h1 id="tenants-title">Tenants</h1>
+      <CreateTenant onCreated={(t) => changed(`Tenant ${t.name} (${t.slug}) created.`)} />
+      {notice ? <Notice>{notice}</Notice> : null}
+      <ErrorMessage error={error} />
+      {action?.kind === 'key' ? (
+        <IssueKey tenant={action.tenant} onClose={() => setAction(null)} />
+      ) : action?.kind === 'delete' ? (
+        <DeleteTenant
+          tenant={action.tenant}
+          onCancel={() => setAction(null)}
+          onDeleted={() => {
+            if (session.tenant === action.tenant.slug) chooseTenant(null);
+            setAction(null);
+            changed(`Tenant ${action.tenant.slug} deleted.`);
+          }}
+        />
+      ) : null}
+      <h2>All tenants</h2>
+      {tenants.loading && !tenants.data ? <Loading label="Loading tenants…" /> : null}
+      <ErrorMessage error={tenants.error} onRetry={tenants.reload} />
+      {tenants.data && tenants.data.data.length === 0 ? (
+        <Empty title="No tenants yet.">
+          <p>Create the first one with the form above.</p>
+        </Empty>
+      ) : null}
+      {tenants.data && tenants.data.data.length > 0 ? (
+        <Table
+          caption="Tenants"
+          rows={tenants.data.data}
+          rowKey={(t) => t.id}
+          columns={[
+            { header: 'Name', cell: (t) => <strong>{t.name}</strong> },
+            { header: 'Slug', cell: (t) => <code>{t.slug}</code> },
+            { header: 'Owner', cell: (t) => t.owner },
+            { header: 'Plan', cell: (t) => t.plan },
+            { header: 'Status', cell: (t) => <span className={`badge badge-${t.status}`}>{t.status}</span> },
+            { header: 'Created', cell: (t) => formatDateTime(t.createdAt) },
+            {
+              header: 'Actions',
+              cell: (t) =>
+                t.status === 'deleted' ? (
+                  <span className="muted small">deleted {formatDateTime(t.deletedAt)}</span>
+                ) : (
+                  <div className="row-actions">
+                    {t.status === 'active' ? (
+                      <button
+                        type="button"
+                        className="button-small"
+                        aria-label={`Act in ${t.slug}`}
+                        onClick={() => {
+                          chooseTenant(t.slug);
+                          navigate('/agents');
+                        }}
+                      >
+                        Act in
+                      </button>
+                    ) : null}
+                    <button type="button" className="button-small button-secondary" onClick={() => setAction({ kind: 'key', tenant: t })} aria-label={`Issue key for ${t.slug}`}>
+                      Issue key
+                    </button>
+                    <button
+                      type="button"
+                      className="button-small button-secondary"
+                      aria-label={`${t.status === 'active' ? 'Suspend' : 'Resume'} ${t.slug}`}
+                      onClick={() =>
+                        void run(async () => {
+                          const verb = t.status === 'active' ? 'suspend' : 'resume';
+                          await client.setTenantStatus(t.id, verb);
+                          changed(`Tenant ${t.slug} ${verb === 'suspend' ? 'suspended' : 'resumed'}.`);
+                        })
+                      }
+                    >
+                      {t.status === 'active' ? 'Suspend' : 'Resume'}
+                    </button>
+                    <button type="button" className="button-small button-danger" onClick={() => setAction({ kind: 'delete', tenant: t })} aria-label={`Delete ${t.slug}`}>
+                      Delete
+                    </button>
+                  </div>
+                ),
+            },
+          ]}
+        />
+      ) : null}
+      <div className="pager">
+        {cursor ? (
+          <button type="button" className="button-secondary" onClick={() => setCursor(null)}>
+            First page
+          </button>
+        ) : null}
+        {tenants.data?.nextCursor ? (
+          <button type="button" className="button-secondary" onClick={() => setCursor(tenants.data?.nextCursor ?? null)}>
+            Next page
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
+  const { client } = useSession();
+  const [name, setName] = useState('');
+  const [slug, setSlug] = useState('');
+  const [owner, setOwner] = useState('');
+  const [plan, setPlan] = useState<Plan>('free');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const tenant = await client.createTenant({ name: name.trim(), owner: owner.trim(), plan, ...(slug.trim() ? { slug: slug.trim() } : {}) });
+      setName('');
+      setSlug('');
+      setOwner('');
+      onCreated(tenant);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="new-tenant-title">
+      <h2 id="new-tenant-title">New tenant</h2>
+      <div className="grid">
+        <div className="field">
+          <label htmlFor="tenant-name">Name</label>
+          <input id="tenant-name" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="tenant-slug">Slug</label>
+          <input
+            id="tenant-slug"
+            maxLength={63}
+            pattern="[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+            placeholder={slugify(name) || 'from the name'}
+            value={slug}
+            onChange={(e) => setSlug(e.target.value)}
+            aria-describedby="tenant-slug-help"
+          />
+          <p id="tenant-slug-help" className="hint">
+            Optional. Lowercase letters, digits and hyphens.
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor="tenant-owner">Owner</label>
+          <input id="tenant-owner" required maxLength={320} placeholder="ops@example.com" value={owner} onChange={(e) => setOwner(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="tenant-plan">Plan</label>
+          <select id="tenant-plan" value={plan} onChange={(e) => setPlan(e.target.value as Plan)}>
+            {PLANS.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <ErrorMessage error={error} />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Creating…' : 'Create tenant'}
+      </button>
+    </form>
+  );
+}
+
+function IssueKey({ tenant, onClose }: { tenant: Tenant; onClose: () => void }) {
+  const { client } = useSession();
+  const [role, setRole] = useState<Role>('owner');
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<CreatedKey | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (created) return <SecretOnce secret={created.key} label={`New ${created.role} key for ${tenant.slug}`} onDone={onClose} />;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setCreated(await client.createTenantKey(tenant.id, { role, ...(name.trim() ? { name: name.trim() } : {}) }));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="issue-key-title">
+      <h2 id="issue-key-title">Issue a key for {tenant.name}</h2>
+      <div className="grid">
+        <div className="field">
+          <label htmlFor="issue-role">Role</label>
+          <select id="issue-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="issue-name">Key name</label>
+          <input id="issue-name" maxLength={100} placeholder="optional" value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+      </div>
+      <ErrorMessage error={error} />
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          Issue key
+        </button>
+        <button type="button" className="button-secondary" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Deleting a tenant destroys its data: the operator types the slug to confirm. */
+function DeleteTenant({ tenant, onCancel, onDeleted }: { tenant: Tenant; onCancel: () => void; onDeleted: () => void }) {
+  const { client } = useSession();
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (typed !== tenant.slug) return;
+    setBusy(true);
+    try {
+      await client.deleteTenant(tenant.id);
+      onDeleted();
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card card-danger" onSubmit={(e) => void submit(e)} aria-labelledby="delete-tenant-title">
+      <h2 id="delete-tenant-title">Delete {tenant.name}?</h2>
+      <p>
+        This revokes every key of the tenant and destroys its agents, conversations and costs. It cannot be undone.
+      </p>
+      <div className="field">
+        <label htmlFor="confirm-slug">
+          Type <code>{tenant.slug}</code> to confirm
+        </label>
+        <input id="confirm-slug" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
+      </div>
+      <ErrorMessage error={error} />
+      <div className="actions">
+        <button type="submit" className="button-danger" disabled={busy || typed !== tenant.slug}>
+          Delete tenant
+        </button>
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

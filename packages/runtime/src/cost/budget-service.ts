@@ -1,0 +1,68 @@
+import type { BudgetBody } from '@agentik/shared';
+import { AppError } from '../lib/app-error.js';
+import { newId } from '../lib/ids.js';
+import type { TimeRange } from '../storage/port.js';
+import type { BudgetRecord } from '../storage/records.js';
+import { actorOf, type TenantContext } from '../tenants/context.js';
+
+const DAY_MS = 86_400_000;
+
+/** The budget month of an instant, `YYYY-MM` in UTC. */
+export function budgetPeriod(at: number): string {
+  return new Date(at).toISOString().slice(0, 7);
+}
+
+/**
+ * A [from, to) range from query strings. A date-only `to` includes that whole day; without
+ * bounds the range is the current month (UTC).
+ */
+export function parseRange(from: string | undefined, to: string | undefined, now: number): TimeRange {
+  const monthStart = Date.parse(`${budgetPeriod(now)}-01T00:00:00Z`);
+  const start = from === undefined ? monthStart : Date.parse(from.length === 10 ? `${from}T00:00:00Z` : from);
+  let end: number;
+  if (to === undefined && from !== undefined) {
+    end = now + 1;
+  } else if (to === undefined) {
+    const d = new Date(monthStart);
+    end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  } else {
+    end = to.length === 10 ? Date.parse(`${to}T00:00:00Z`) + DAY_MS : Date.parse(to);
+  }
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new AppError('VALIDATION_FAILED', 'from/to: not a date');
+  if (end <= start) throw new AppError('VALIDATION_FAILED', 'to: must be after from');
+  return { from: start, to: end };
+}
+
+/** The budget as the API shows it. */
+export function presentBudget(b: BudgetRecord) {
+  return {
+    monthlyLimitUsd: b.monthlyLimitUsd,
+    hard: b.hard,
+    thresholds: b.thresholds,
+    period: b.period,
+    spentUsd: b.spentUsd,
+    reservedUsd: b.reservedUsd,
+    remainingUsd: b.monthlyLimitUsd === null ? null : Math.max(0, b.monthlyLimitUsd - b.spentUsd - b.reservedUsd),
+  };
+}
+
+export function getBudget(ctx: TenantContext, now = Date.now()): Promise<BudgetRecord> {
+  return ctx.store.budget.get(budgetPeriod(now), now);
+}
+
+/** Sets the tenant's budget and audits the change. */
+export async function setBudget(ctx: TenantContext, body: Required<BudgetBody>, now = Date.now()): Promise<BudgetRecord> {
+  const thresholds = [...new Set(body.thresholds)].sort((a, b) => a - b);
+  return ctx.store.transaction(async (tx) => {
+    const budget = await tx.budget.configure({ monthlyLimitUsd: body.monthlyLimitUsd, hard: body.hard, thresholds }, budgetPeriod(now), now);
+    await tx.audit.append({
+      id: newId('audit'),
+      at: now,
+      actor: actorOf(ctx.principal),
+      action: 'budget.updated',
+      target: 'budget',
+      details: { monthlyLimitUsd: body.monthlyLimitUsd, hard: body.hard, thresholds },
+    });
+    return budget;
+  });
+}

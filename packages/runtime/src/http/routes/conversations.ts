@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { ConversationList, ConversationListQuery, ConversationWithMessages, IdParams, SearchQuery, SearchResult } from '@agentik/shared';
+import { deleteConversation, getConversation, listConversations, searchMessages } from '../../memory/conversations.js';
+import type { ConversationRecord, MessageRecord } from '../../storage/records.js';
+import { presentPage } from '../present.js';
+import { TENANT_READ, TENANT_WRITE, ctxOf, type App } from '../types.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function presentConversation(c: ConversationRecord) {
+  return { id: c.id, agentId: c.agentId, userId: c.userId, source: c.source, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) };
+}
+
+function presentMessage(m: MessageRecord) {
+  return { id: m.id, role: m.role, content: m.content, tokens: m.tokens, createdAt: iso(m.createdAt) };
+}
+
+/** Conversations of the caller's tenant: list, read, delete, full-text search. */
+export function conversationRoutes(app: App) {
+  app.get(
+    '/api/conversations',
+    { config: TENANT_READ, schema: { tags: ['conversations'], querystring: ConversationListQuery, response: { 200: ConversationList } } },
+    async (request) => {
+      const { agentId, cursor, limit } = request.query;
+      return presentPage(await listConversations(ctxOf(request), { after: cursor, limit }, agentId), presentConversation);
+    },
+  );
+
+  app.get(
+    '/api/conversations/search',
+    { config: TENANT_READ, schema: { tags: ['conversations'], querystring: SearchQuery, response: { 200: SearchResult } } },
+    async (request) => {
+      const { q, agentId, limit } = request.query;
+      const hits = await searchMessages(ctxOf(request), q, agentId, limit);
+      return {
+        data: hits.map((h) => ({
+          conversationId: h.conversationId,
+          messageId: h.messageId,
+          agentId: h.agentId,
+          role: h.role,
+          content: h.content,
+          createdAt: iso(h.createdAt),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/conversations/:id',
+    { config: TENANT_READ, schema: { tags: ['conversations'], params: IdParams, response: { 200: ConversationWithMessages } } },
+    async (request) => {
+      const { conversation, messages } = await getConversation(ctxOf(request), request.params.id);
+      return { ...presentConversation(conversation), messages: messages.map(presentMessage) };
+    },
+  );
+
+  app.delete(
+    '/api/conversations/:id',
+    { config: TENANT_WRITE, schema: { tags: ['conversations'], params: IdParams, response: { 204: z.null() } } },
+    async (request, reply) => {
+      await deleteConversation(ctxOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,136 @@
+import { OpenAiChatRequest } from '@agentik/shared';
+import { AppError } from '../../lib/app-error.js';
+import type { PipelineOutput } from '../../pipeline/context.js';
+import type { Pipeline } from '../../pipeline/orchestrator.js';
+import type { ChatMessage } from '../../providers/types.js';
+import type { TenantPool } from '../../tenants/pool.js';
+import { toClientError } from '../errors.js';
+import { SseWriter } from '../sse.js';
+import { TENANT_READ, TENANT_WRITE, ctxOf, type App } from '../types.js';
+import { clientGone } from './messages.js';
+
+type WireMessage = OpenAiChatRequest['messages'][number];
+
+function textOf(m: WireMessage): string {
+  if (typeof m.content === 'string') return m.content;
+  if (Array.isArray(m.content)) return m.content.map((p) => (p.type === 'text' ? (p.text ?? '') : '')).join('');
+  return '';
+}
+
+/** The client's messages: everything before the last user turn is history, that turn is the input. */
+function splitMessages(messages: WireMessage[]): { history: ChatMessage[]; content: string } {
+  const last = messages[messages.length - 1];
+  if (!last || last.role !== 'user') throw new AppError('VALIDATION_FAILED', 'messages: the last message must be from the user');
+  const history: ChatMessage[] = [];
+  for (const m of messages.slice(0, -1)) {
+    const content = textOf(m);
+    if (m.role === 'system' || m.role === 'developer') history.push({ role: 'system', content });
+    else if ((m.role === 'user' || m.role === 'assistant') && content !== '') history.push({ role: m.role, content });
+  }
+  return { history, content: textOf(last) };
+}
+
+const finishReason = (out: PipelineOutput) => (out.finishReason === 'length' ? 'length' : 'stop');
+
+function usageOf(out: PipelineOutput) {
+  const { inputTokens, outputTokens } = out.usage;
+  if (inputTokens === null || outputTokens === null) return undefined;
+  return { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens };
+}
+
+/**
+ * The OpenAI-compatible surface, so existing clients and SDKs talk to a tenant's agents
+ * unchanged: models are the tenant's agents (by name), chat completions run the pipeline.
+ */
+export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantPool }) {
+  app.get('/v1/models', { config: TENANT_READ, schema: { tags: ['openai'] } }, async (request) => {
+    const ctx = ctxOf(request);
+    const data = [];
+    let after: string | undefined;
+    do {
+      const page = await ctx.store.agents.list({ after, limit: 200 });
+      for (const a of page.items) {
+        data.push({ id: a.name, object: 'model', created: Math.floor(a.createdAt / 1000), owned_by: ctx.tenant.slug });
+      }
+      after = page.nextCursor ?? undefined;
+    } while (after);
+    return { object: 'list', data };
+  });
+
+  app.post(
+    '/v1/chat/completions',
+    { config: TENANT_WRITE, schema: { tags: ['openai'], body: OpenAiChatRequest } },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      const body = request.body;
+      const { history, content } = splitMessages(body.messages);
+      const input = { agentRef: body.model, content, history, userId: body.user, source: 'openai' as const };
+      const signal = clientGone(reply.raw);
+      const created = Math.floor(Date.now() / 1000);
+      const lease = await deps.pool.acquire(ctx.tenant.id);
+      try {
+        if (!body.stream) {
+          const out = await deps.pipeline.run(ctx, input, { stream: false, signal });
+          const usage = usageOf(out);
+          return {
+            id: `chatcmpl-${out.message.id}`,
+            object: 'chat.completion',
+            created,
+            model: out.agentName,
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: out.message.content, refusal: null },
+                logprobs: null,
+                finish_reason: finishReason(out),
+              },
+            ],
+            ...(usage ? { usage } : {}),
+          };
+        }
+        const sse = new SseWriter(reply.raw);
+        const id = `chatcmpl-${created}${Math.random().toString(36).slice(2, 10)}`;
+        const chunk = (delta: object, finish: string | null) => ({
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model: body.model,
+          choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        });
+        const begin = () => {
+          if (sse.hasStarted) return;
+          reply.hijack();
+          sse.send(undefined, chunk({ role: 'assistant', content: '' }, null));
+        };
+        try {
+          const out = await deps.pipeline.run(ctx, input, {
+            stream: true,
+            signal,
+            sink: {
+              onText(text) {
+                begin();
+                sse.send(undefined, chunk({ content: text }, null));
+              },
+            },
+          });
+          begin();
+          sse.send(undefined, chunk({}, finishReason(out)));
+          const usage = usageOf(out);
+          if (body.stream_options?.include_usage && usage) {
+            sse.send(undefined, { id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage });
+          }
+          sse.send(undefined, '[DONE]');
+          sse.end();
+        } catch (error) {
+          if (!sse.hasStarted) throw error;
+          const { body: errorBody } = toClientError(error);
+          sse.send(undefined, { error: { ...errorBody.error, type: 'server_error' } });
+          sse.end();
+        }
+        return reply;
+      } finally {
+        lease.release();
+      }
+    },
+  );
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { ProviderCredential, ProviderCredentialBody, ProviderCredentialList, ProviderParams, ToolList } from '@agentik/shared';
+import { AppError, notFound } from '../../lib/app-error.js';
+import { newId } from '../../lib/ids.js';
+import type { SecretBox } from '../../lib/secret-box.js';
+import type { ProviderCredentialRecord } from '../../storage/records.js';
+import { actorOf } from '../../tenants/context.js';
+import { BUILT_IN_TOOLS } from '../../tools/registry.js';
+import { TENANT_ADMIN, TENANT_READ, ctxOf, type App } from '../types.js';
+
+function present(c: ProviderCredentialRecord) {
+  return {
+    provider: c.provider as z.infer<typeof ProviderCredential>['provider'],
+    baseUrl: c.baseUrl,
+    hasApiKey: c.apiKeyCiphertext !== null,
+    updatedAt: new Date(c.updatedAt).toISOString(),
+  };
+}
+
+/**
+ * A tenant's own provider credentials (owner/admin). Keys are encrypted before they reach the
+ * store and are never returned; a base URL of the tenant's own needs the operator's consent
+ * (AGENTIK_TENANT_PROVIDER_URLS=allow), since it makes the server call that URL.
+ */
+export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'deny' | 'allow' }) {
+  app.get(
+    '/api/providers',
+    { config: TENANT_ADMIN, schema: { tags: ['providers'], response: { 200: ProviderCredentialList } } },
+    async (request) => ({ data: (await ctxOf(request).store.providerCredentials.list()).map(present) }),
+  );
+
+  app.put(
+    '/api/providers/:name',
+    {
+      config: TENANT_ADMIN,
+      schema: { tags: ['providers'], params: ProviderParams, body: ProviderCredentialBody, response: { 200: ProviderCredential } },
+    },
+    async (request) => {
+      const ctx = ctxOf(request);
+      const { name } = request.params;
+      const { baseUrl, apiKey } = request.body;
+      if (baseUrl && deps.tenantUrls !== 'allow') {
+        throw new AppError('FORBIDDEN', 'this server does not let tenants choose provider URLs');
+      }
+      const current = await ctx.store.providerCredentials.get(name);
+      const at = Date.now();
+      const record: ProviderCredentialRecord = {
+        provider: name,
+        baseUrl: baseUrl === undefined ? (current?.baseUrl ?? null) : baseUrl,
+        apiKeyCiphertext:
+          apiKey === undefined ? (current?.apiKeyCiphertext ?? null) : apiKey === null ? null : deps.box.seal(apiKey, ctx.tenant.id),
+        updatedAt: at,
+      };
+      await ctx.store.transaction(async (tx) => {
+        await tx.providerCredentials.put(record);
+        await tx.audit.append({
+          id: newId('audit'),
+          at,
+          actor: actorOf(ctx.principal),
+          action: 'provider.updated',
+          target: `provider:${name}`,
+          details: { baseUrl: record.baseUrl, hasApiKey: record.apiKeyCiphertext !== null },
+        });
+      });
+      return present(record);
+    },
+  );
+
+  app.delete(
+    '/api/providers/:name',
+    { config: TENANT_ADMIN, schema: { tags: ['providers'], params: ProviderParams, response: { 204: z.null() } } },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      if (!(await ctx.store.providerCredentials.delete(request.params.name))) throw notFound('provider setting');
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/tools',
+    { config: TENANT_READ, schema: { tags: ['agents'], response: { 200: ToolList } } },
+    async () => ({
+      data: [...BUILT_IN_TOOLS.values()].map((t) => ({
+        name: t.spec.name,
+        description: t.spec.description,
+        parameters: t.spec.parameters,
+      })),
+    }),
+  );
+}

@@ -1,0 +1,39 @@
+/** The answer of a rate limiter: allowed, or how long to wait. */
+export interface RateDecision {
+  allowed: boolean;
+  /** Seconds until a request would be allowed (0 when allowed). */
+  retryAfterSeconds: number;
+}
+
+/** Per-tenant requests-per-minute limiting; implementations may be local or shared by replicas. */
+export interface RateLimiter {
+  /** Counts one request of `tenantId` against `perMinute`, unless that would pass it. */
+  take(tenantId: string, perMinute: number): Promise<RateDecision>;
+}
+
+/**
+ * A sliding-window counter kept in this process: the count of the current minute plus the
+ * previous minute's count weighted by how much of it still overlaps the window. O(1) per call.
+ * Enough for one runtime process; several replicas need a shared limiter (database or Redis).
+ */
+export class LocalRateLimiter implements RateLimiter {
+  private readonly windows = new Map<string, { minute: number; current: number; previous: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async take(tenantId: string, perMinute: number): Promise<RateDecision> {
+    const at = this.now();
+    const minute = Math.floor(at / 60_000);
+    let w = this.windows.get(tenantId);
+    if (!w || w.minute < minute - 1) w = { minute, current: 0, previous: 0 };
+    else if (w.minute === minute - 1) w = { minute, current: 0, previous: w.current };
+    this.windows.set(tenantId, w);
+    const elapsed = (at % 60_000) / 60_000;
+    const estimate = w.previous * (1 - elapsed) + w.current;
+    if (estimate + 1 > perMinute) {
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((1 - elapsed) * 60_000) / 1000)) };
+    }
+    w.current += 1;
+    return { allowed: true, retryAfterSeconds: 0 };
+  }
+}

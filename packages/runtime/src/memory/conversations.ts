@@ -1,0 +1,50 @@
+import { notFound } from '../lib/app-error.js';
+import { newId } from '../lib/ids.js';
+import type { ConversationRecord, MessageHit, MessageRecord, Page, PageRequest } from '../storage/records.js';
+import { actorOf, type TenantContext } from '../tenants/context.js';
+
+/** Conversations of the tenant in `ctx`: list, read with messages, delete, search. */
+
+export function listConversations(ctx: TenantContext, page: PageRequest, agentId?: string): Promise<Page<ConversationRecord>> {
+  return ctx.store.conversations.list(page, agentId);
+}
+
+export async function getConversation(
+  ctx: TenantContext,
+  id: string,
+): Promise<{ conversation: ConversationRecord; messages: MessageRecord[] }> {
+  const conversation = await ctx.store.conversations.get(id);
+  if (!conversation) throw notFound('conversation');
+  return { conversation, messages: await ctx.store.messages.listByConversation(id) };
+}
+
+export async function deleteConversation(ctx: TenantContext, id: string, now = Date.now()): Promise<void> {
+  const deleted = await ctx.store.transaction(async (tx) => {
+    if (!(await tx.conversations.delete(id))) return false;
+    await tx.audit.append({
+      id: newId('audit'),
+      at: now,
+      actor: actorOf(ctx.principal),
+      action: 'conversation.deleted',
+      target: `conversation:${id}`,
+      details: {},
+    });
+    return true;
+  });
+  if (!deleted) throw notFound('conversation');
+}
+
+/**
+ * The words of a search: letters and digits of any script, at most 8 of them, each at most 64
+ * characters. Everything else (quotes, operators, punctuation) is dropped, so a query is only
+ * ever words to match.
+ */
+export function searchTerms(query: string): string[] {
+  const words = query.normalize('NFC').match(/[\p{L}\p{N}_]+/gu) ?? [];
+  return [...new Set(words.map((w) => w.slice(0, 64)))].slice(0, 8);
+}
+
+/** Full-text search over the tenant's past messages, optionally of one agent. */
+export function searchMessages(ctx: TenantContext, query: string, agentId: string | undefined, limit: number): Promise<MessageHit[]> {
+  return ctx.store.messages.search(searchTerms(query), agentId, limit);
+}

@@ -1,0 +1,109 @@
+import type { ResolvedPrice } from '../cost/pricing.js';
+import type { ChatMessage, FinishReason, LlmProvider } from '../providers/types.js';
+import type { TenantStore } from '../storage/port.js';
+import type { AgentRecord } from '../storage/records.js';
+import type { TenantContext } from '../tenants/context.js';
+import type { Tool } from '../tools/registry.js';
+
+/** What a caller asks of an agent. */
+export interface MessageInput {
+  /** Agent id, or its name (the OpenAI-compatible API names agents as models). */
+  agentRef: string;
+  /** The new user turn. */
+  content: string;
+  /** Continue this conversation; a new one is started when absent. */
+  conversationId?: string | undefined;
+  /** The tenant's own end-user id, kept with the conversation. */
+  userId?: string | undefined;
+  /**
+   * Earlier turns the caller sends itself (OpenAI-compatible clients send the whole history);
+   * when given, stored memory is not loaded.
+   */
+  history?: ChatMessage[] | undefined;
+  source: 'api' | 'openai';
+}
+
+/** Receives streamed text as it is generated. */
+export interface PipelineSink {
+  onText(text: string): void;
+}
+
+/** Token usage as reported: `null` where the provider gave none and it could not be estimated. */
+export interface ReplyUsage {
+  inputTokens: number | null;
+  outputTokens: number | null;
+}
+
+/** The answer of one pipeline run. */
+export interface PipelineOutput {
+  conversationId: string;
+  agentId: string;
+  agentName: string;
+  model: string;
+  message: { id: string; role: 'assistant'; content: string };
+  usage: ReplyUsage;
+  costUsd: number | null;
+  finishReason: FinishReason;
+  /** True when the caller went away before the reply was complete. */
+  aborted: boolean;
+}
+
+/** What `execute` produced. */
+export interface ExecutionResult {
+  text: string;
+  usage: ReplyUsage;
+  usageEstimated: boolean;
+  finishReason: FinishReason;
+  outcome: 'ok' | 'aborted';
+  latencyMs: number;
+}
+
+/**
+ * The typed context the nine stages fill in, in order. A field is set by the stage named beside
+ * it and read only by later ones.
+ */
+export interface PipelineContext {
+  readonly tenant: TenantContext;
+  readonly input: MessageInput;
+  readonly signal: AbortSignal;
+  readonly sink: PipelineSink;
+  /** The caller wants the reply streamed to `sink` as it is generated. */
+  readonly stream: boolean;
+  readonly startedAt: number;
+  /** normalize */
+  content?: string;
+  /** route */
+  agent?: AgentRecord;
+  /** route */
+  conversation?: { id: string; isNew: boolean };
+  /** load-memory: system prompt + the turns that fit + the new user turn */
+  messages?: ChatMessage[];
+  /** model-select */
+  provider?: LlmProvider;
+  /** model-select */
+  price?: ResolvedPrice;
+  /** model-select: the output bound passed to the provider and used for reservations */
+  maxTokens?: number;
+  /** tool-resolve */
+  tools?: Tool[];
+  /** execute: USD reserved against the budget so far */
+  reservedUsd: number;
+  /** execute */
+  result?: ExecutionResult;
+  /** save-memory and track-cost: writes committed together in one tenant transaction */
+  writes: Array<(tx: TenantStore) => Promise<void>>;
+  /** save-memory */
+  assistantMessageId?: string;
+  /** track-cost */
+  costUsd?: number | null;
+  /** track-cost: set once the reservation has been settled */
+  settled: boolean;
+  /** send-response */
+  output?: PipelineOutput;
+}
+
+/** Reads a field a previous stage must have set. */
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`pipeline: ${what} is not set; a stage ran out of order`);
+  return value;
+}

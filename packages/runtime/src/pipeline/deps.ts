@@ -1,0 +1,45 @@
+import type { PricingTable } from '../cost/pricing.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { Log } from '../lib/log.js';
+import type { LlmProvider, ProviderName } from '../providers/types.js';
+import type { TenantContext } from '../tenants/context.js';
+
+/** Finds the provider to use for a tenant: its own credentials if it set some, else the platform's. */
+export interface ProviderResolver {
+  resolve(tenant: TenantContext, name: ProviderName): Promise<LlmProvider>;
+}
+
+/** A budget threshold crossing, for the operator's webhook. */
+export interface BudgetNotice {
+  tenantId: string;
+  tenantSlug: string;
+  thresholdPct: number;
+  spentUsd: number;
+  limitUsd: number;
+  period: string;
+  at: string;
+}
+
+/** Where threshold crossings go besides the audit log (an operator webhook). */
+export interface BudgetNotifier {
+  notify(notice: BudgetNotice): void;
+}
+
+/** Everything the stages need from outside. */
+export interface PipelineDeps {
+  providers: ProviderResolver;
+  pricing: PricingTable;
+  rateLimiter: RateLimiter;
+  notifier: BudgetNotifier;
+  log: Log;
+  now: () => number;
+  observeStage: (stage: string, seconds: number) => void;
+  /** Output bound when an agent sets none. */
+  defaultMaxTokens: number;
+  /** Context budget when an agent sets none. */
+  defaultContextTokens: number;
+  /** Most model calls one message may take in the tool loop. */
+  maxToolIterations: number;
+  /** Longest one tool call may run (ms). */
+  toolTimeoutMs: number;
+}

@@ -1,0 +1,24 @@
+import { AppError, notFound } from '../../lib/app-error.js';
+import { newId } from '../../lib/ids.js';
+import type { Stage } from './stage.js';
+
+/** Stage 2: find the agent (by id, else by name) and the conversation to continue or start. */
+export const route: Stage = async (ctx) => {
+  const { store } = ctx.tenant;
+  const ref = ctx.input.agentRef;
+  const agent = (await store.agents.get(ref)) ?? (await store.agents.findByName(ref));
+  if (!agent) throw notFound('agent');
+  ctx.agent = agent;
+  const { conversationId, userId } = ctx.input;
+  if (conversationId === undefined) {
+    ctx.conversation = { id: newId('conversation'), isNew: true };
+    return;
+  }
+  const conversation = await store.conversations.get(conversationId);
+  // Another agent's conversation, or another end-user's, reads exactly like one that never existed.
+  if (!conversation || conversation.agentId !== agent.id || (userId !== undefined && conversation.userId !== userId)) {
+    throw notFound('conversation');
+  }
+  if (conversation.source !== ctx.input.source) throw new AppError('VALIDATION_FAILED', 'conversationId: belongs to another API');
+  ctx.conversation = { id: conversation.id, isNew: false };
+};

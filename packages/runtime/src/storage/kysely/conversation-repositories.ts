@@ -1,0 +1,112 @@
+import type { Kysely } from 'kysely';
+import type { ConversationRepository, MessageRepository } from '../port.js';
+import type { ConversationRecord, MessageHit, MessageRecord } from '../records.js';
+import { toPage } from './paging.js';
+import type { ConversationsTable, MessagesTable, TenantDb } from './tables.js';
+
+/** Full-text search is dialect-specific (FTS5, tsvector); each adapter supplies its own. */
+export type MessageSearch = (
+  db: Kysely<TenantDb>,
+  terms: string[],
+  agentId: string | undefined,
+  limit: number,
+) => Promise<MessageHit[]>;
+
+export function conversationFromRow(r: ConversationsTable): ConversationRecord {
+  return {
+    id: r.id,
+    agentId: r.agent_id,
+    userId: r.user_id,
+    source: r.source as ConversationRecord['source'],
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function messageFromRow(r: MessagesTable): MessageRecord {
+  return {
+    id: r.id,
+    conversationId: r.conversation_id,
+    role: r.role as MessageRecord['role'],
+    content: r.content,
+    tokens: r.tokens === null ? null : Number(r.tokens),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function createConversationRepository(db: Kysely<TenantDb>): ConversationRepository {
+  return {
+    async create(c) {
+      await db
+        .insertInto('conversations')
+        .values({
+          id: c.id,
+          agent_id: c.agentId,
+          user_id: c.userId,
+          source: c.source,
+          created_at: c.createdAt,
+          updated_at: c.updatedAt,
+        })
+        .execute();
+    },
+    async get(id) {
+      const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && conversationFromRow(row);
+    },
+    async list(page, agentId) {
+      let q = db.selectFrom('conversations').selectAll().orderBy('id').limit(page.limit + 1);
+      if (agentId !== undefined) q = q.where('agent_id', '=', agentId);
+      if (page.after !== undefined) q = q.where('id', '>', page.after);
+      return toPage(await q.execute(), page, conversationFromRow);
+    },
+    async delete(id) {
+      // Messages go first so that stores without ON DELETE CASCADE behave the same.
+      await db.deleteFrom('messages').where('conversation_id', '=', id).execute();
+      const result = await db.deleteFrom('conversations').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+    async touch(id, at) {
+      await db.updateTable('conversations').set({ updated_at: at }).where('id', '=', id).execute();
+    },
+  };
+}
+
+export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSearch): MessageRepository {
+  return {
+    async append(m) {
+      await db
+        .insertInto('messages')
+        .values({
+          id: m.id,
+          conversation_id: m.conversationId,
+          role: m.role,
+          content: m.content,
+          tokens: m.tokens,
+          created_at: m.createdAt,
+        })
+        .execute();
+    },
+    async listByConversation(conversationId) {
+      const rows = await db
+        .selectFrom('messages')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        .orderBy('id')
+        .execute();
+      return rows.map(messageFromRow);
+    },
+    async recent(conversationId, limit) {
+      const rows = await db
+        .selectFrom('messages')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.reverse().map(messageFromRow);
+    },
+    search(terms, agentId, limit) {
+      return search(db, terms, agentId, limit);
+    },
+  };
+}

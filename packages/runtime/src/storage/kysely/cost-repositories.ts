@@ -1,0 +1,209 @@
+import { sql, type Kysely } from 'kysely';
+import type { BudgetRepository, CostEventRepository } from '../port.js';
+import type { BudgetRecord, CostEventRecord, CostGroup } from '../records.js';
+import { toPage } from './paging.js';
+import type { BudgetTable, CostEventsTable, TenantDb } from './tables.js';
+
+const DAY_MS = 86_400_000;
+
+function costFromRow(r: CostEventsTable): CostEventRecord {
+  const n = (v: number | null) => (v === null ? null : Number(v));
+  return {
+    id: r.id,
+    agentId: r.agent_id,
+    conversationId: r.conversation_id,
+    messageId: r.message_id,
+    provider: r.provider,
+    model: r.model,
+    inputTokens: n(r.input_tokens),
+    outputTokens: n(r.output_tokens),
+    costUsd: n(r.cost_usd),
+    latencyMs: Number(r.latency_ms),
+    outcome: r.outcome as CostEventRecord['outcome'],
+    usageEstimated: Number(r.usage_estimated) === 1,
+    createdAt: Number(r.created_at),
+  };
+}
+
+function budgetFromRow(r: BudgetTable): BudgetRecord {
+  return {
+    monthlyLimitUsd: r.monthly_limit_usd === null ? null : Number(r.monthly_limit_usd),
+    hard: Number(r.hard) === 1,
+    thresholds: JSON.parse(r.thresholds) as number[],
+    period: r.period,
+    spentUsd: Number(r.spent_usd),
+    reservedUsd: Number(r.reserved_usd),
+    notified: JSON.parse(r.notified) as number[],
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function createCostEventRepository(db: Kysely<TenantDb>): CostEventRepository {
+  return {
+    async insert(e) {
+      await db
+        .insertInto('cost_events')
+        .values({
+          id: e.id,
+          agent_id: e.agentId,
+          conversation_id: e.conversationId,
+          message_id: e.messageId,
+          provider: e.provider,
+          model: e.model,
+          input_tokens: e.inputTokens,
+          output_tokens: e.outputTokens,
+          cost_usd: e.costUsd,
+          latency_ms: e.latencyMs,
+          outcome: e.outcome,
+          usage_estimated: e.usageEstimated ? 1 : 0,
+          created_at: e.createdAt,
+        })
+        .execute();
+    },
+    async list(page, range) {
+      let q = db
+        .selectFrom('cost_events')
+        .selectAll()
+        .where('created_at', '>=', range.from)
+        .where('created_at', '<', range.to)
+        .orderBy('id')
+        .limit(page.limit + 1);
+      if (page.after !== undefined) q = q.where('id', '>', page.after);
+      return toPage(await q.execute(), page, costFromRow);
+    },
+    async summary(range, groupBy) {
+      // Integer division of epoch ms by a day is the same in SQLite and Postgres (bigint).
+      const key =
+        groupBy === 'day'
+          ? sql<string>`cast(created_at / ${sql.lit(DAY_MS)} as text)`
+          : groupBy === 'model'
+            ? sql<string>`provider || '/' || model`
+            : sql<string>`agent_id`;
+      const rows = await db
+        .selectFrom('cost_events')
+        .select([
+          key.as('key'),
+          sql<number>`coalesce(sum(cost_usd), 0)`.as('usd'),
+          sql<number>`coalesce(sum(input_tokens), 0)`.as('input_tokens'),
+          sql<number>`coalesce(sum(output_tokens), 0)`.as('output_tokens'),
+          sql<number>`count(*)`.as('calls'),
+        ])
+        .where('created_at', '>=', range.from)
+        .where('created_at', '<', range.to)
+        .groupBy(key)
+        .orderBy(key)
+        .execute();
+      const groups: CostGroup[] = rows.map((r) => ({
+        key: groupBy === 'day' ? new Date(Number(r.key) * DAY_MS).toISOString().slice(0, 10) : String(r.key),
+        usd: Number(r.usd),
+        inputTokens: Number(r.input_tokens),
+        outputTokens: Number(r.output_tokens),
+        calls: Number(r.calls),
+      }));
+      const sum = (pick: (g: CostGroup) => number) => groups.reduce((a, g) => a + pick(g), 0);
+      return {
+        totalUsd: sum((g) => g.usd),
+        inputTokens: sum((g) => g.inputTokens),
+        outputTokens: sum((g) => g.outputTokens),
+        calls: sum((g) => g.calls),
+        groups,
+      };
+    },
+  };
+}
+
+/** Portable SQL: the running total of the period, or zero once a new month has begun. */
+const spentIn = (period: string) => sql<number>`case when period = ${period} then spent_usd else 0 end`;
+
+export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
+  const ensure = async (period: string, at: number) => {
+    await db
+      .insertInto('budget')
+      .values({
+        id: 1,
+        monthly_limit_usd: null,
+        hard: 1,
+        thresholds: '[50,80,100]',
+        period,
+        spent_usd: 0,
+        reserved_usd: 0,
+        notified: '[]',
+        updated_at: at,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  };
+  const rollover = (period: string) => ({
+    spent_usd: spentIn(period),
+    notified: sql<string>`case when period = ${period} then notified else '[]' end`,
+    period,
+  });
+  const read = async () =>
+    budgetFromRow(await db.selectFrom('budget').selectAll().where('id', '=', 1).executeTakeFirstOrThrow());
+
+  return {
+    async get(period, at) {
+      await ensure(period, at);
+      const row = await read();
+      return row.period === period ? row : { ...row, period, spentUsd: 0, notified: [] };
+    },
+    async configure(settings, period, at) {
+      await ensure(period, at);
+      await db
+        .updateTable('budget')
+        .set({
+          ...rollover(period),
+          monthly_limit_usd: settings.monthlyLimitUsd,
+          hard: settings.hard ? 1 : 0,
+          thresholds: JSON.stringify(settings.thresholds),
+          updated_at: at,
+        })
+        .where('id', '=', 1)
+        .execute();
+      return read();
+    },
+    async reserve(amountUsd, period, at) {
+      await ensure(period, at);
+      const result = await db
+        .updateTable('budget')
+        .set({ ...rollover(period), reserved_usd: sql<number>`reserved_usd + ${amountUsd}`, updated_at: at })
+        .where('id', '=', 1)
+        .where((eb) =>
+          eb.or([
+            eb('monthly_limit_usd', 'is', null),
+            eb('hard', '=', 0),
+            // As canReserve: a limit already reached refuses even a free call (a limit of 0 blocks).
+            eb.and([
+              eb(sql<number>`${spentIn(period)} + reserved_usd`, '<', sql<number>`monthly_limit_usd - 1e-9`),
+              eb(sql<number>`${spentIn(period)} + reserved_usd + ${amountUsd}`, '<=', sql<number>`monthly_limit_usd + 1e-9`),
+            ]),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async settle(reservedUsd, spentUsd, period, at) {
+      await ensure(period, at);
+      const row = await db
+        .updateTable('budget')
+        .set({
+          ...rollover(period),
+          spent_usd: sql<number>`${spentIn(period)} + ${spentUsd}`,
+          reserved_usd: sql<number>`case when reserved_usd - ${reservedUsd} < 0 then 0 else reserved_usd - ${reservedUsd} end`,
+          updated_at: at,
+        })
+        .where('id', '=', 1)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const after = budgetFromRow(row);
+      // One statement did the update, so the total before it is simply the total minus this spend.
+      return { before: after.spentUsd - spentUsd, after };
+    },
+    async markNotified(thresholds, period) {
+      const row = await read();
+      if (row.period !== period) return;
+      const merged = [...new Set([...row.notified, ...thresholds])].sort((a, b) => a - b);
+      await db.updateTable('budget').set({ notified: JSON.stringify(merged) }).where('id', '=', 1).execute();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { ProviderCredentialRepository } from '../port.js';
+import type { ProviderCredentialRecord } from '../records.js';
+import type { ProviderCredentialsTable, TenantDb } from './tables.js';
+
+function fromRow(r: ProviderCredentialsTable): ProviderCredentialRecord {
+  return { provider: r.provider, baseUrl: r.base_url, apiKeyCiphertext: r.api_key, updatedAt: Number(r.updated_at) };
+}
+
+/** A tenant's own provider endpoints and (encrypted) keys. */
+export function createProviderCredentialRepository(db: Kysely<TenantDb>): ProviderCredentialRepository {
+  return {
+    async put(c) {
+      const values = { base_url: c.baseUrl, api_key: c.apiKeyCiphertext, updated_at: c.updatedAt };
+      await db
+        .insertInto('provider_credentials')
+        .values({ provider: c.provider, ...values })
+        .onConflict((oc) => oc.column('provider').doUpdateSet(values))
+        .execute();
+    },
+    async get(provider) {
+      const row = await db.selectFrom('provider_credentials').selectAll().where('provider', '=', provider).executeTakeFirst();
+      return row && fromRow(row);
+    },
+    async list() {
+      return (await db.selectFrom('provider_credentials').selectAll().orderBy('provider').execute()).map(fromRow);
+    },
+    async delete(provider) {
+      const result = await db.deleteFrom('provider_credentials').where('provider', '=', provider).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import type { RateWindowRepository } from '../port.js';
+import type { MasterDb } from './tables.js';
+
+/**
+ * Shared per-minute request counters. `increment` is one statement in both dialects:
+ * INSERT ... ON CONFLICT DO UPDATE ... RETURNING, with the previous minute read by a subquery in
+ * the RETURNING list, so concurrent callers on any replica each see a distinct count.
+ */
+export function createRateWindowRepository(db: Kysely<MasterDb>): RateWindowRepository {
+  return {
+    async increment(tenantId, minute) {
+      const row = await db
+        .insertInto('rate_windows')
+        .values({ tenant_id: tenantId, minute, count: 1 })
+        .onConflict((oc) => oc.columns(['tenant_id', 'minute']).doUpdateSet((eb) => ({ count: eb('rate_windows.count', '+', 1) })))
+        .returning((eb) => [
+          'count',
+          eb
+            .selectFrom('rate_windows as p')
+            .select('p.count')
+            .where('p.tenant_id', '=', tenantId)
+            .where('p.minute', '=', minute - 1)
+            .as('previous'),
+        ])
+        .executeTakeFirstOrThrow();
+      return { current: Number(row.count), previous: row.previous === null ? 0 : Number(row.previous) };
+    },
+    async decrement(tenantId, minute) {
+      await db
+        .updateTable('rate_windows')
+        .set((eb) => ({ count: eb('count', '-', 1) }))
+        .where('tenant_id', '=', tenantId)
+        .where('minute', '=', minute)
+        .where('count', '>', 0)
+        .execute();
+    },
+    async prune(tenantId, beforeMinute) {
+      await db.deleteFrom('rate_windows').where('tenant_id', '=', tenantId).where('minute', '<', beforeMinute).execute();
+    },
+  };
+}

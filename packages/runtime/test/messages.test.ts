@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
+import { bearer, startTestRuntime, type TestRuntime } from '../src/test-support/harness.js';
+
+describe('messages through the pipeline', () => {
+  let llm: FakeLlm;
+  let rt: TestRuntime;
+  let key: string;
+  beforeAll(async () => {
+    llm = await startFakeLlm();
+    rt = await startTestRuntime({ AGENTIK_OLLAMA_URL: llm.url, AGENTIK_OPENAI_BASE_URL: llm.openAiUrl, AGENTIK_ANTHROPIC_BASE_URL: llm.url, AGENTIK_ANTHROPIC_API_KEY: 'sk-ant-test' });
+    const t = await rt.createTenant({ name: 'Acme', plan: 'enterprise' });
+    key = await rt.createKey(t.id);
+  });
+  afterAll(async () => {
+    await rt.close();
+    await llm.close();
+  });
+
+  for (const provider of ['ollama', 'openai-compatible', 'anthropic'] as const) {
+    it(`answers through ${provider}, json and sse`, async () => {
+      const created = await rt.app.inject({
+        method: 'POST',
+        url: '/api/agents',
+        headers: bearer(key),
+        payload: { name: `bot-${provider}`, systemPrompt: 'be nice', provider, model: provider === 'anthropic' ? 'claude-sonnet-4-5' : 'llama3.2' },
+      });
+      expect(created.statusCode).toBe(201);
+      const agent = created.json();
+      const res = await rt.app.inject({ method: 'POST', url: `/api/agents/${agent.id}/messages`, headers: bearer(key), payload: { content: 'hi' } });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json();
+      expect(body.message.content).toBe('Hello! Nice to meet you.');
+      expect(body.usage).toEqual({ inputTokens: 24, outputTokens: 8 });
+      const sse = await rt.app.inject({
+        method: 'POST',
+        url: `/api/agents/${agent.id}/messages`,
+        headers: bearer(key, { accept: 'text/event-stream' }),
+        payload: { content: 'again', conversationId: body.conversationId },
+      });
+      expect(sse.statusCode).toBe(200);
+      expect(sse.headers['content-type']).toContain('text/event-stream');
+      expect(sse.body).toContain('event: delta');
+      expect(sse.body).toContain('event: done');
+      const conv = await rt.app.inject({ method: 'GET', url: `/api/conversations/${body.conversationId}`, headers: bearer(key) });
+      expect(conv.json().messages).toHaveLength(4);
+    });
+  }
+});
