@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { printTable } from './lib/stats.js';
 
-const ALL = ['tenant-create', 'cold-tenant', 'pool-rss', 'agents-rps'];
+const ALL = ['tenant-create', 'cold-tenant', 'pool-rss', 'agents-rps', 'pipeline'];
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 const asked = process.argv.slice(2).filter((a) => a !== '--');

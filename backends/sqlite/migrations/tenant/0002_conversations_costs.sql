@@ -68,6 +68,11 @@ CREATE TABLE budget (
   updated_at         INTEGER NOT NULL
 ) STRICT;
 
+-- The row exists from the start (no limit), so reservations never need an insert first; a
+-- period other than the current month reads as a fresh month.
+INSERT INTO budget (id, monthly_limit_usd, hard, thresholds, period, spent_usd, reserved_usd, notified, updated_at)
+VALUES (1, NULL, 1, '[50,80,100]', '0000-00', 0, 0, '[]', 0);
+
 CREATE TABLE provider_credentials (
   provider    TEXT PRIMARY KEY CHECK (provider IN ('ollama', 'openai', 'openai-compatible', 'anthropic')),
   base_url    TEXT,

@@ -400,7 +400,8 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
           spentUsd: 0,
           reservedUsd: 0,
           notified: [],
-          updatedAt: T0,
+          // A budget nobody has touched yet: the row made by the migration.
+          updatedAt: 0,
         });
         expect(await store.budget.reserve(1e6, PERIOD, T0)).toBe(true);
         await store.budget.settle(1e6, 0, PERIOD, T0);

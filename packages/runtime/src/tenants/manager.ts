@@ -285,7 +285,13 @@ export class TenantManager {
    */
   async ensureOperatorKey(configured: string | undefined): Promise<{ created: boolean; secret?: string }> {
     if ((await this.master.keys.countLive(null)) > 0) return { created: false };
-    const issued = await this.createKey(null, 'operator', 'operator', 'system', configured);
-    return configured === undefined ? { created: true, secret: issued.secret } : { created: true };
+    try {
+      const issued = await this.createKey(null, 'operator', 'operator', 'system', configured);
+      return configured === undefined ? { created: true, secret: issued.secret } : { created: true };
+    } catch (error) {
+      // Replicas starting together race to make the first key; the loser finds the winner's.
+      if ((await this.master.keys.countLive(null)) > 0) return { created: false };
+      throw error;
+    }
   }
 }

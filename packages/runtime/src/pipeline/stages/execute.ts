@@ -3,6 +3,7 @@ import { costUsd, worstCaseUsd } from '../../cost/calculator.js';
 import { estimateTokens } from '../../memory/tokens.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import type { ChatMessage, ChatRequest, ChatResult, ToolCall, Usage } from '../../providers/types.js';
+import type { BudgetRecord } from '../../storage/records.js';
 import type { Tool } from '../../tools/registry.js';
 import { ToolInputError } from '../../tools/registry.js';
 import { need, type PipelineContext } from '../context.js';
@@ -25,14 +26,23 @@ export function promptTokenBound(messages: ChatMessage[], tools: Tool[]): number
   return bytes + 16;
 }
 
+/** A hard limit already reached: spent and reserved money cover it. */
+function exhausted(b: BudgetRecord): boolean {
+  return b.hard && b.monthlyLimitUsd !== null && b.spentUsd + b.reservedUsd >= b.monthlyLimitUsd - 1e-9;
+}
+
 /** Reserves the worst case of one more model call, or refuses with BUDGET_EXCEEDED. */
 async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatMessage[], tools: Tool[]) {
   const price = need(ctx.price, 'price');
   const amount = worstCaseUsd(price, promptTokenBound(messages, tools), need(ctx.maxTokens, 'maxTokens'));
   const at = deps.now();
-  if (!(await ctx.tenant.store.budget.reserve(amount, budgetPeriod(at), at))) {
-    throw new AppError('BUDGET_EXCEEDED', 'the tenant has reached its hard monthly budget');
-  }
+  const period = budgetPeriod(at);
+  const { budget } = ctx.tenant.store;
+  // A free call needs no reservation (and so takes no row lock); it is still refused once a hard
+  // limit has been reached.
+  const allowed =
+    amount === 0 ? !exhausted(await budget.get(period, at)) : await budget.reserve(amount, period, at);
+  if (!allowed) throw new AppError('BUDGET_EXCEEDED', 'the tenant has reached its hard monthly budget');
   ctx.reservedUsd += amount;
 }
 

@@ -35,9 +35,11 @@ export const trackCost: Stage = async (ctx, deps) => {
       usageEstimated: result.usageEstimated,
       createdAt: at,
     });
-    return tx.budget.settle(ctx.reservedUsd, booked, period, at);
+    // Nothing reserved and nothing spent (a free model): the budget row is left alone.
+    return booked === 0 && ctx.reservedUsd === 0 ? undefined : tx.budget.settle(ctx.reservedUsd, booked, period, at);
   });
   ctx.settled = true;
+  if (!settled) return;
   const { before, after } = settled;
   if (after.monthlyLimitUsd === null || after.monthlyLimitUsd <= 0) return;
   const crossed = thresholdsCrossed(after.monthlyLimitUsd, after.thresholds, Math.max(0, before), after.spentUsd).filter(

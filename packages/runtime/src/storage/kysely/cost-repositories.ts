@@ -116,23 +116,6 @@ export function createCostEventRepository(db: Kysely<TenantDb>): CostEventReposi
 const spentIn = (period: string) => sql<number>`case when period = ${period} then spent_usd else 0 end`;
 
 export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
-  const ensure = async (period: string, at: number) => {
-    await db
-      .insertInto('budget')
-      .values({
-        id: 1,
-        monthly_limit_usd: null,
-        hard: 1,
-        thresholds: '[50,80,100]',
-        period,
-        spent_usd: 0,
-        reserved_usd: 0,
-        notified: '[]',
-        updated_at: at,
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-  };
   const rollover = (period: string) => ({
     spent_usd: spentIn(period),
     notified: sql<string>`case when period = ${period} then notified else '[]' end`,
@@ -142,13 +125,11 @@ export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
     budgetFromRow(await db.selectFrom('budget').selectAll().where('id', '=', 1).executeTakeFirstOrThrow());
 
   return {
-    async get(period, at) {
-      await ensure(period, at);
+    async get(period) {
       const row = await read();
       return row.period === period ? row : { ...row, period, spentUsd: 0, notified: [] };
     },
     async configure(settings, period, at) {
-      await ensure(period, at);
       await db
         .updateTable('budget')
         .set({
@@ -163,7 +144,6 @@ export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
       return read();
     },
     async reserve(amountUsd, period, at) {
-      await ensure(period, at);
       const result = await db
         .updateTable('budget')
         .set({ ...rollover(period), reserved_usd: sql<number>`reserved_usd + ${amountUsd}`, updated_at: at })
@@ -183,7 +163,6 @@ export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
       return Number(result.numUpdatedRows) > 0;
     },
     async settle(reservedUsd, spentUsd, period, at) {
-      await ensure(period, at);
       const row = await db
         .updateTable('budget')
         .set({
