@@ -2,13 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   budgetMonthWindow,
   canReserve,
-  groupKeyOf,
   remainingUsd,
-  summarizeCosts,
   thresholdsCrossed,
   toDate,
-  utcDay,
-  type CostEventLike,
 } from './budget-rules.js';
 
 describe('budgetMonthWindow', () => {
@@ -145,52 +141,5 @@ describe('remainingUsd', () => {
     expect(remainingUsd(0.3, 0.1, 0.1)).toBe(0.1);
     expect(remainingUsd(10, 12, 0)).toBe(0);
     expect(remainingUsd(undefined, 5, 0)).toBeUndefined();
-  });
-});
-
-const events: CostEventLike[] = [
-  { createdAt: '2025-03-01T00:00:00Z', agentId: 'a1', model: 'gpt-4o', costUsd: 0.1, inputTokens: 100, outputTokens: 10 },
-  { createdAt: Date.UTC(2025, 1, 28, 23, 59, 59, 999), agentId: 'a2', model: 'llama3', costUsd: 0, inputTokens: 50, outputTokens: 5 },
-  { createdAt: new Date('2025-03-01T23:59:59.999Z'), agentId: 'a1', model: 'gpt-4o', costUsd: 0.2, inputTokens: 200, outputTokens: 20 },
-  { createdAt: '2025-03-02T00:00:00Z', agentId: 'a2', model: 'claude-3-5-haiku', costUsd: null, inputTokens: null, outputTokens: undefined },
-  { createdAt: '2025-03-02T08:00:00Z', agentId: 'a3', model: 'claude-3-5-haiku', costUsd: 0.3, inputTokens: 300, outputTokens: 30 },
-];
-
-describe('groupKeyOf and utcDay', () => {
-  it('keys by UTC day, model or agent', () => {
-    expect(groupKeyOf(events[1] as CostEventLike, 'day')).toBe('2025-02-28');
-    expect(groupKeyOf(events[2] as CostEventLike, 'day')).toBe('2025-03-01');
-    expect(groupKeyOf(events[0] as CostEventLike, 'model')).toBe('gpt-4o');
-    expect(groupKeyOf(events[0] as CostEventLike, 'agent')).toBe('a1');
-    expect(utcDay('2025-03-01T23:30:00-05:00')).toBe('2025-03-02');
-  });
-});
-
-describe('summarizeCosts', () => {
-  it('totals all events and groups them by day in date order', () => {
-    const s = summarizeCosts(events, 'day');
-    expect(s).toMatchObject({ totalUsd: 0.6, inputTokens: 650, outputTokens: 65, calls: 5 });
-    expect(s.groups).toEqual([
-      { key: '2025-02-28', usd: 0, inputTokens: 50, outputTokens: 5, calls: 1 },
-      { key: '2025-03-01', usd: 0.3, inputTokens: 300, outputTokens: 30, calls: 2 },
-      { key: '2025-03-02', usd: 0.3, inputTokens: 300, outputTokens: 30, calls: 2 },
-    ]);
-  });
-
-  it('groups by model and agent, costliest first, ties by key', () => {
-    expect(summarizeCosts(events, 'model').groups.map((g) => [g.key, g.usd])).toEqual([
-      ['claude-3-5-haiku', 0.3],
-      ['gpt-4o', 0.3],
-      ['llama3', 0],
-    ]);
-    expect(summarizeCosts(events, 'agent').groups.map((g) => [g.key, g.usd, g.calls])).toEqual([
-      ['a1', 0.3, 2],
-      ['a3', 0.3, 1],
-      ['a2', 0, 2],
-    ]);
-  });
-
-  it('summarizes nothing as zeros', () => {
-    expect(summarizeCosts([], 'day')).toEqual({ totalUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0, groups: [] });
   });
 });

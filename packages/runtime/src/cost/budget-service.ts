@@ -1,5 +1,6 @@
 import type { BudgetBody } from '@agentik/shared';
 import { AppError } from '../lib/app-error.js';
+import { budgetMonthWindow, remainingUsd } from './budget-rules.js';
 import { newId } from '../lib/ids.js';
 import type { TimeRange } from '../storage/port.js';
 import type { BudgetRecord } from '../storage/records.js';
@@ -9,7 +10,7 @@ const DAY_MS = 86_400_000;
 
 /** The budget month of an instant, `YYYY-MM` in UTC. */
 export function budgetPeriod(at: number): string {
-  return new Date(at).toISOString().slice(0, 7);
+  return budgetMonthWindow(at).month;
 }
 
 /**
@@ -17,14 +18,14 @@ export function budgetPeriod(at: number): string {
  * bounds the range is the current month (UTC).
  */
 export function parseRange(from: string | undefined, to: string | undefined, now: number): TimeRange {
-  const monthStart = Date.parse(`${budgetPeriod(now)}-01T00:00:00Z`);
+  const month = budgetMonthWindow(now);
+  const monthStart = month.from.getTime();
   const start = from === undefined ? monthStart : Date.parse(from.length === 10 ? `${from}T00:00:00Z` : from);
   let end: number;
   if (to === undefined && from !== undefined) {
     end = now + 1;
   } else if (to === undefined) {
-    const d = new Date(monthStart);
-    end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    end = month.to.getTime();
   } else {
     end = to.length === 10 ? Date.parse(`${to}T00:00:00Z`) + DAY_MS : Date.parse(to);
   }
@@ -42,7 +43,7 @@ export function presentBudget(b: BudgetRecord) {
     period: b.period,
     spentUsd: b.spentUsd,
     reservedUsd: b.reservedUsd,
-    remainingUsd: b.monthlyLimitUsd === null ? null : Math.max(0, b.monthlyLimitUsd - b.spentUsd - b.reservedUsd),
+    remainingUsd: remainingUsd(b.monthlyLimitUsd ?? undefined, b.spentUsd, b.reservedUsd) ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
-import { PLAN_LIMITS, type Agent, type AuditEvent, type KeySummary, type Role, type Tenant } from '@agentik/shared';
+import { PLAN_LIMITS, type Agent, type AuditEvent, type CreatedKey, type KeySummary, type Role, type Tenant } from '@agentik/shared';
+import type { IssuedKey } from '../tenants/manager.js';
 import type { AgentRecord, ApiKeyRecord, AuditRecord, Page, TenantRecord } from '../storage/records.js';
 
 /** Renders records as the API shows them: ISO dates, no secrets. */
@@ -30,6 +31,12 @@ export function presentKey(k: ApiKeyRecord): KeySummary {
     lastUsedAt: isoOrNull(k.lastUsedAt),
     revokedAt: isoOrNull(k.revokedAt),
   };
+}
+
+/** A key as created: the one answer that carries the secret. */
+export function presentCreatedKey(issued: IssuedKey, role: Role): CreatedKey {
+  const { record, secret } = issued;
+  return { id: record.id, key: secret, role, name: record.name, createdAt: iso(record.createdAt) };
 }
 
 export function presentAgent(a: AgentRecord): Agent {

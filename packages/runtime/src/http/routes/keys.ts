@@ -4,7 +4,7 @@ import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { actorOf, type TenantContext } from '../../tenants/context.js';
 import type { TenantManager } from '../../tenants/manager.js';
-import { presentKey, presentPage } from '../present.js';
+import { presentCreatedKey, presentKey, presentPage } from '../present.js';
 import { TENANT_ADMIN, ctxOf, type App } from '../types.js';
 
 function auditInTenant(ctx: TenantContext, action: string, keyId: string, details: Record<string, unknown>) {
@@ -47,13 +47,7 @@ export function keyRoutes(app: App, deps: { manager: TenantManager }) {
         actorOf(ctx.principal),
       );
       await auditInTenant(ctx, 'key.created', record.id, { role: record.role, name: record.name });
-      return reply.code(201).send({
-        id: record.id,
-        key: secret,
-        role: request.body.role,
-        name: record.name,
-        createdAt: new Date(record.createdAt).toISOString(),
-      });
+      return reply.code(201).send(presentCreatedKey({ record, secret }, request.body.role));
     },
   );
 

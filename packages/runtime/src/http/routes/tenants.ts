@@ -3,7 +3,7 @@ import { CreateKeyBody, CreateTenantBody, CreatedKey, IdParams, Tenant, TenantLi
 import { AppError } from '../../lib/app-error.js';
 import { actorOf } from '../../tenants/context.js';
 import type { TenantManager } from '../../tenants/manager.js';
-import { presentPage, presentTenant } from '../present.js';
+import { presentCreatedKey, presentPage, presentTenant } from '../present.js';
 import { OPERATOR, type App } from '../types.js';
 
 /** Operator routes: the tenant lifecycle and keys for a tenant. */
@@ -77,19 +77,8 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
     },
     async (request, reply) => {
       const tenant = await found(request.params.id);
-      const { record, secret } = await manager.createKey(
-        tenant.id,
-        request.body.role,
-        request.body.name ?? null,
-        actor(request),
-      );
-      return reply.code(201).send({
-        id: record.id,
-        key: secret,
-        role: request.body.role,
-        name: record.name,
-        createdAt: new Date(record.createdAt).toISOString(),
-      });
+      const issued = await manager.createKey(tenant.id, request.body.role, request.body.name ?? null, actor(request));
+      return reply.code(201).send(presentCreatedKey(issued, request.body.role));
     },
   );
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../../lib/app-error.js';
+import { canReserve } from '../../cost/budget-rules.js';
 import { costUsd, worstCaseUsd } from '../../cost/calculator.js';
 import { estimateTokens } from '../../memory/tokens.js';
 import { ProviderError } from '../../providers/provider-error.js';
@@ -28,7 +29,7 @@ export function promptTokenBound(messages: ChatMessage[], tools: Tool[]): number
 
 /** A hard limit already reached: spent and reserved money cover it. */
 function exhausted(b: BudgetRecord): boolean {
-  return b.hard && b.monthlyLimitUsd !== null && b.spentUsd + b.reservedUsd >= b.monthlyLimitUsd - 1e-9;
+  return !canReserve(b.monthlyLimitUsd ?? undefined, b.hard, b.spentUsd, b.reservedUsd, 0);
 }
 
 /** Reserves the worst case of one more model call, or refuses with BUDGET_EXCEEDED. */
