@@ -34,7 +34,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
     masterDb.close();
     throw error;
   }
-  const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: masterDb }) });
+  const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: withStatementCache(masterDb) }) });
   const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation);
 
   const fileOf = (tenantId: string): string => {
@@ -76,7 +76,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
         db.close();
         throw error;
       }
-      const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: db }) });
+      const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
       return {
         store: createKyselyTenantStore(kysely, TENANT_DIALECT),
         // Kysely's destroy closes the better-sqlite3 handle (which checkpoints the WAL), but only
