@@ -33,7 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { autocannon, type AutocannonOptions, type AutocannonResult } from './lib/clients.js';
+import { autocannon, callHttp, type AutocannonOptions, type AutocannonResult } from './lib/clients.js';
 import { OPERATOR_KEY, agentBody, intArg, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
 import { machineLine, ms, printTable, summarize } from './lib/stats.js';
 
@@ -117,17 +117,6 @@ function lastLlmBody(fake: ChildProcess): Promise<unknown> {
 
 // ---------------------------------------------------------------------------------------------
 // Clients
-
-async function call(url: string, method: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(url, {
-    method,
-    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return { text, json: () => JSON.parse(text) as Record<string, unknown>, headers: res.headers };
-}
 
 /** One POST target: URL, headers and a JSON body. */
 interface Target {
@@ -217,10 +206,10 @@ interface BenchTenant {
 
 /** An enterprise tenant with a member key and one agent (Ollama at the fake). */
 async function createTenant(name: string): Promise<BenchTenant> {
-  const tenant = (await call(`${url}/api/tenants`, 'POST', operatorHeaders(), { name, owner: 'bench@example.com', plan: 'enterprise' })).json();
+  const tenant = (await callHttp(`${url}/api/tenants`, 'POST', operatorHeaders(), { name, owner: 'bench@example.com', plan: 'enterprise' })).json();
   const id = String(tenant.id);
-  const { key } = (await call(`${url}/api/tenants/${id}/keys`, 'POST', operatorHeaders(), { role: 'member' })).json() as { key: string };
-  const agent = (await call(`${url}/api/agents`, 'POST', operatorHeaders(id), agentBody('bench'))).json();
+  const { key } = (await callHttp(`${url}/api/tenants/${id}/keys`, 'POST', operatorHeaders(), { role: 'member' })).json() as { key: string };
+  const agent = (await callHttp(`${url}/api/agents`, 'POST', operatorHeaders(id), agentBody('bench'))).json();
   return { id, headers: { authorization: `Bearer ${key}` }, agentId: String(agent.id) };
 }
 
@@ -281,17 +270,17 @@ async function fullRun(): Promise<void> {
   const tTimed = await createTenant('Pipeline timed');
 
   // The direct body is the one the runtime sends, and both forms of the route answer.
-  const reply = (await call(viaRuntime(tJson, false).url, 'POST', tJson.headers, { content: CONTENT })).json();
+  const reply = (await callHttp(viaRuntime(tJson, false).url, 'POST', tJson.headers, { content: CONTENT })).json();
   count(tJson, 1, 1);
   if (!reply.conversationId || !(reply.message as { content?: string }).content) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
   const sent = await lastLlmBody(fake.child);
   if (JSON.stringify(sent) !== JSON.stringify(directBody(false))) {
     throw new Error(`the runtime sent ${JSON.stringify(sent)}, the direct runs send ${JSON.stringify(directBody(false))}`);
   }
-  const sse = await call(viaRuntime(tSse, true).url, 'POST', { ...tSse.headers, accept: 'text/event-stream' }, { content: CONTENT });
+  const sse = await callHttp(viaRuntime(tSse, true).url, 'POST', { ...tSse.headers, accept: 'text/event-stream' }, { content: CONTENT });
   count(tSse, 1, 1);
   if (!sse.text.includes('event: delta') || !sse.text.includes('event: done')) throw new Error(`unexpected SSE body ${sse.text}`);
-  const directStream = await call(direct(true).url, 'POST', {}, directBody(true));
+  const directStream = await callHttp(direct(true).url, 'POST', {}, directBody(true));
   const ndjsonLines = directStream.text.trim().split('\n').length;
 
   // Warm-up: JIT, the tenant stores, the upstream connection pool.
@@ -362,7 +351,7 @@ async function fullRun(): Promise<void> {
   const persisted: Array<Record<string, string | number>> = [];
   let allPersisted = true;
   for (const [name, t] of [['JSON (b)', tJson], ['SSE (c)', tSse], ['timed c=1', tTimed]] as const) {
-    const summary = (await call(`${url}/api/costs/summary?from=${from}`, 'GET', t.headers)).json() as { calls: number };
+    const summary = (await callHttp(`${url}/api/costs/summary?from=${from}`, 'GET', t.headers)).json() as { calls: number };
     const c = counted.get(t.id)!;
     // autocannon stops with up to `connections` requests in flight: the server still completes
     // (and records) them, so the count lies between the answered and the sent requests.

@@ -7,12 +7,11 @@
  *
  *   node --import tsx bench/postgres.ts [--tenants 100] [--duration 5]
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createRequire } from 'node:module';
+import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { autocannon, callJson } from './lib/clients.js';
 import { loadRuntime } from './lib/load-runtime.js';
+import { startServeProcess, stopServeProcess } from './lib/serve-process.js';
 import { OPERATOR_KEY, benchConfig, benchLogLevel, intArg, nullLog, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
 import { machineLine, ms, printTable, summarize, verdict } from './lib/stats.js';
 
@@ -30,74 +29,15 @@ const llm = await startFakeLlm({ instant: true, recordRequests: false });
 const pgEnv = { AGENTIK_STORAGE: 'postgres', AGENTIK_DATABASE_URL: db.url, AGENTIK_ENCRYPTION_KEY: 'ef'.repeat(32), AGENTIK_OLLAMA_URL: llm.url };
 const children: ChildProcess[] = [];
 
-interface PostResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-}
-
-/** autocannon (a devDependency of packages/runtime) with a POST body. */
-function post(url: string, connections: number, headers: Record<string, string>, body: unknown): Promise<PostResult> {
-  const run = createRequire(new URL('../packages/runtime/package.json', import.meta.url))('autocannon') as (
-    opts: Record<string, unknown>,
-    cb: (error: Error | null, result: PostResult) => void,
-  ) => unknown;
-  return new Promise((resolve, reject) =>
-    run(
-      { url, connections, duration, method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    ),
-  );
-}
+/** autocannon with a JSON POST body. */
+const post = (url: string, connections: number, headers: Record<string, string>, body: unknown) =>
+  autocannon({ url, connections, duration, method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** `agentik serve` in its own process on the benchmark database. */
-function startServer(): Promise<string> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AGENTIK_')) env[name] = value;
-  Object.assign(env, {
-    ...pgEnv,
-    AGENTIK_DATA_DIR: tempDataDir(),
-    AGENTIK_HOST: '127.0.0.1',
-    AGENTIK_PORT: '0',
-    AGENTIK_LOG_LEVEL: benchLogLevel(),
-    AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
-  });
-  const child = fork(fileURLToPath(new URL('./lib/serve-child.ts', import.meta.url)), [], {
-    env,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+async function startServer(): Promise<string> {
+  const { child, url } = await startServeProcess({ ...pgEnv, AGENTIK_DATA_DIR: tempDataDir() });
   children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
-    child.once('message', (message: { url?: string }) => {
-      clearTimeout(timer);
-      if (message.url) resolve(message.url);
-      else reject(new Error(`unexpected message from server: ${JSON.stringify(message)}`));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-  });
-}
-
-async function stopServers(): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-}
-
-async function call(url: string, method: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(url, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
+  return url;
 }
 
 try {
@@ -116,8 +56,8 @@ try {
 
   // 2. Messages through the pipeline: one process, then two on the same database.
   const first = await startServer();
-  const tenant = await call(`${first}/api/tenants`, 'POST', operatorHeaders(), { name: 'Throughput', owner: 'b@example.com', plan: 'enterprise' });
-  const agent = await call(`${first}/api/agents`, 'POST', operatorHeaders(String(tenant.id)), {
+  const tenant = await callJson(`${first}/api/tenants`, 'POST', operatorHeaders(), { name: 'Throughput', owner: 'b@example.com', plan: 'enterprise' });
+  const agent = await callJson(`${first}/api/agents`, 'POST', operatorHeaders(String(tenant.id)), {
     name: 'bench',
     systemPrompt: 'Be brief.',
     provider: 'ollama',
@@ -153,7 +93,7 @@ try {
   ]);
   printTable('POST /api/agents/:id/messages through the pipeline (instant fake LLM, memory + cost persisted)', rows);
 } finally {
-  await stopServers();
+  await Promise.all(children.map(stopServeProcess));
   await llm.close();
   await db.drop();
 }

@@ -19,6 +19,8 @@ export interface AutocannonOptions {
   connections: number;
   duration: number;
   headers?: Record<string, string>;
+  method?: string;
+  body?: string;
 }
 
 export function autocannon(options: AutocannonOptions): Promise<AutocannonResult> {
@@ -29,6 +31,23 @@ export function autocannon(options: AutocannonOptions): Promise<AutocannonResult
   return new Promise((resolve, reject) => {
     run(options, (error, result) => (error ? reject(error) : resolve(result)));
   });
+}
+
+/** A request with an optional JSON body that must succeed (status below 300): its text, headers and parsed body. */
+export async function callHttp(url: string, method: string, headers: Record<string, string>, body?: unknown) {
+  const res = await fetch(url, {
+    method,
+    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return { text, json: () => JSON.parse(text) as Record<string, unknown>, headers: res.headers };
+}
+
+/** `callHttp`, returning the parsed response body. */
+export async function callJson(url: string, method: string, headers: Record<string, string>, body?: unknown): Promise<Record<string, unknown>> {
+  return (await callHttp(url, method, headers, body)).json();
 }
 
 /**

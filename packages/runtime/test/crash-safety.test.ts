@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killServeChildren, REPO_ROOT, spawnServe, type ServeChild } from '../src/test-support/spawn-runtime.js';
 
 /**
  * The real `agentik serve` in a child process: killed with SIGKILL in the middle of a stream of
@@ -13,77 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * the requests in flight and exit 0.
  */
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = path.join('packages', 'runtime', 'src', 'cli', 'main.ts');
 const OPERATOR_KEY = 'agk_crash_test_operator_key_0123456789abcdef';
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  output: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children = new Set<ChildProcess>();
 /** The restarted server of the first test, reused by the second to save a start-up. */
-let survivor: { child: Child; dataDir: string } | undefined;
+let survivor: { child: ServeChild; dataDir: string } | undefined;
 const dirs: string[] = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The parent's environment without any AGENTIK_* setting (unknown ones are fatal). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('AGENTIK_') && k !== 'NODE_V8_COVERAGE') env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-async function startChild(dataDir: string): Promise<Child> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
-    cwd: REPO_ROOT,
-    env: childEnv({
-      AGENTIK_DATA_DIR: dataDir,
-      AGENTIK_PORT: String(port),
-      AGENTIK_HOST: '127.0.0.1',
-      AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
-      AGENTIK_LOG_LEVEL: 'info',
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(proc);
-  const output: string[] = [];
-  proc.stdout!.on('data', (c: Buffer) => output.push(c.toString('utf8')));
-  proc.stderr!.on('data', (c: Buffer) => output.push(c.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => {
-      children.delete(proc);
-      resolve({ code, signal });
-    }),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 25_000;
-  let gone = false;
-  void exited.then(() => (gone = true));
-  for (;;) {
-    if (gone) throw new Error(`server exited before it was ready:\n${output.join('')}`);
-    if (Date.now() > deadline) throw new Error(`server not ready after 25 s:\n${output.join('')}`);
-    const status = await fetch(`${url}/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return { proc, url, output, exited };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const startChild = (dataDir: string): Promise<ServeChild> =>
+  spawnServe({ AGENTIK_DATA_DIR: dataDir, AGENTIK_HOST: '127.0.0.1', AGENTIK_OPERATOR_KEY: OPERATOR_KEY, AGENTIK_LOG_LEVEL: 'info' });
 
 async function post<T>(url: string, key: string, body: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
@@ -94,7 +29,7 @@ async function post<T>(url: string, key: string, body: unknown): Promise<{ statu
   return { status: res.status, body: (await res.json()) as T };
 }
 
-async function setupTenant(child: Child, slug: string): Promise<string> {
+async function setupTenant(child: ServeChild, slug: string): Promise<string> {
   const tenant = await post<{ id: string }>(`${child.url}/api/tenants`, OPERATOR_KEY, {
     name: slug,
     slug,
@@ -128,7 +63,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const proc of children) proc.kill('SIGKILL');
+  killServeChildren();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -188,7 +123,7 @@ describe('crash safety of the real server process', () => {
 
   it('on SIGTERM finishes requests in flight, exits 0, and keeps the data', async () => {
     let dataDir: string;
-    let child: Child;
+    let child: ServeChild;
     if (survivor) ({ child, dataDir } = survivor);
     else {
       dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-term-'));

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/tenants/api-keys.js';
 import { OPERATOR_KEY, bearer, startTestRuntime, type TestRuntime } from '../src/test-support/harness.js';
+import { killServeChildren, spawnServe } from '../src/test-support/spawn-runtime.js';
 
 /**
  * A full run at trace level (operator key, tenants, keys made by the operator and by a tenant,
@@ -158,48 +156,22 @@ describe('no secret reaches a log line or an audit entry', () => {
 });
 
 describe('the serve banner', () => {
-  const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
   const dirs: string[] = [];
-  const procs = new Set<ReturnType<typeof spawn>>();
   afterAll(() => {
-    for (const p of procs) p.kill('SIGKILL');
+    killServeChildren();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-  }
 
   /** Runs `agentik serve`, lets `use` talk to it, then stops it and returns its stdout lines. */
   async function serveOnce(extra: Record<string, string>, use: (url: string, stdout: () => string[]) => Promise<void>) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-banner-'));
     dirs.push(dataDir);
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AGENTIK_')) env[k] = v;
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('packages', 'runtime', 'src', 'cli', 'main.ts'), 'serve'], {
-      cwd: REPO_ROOT,
-      env: { ...env, AGENTIK_DATA_DIR: dataDir, AGENTIK_PORT: String(port), AGENTIK_LOG_LEVEL: 'trace', ...extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    procs.add(child);
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const url = `http://127.0.0.1:${port}`;
-    await expect
-      .poll(() => fetch(`${url}/ready`).then((r) => r.status, () => 0), { timeout: 25_000, interval: 50 })
-      .toBe(200);
-    await use(url, () => out.split('\n'));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    procs.delete(child);
-    return out.split('\n').filter(Boolean);
+    const child = await spawnServe({ AGENTIK_DATA_DIR: dataDir, AGENTIK_LOG_LEVEL: 'trace', ...extra });
+    const out = () => child.output.join('');
+    await use(child.url, () => out().split('\n'));
+    child.proc.kill('SIGTERM');
+    expect((await child.exited).code).toBe(0);
+    return out().split('\n').filter(Boolean);
   }
 
   it('prints a generated operator key only when AGENTIK_OPERATOR_KEY is unset, never in a JSON log line', async () => {

@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
 import { createTestDatabase, type TestDatabase } from '../src/test-support/postgres.js';
+import { spawnServe, stopServe, type ServeChild } from '../src/test-support/spawn-runtime.js';
 
 /**
  * Several real `agentik serve` processes on ONE fresh Postgres database, behind no proxy, hit
@@ -15,54 +13,28 @@ import { createTestDatabase, type TestDatabase } from '../src/test-support/postg
  * process. `r1`/`r2` count rate limits in the database; `r3`/`r4` in Redis.
  */
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = path.join('packages', 'runtime', 'src', 'cli', 'main.ts');
 const OPERATOR_KEY = 'agk_replica_test_operator_key_0123456789abcdef';
 const ENCRYPTION_KEY = 'cd'.repeat(32);
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
 /** gpt-4o: 2.5 $/MTok in, 10 $/MTok out; the fake reports 40 in and 100 out (= maxTokens). */
 const CALL_USD = (40 * 2.5 + 100 * 10) / 1e6;
 
-interface Replica {
-  proc: ChildProcess;
-  url: string;
-  output: string[];
-}
+type Replica = ServeChild;
 
 let db: TestDatabase;
 let llm: FakeLlm;
 const replicas: Replica[] = [];
 const dirs: string[] = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The parent's environment without any AGENTIK_* setting (unknown ones are fatal). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('AGENTIK_') && k !== 'NODE_V8_COVERAGE') env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
 async function startReplica(extra: Record<string, string> = {}): Promise<Replica> {
-  const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-replica-'));
   dirs.push(dataDir);
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
-    cwd: REPO_ROOT,
-    env: childEnv({
+  return spawnServe(
+    {
       AGENTIK_STORAGE: 'postgres',
       AGENTIK_DATABASE_URL: db.url,
       AGENTIK_DATABASE_POOL_SIZE: '8',
       AGENTIK_DATA_DIR: dataDir,
-      AGENTIK_PORT: String(port),
       AGENTIK_HOST: '127.0.0.1',
       AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
       AGENTIK_ENCRYPTION_KEY: ENCRYPTION_KEY,
@@ -70,26 +42,9 @@ async function startReplica(extra: Record<string, string> = {}): Promise<Replica
       AGENTIK_OPENAI_BASE_URL: llm.openAiUrl,
       AGENTIK_LOG_LEVEL: 'warn',
       ...extra,
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const replica: Replica = { proc, url: `http://127.0.0.1:${port}`, output: [] };
-  replicas.push(replica);
-  proc.stdout!.on('data', (c: Buffer) => replica.output.push(c.toString('utf8')));
-  proc.stderr!.on('data', (c: Buffer) => replica.output.push(c.toString('utf8')));
-  let gone = false;
-  proc.once('exit', () => (gone = true));
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    if (gone) throw new Error(`replica exited before it was ready:\n${replica.output.join('')}`);
-    if (Date.now() > deadline) throw new Error(`replica not ready after 40 s:\n${replica.output.join('')}`);
-    const status = await fetch(`${replica.url}/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return replica;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    },
+    { name: 'replica', readyTimeoutMs: 40_000, pollMs: 100, onSpawn: (r) => replicas.push(r) },
+  );
 }
 
 async function call(r: Replica, method: string, url: string, key: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -137,17 +92,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(
-    replicas.map(
-      (r) =>
-        new Promise<void>((resolve) => {
-          if (r.proc.exitCode !== null || r.proc.signalCode !== null) return resolve();
-          r.proc.once('exit', () => resolve());
-          r.proc.kill('SIGTERM');
-          setTimeout(() => r.proc.kill('SIGKILL'), 10_000).unref();
-        }),
-    ),
-  );
+  await Promise.all(replicas.map((r) => stopServe(r)));
   await llm?.close();
   await db?.drop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -1,6 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { Agent, CreateAgentBody, ProviderName } from '@agentik/shared';
+import { NumberField } from '../components/number-field';
+import { SelectField } from '../components/select-field';
 import { ErrorMessage, Loading } from '../components/status';
+import { useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 
@@ -58,15 +61,11 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
   const { client } = useSession();
   const tools = useAsync(() => client.listTools(), [client]);
   const [draft, setDraft] = useState<Draft>(() => draftOf(agent));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const set = <K extends keyof Draft>(field: K, value: Draft[K]) => setDraft((d) => ({ ...d, [field]: value }));
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  // On success the form goes away, so it stays busy.
+  const { busy, error, onSubmit } = useSubmit(
+    async () => {
       const body = bodyOf(draft);
       const saved = agent
         ? await client.updateAgent(agent.id, {
@@ -77,15 +76,13 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
           })
         : await client.createAgent(body);
       onSaved(saved);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
+    },
+    { staysBusy: true },
+  );
 
   const title = agent ? `Edit ${agent.name}` : 'New agent';
   return (
-    <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="agent-form-title">
+    <form className="card" onSubmit={onSubmit} aria-labelledby="agent-form-title">
       <h2 id="agent-form-title">{title}</h2>
       <div className="grid">
         <div className="field">
@@ -102,16 +99,7 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
         <textarea id="agent-prompt" rows={4} maxLength={100_000} value={draft.systemPrompt} onChange={(e) => set('systemPrompt', e.target.value)} />
       </div>
       <div className="grid">
-        <div className="field">
-          <label htmlFor="agent-provider">Provider</label>
-          <select id="agent-provider" value={draft.provider} onChange={(e) => set('provider', e.target.value as ProviderName)}>
-            {PROVIDERS.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField id="agent-provider" label="Provider" value={draft.provider} options={PROVIDERS} onChange={(p) => set('provider', p)} />
         <div className="field">
           <label htmlFor="agent-model">Model</label>
           <input id="agent-model" required maxLength={200} list="model-hints" value={draft.model} onChange={(e) => set('model', e.target.value)} />
@@ -121,34 +109,28 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
             ))}
           </datalist>
         </div>
-        <div className="field">
-          <label htmlFor="agent-temperature">Temperature</label>
-          <input
-            id="agent-temperature"
-            type="number"
-            min={0}
-            max={2}
-            step={0.1}
-            inputMode="decimal"
-            placeholder="model default"
-            value={draft.temperature}
-            onChange={(e) => set('temperature', e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="agent-max-tokens">Max tokens</label>
-          <input
-            id="agent-max-tokens"
-            type="number"
-            min={1}
-            max={1_000_000}
-            step={1}
-            inputMode="numeric"
-            placeholder="server default"
-            value={draft.maxTokens}
-            onChange={(e) => set('maxTokens', e.target.value)}
-          />
-        </div>
+        <NumberField
+          id="agent-temperature"
+          label="Temperature"
+          min={0}
+          max={2}
+          step={0.1}
+          inputMode="decimal"
+          placeholder="model default"
+          value={draft.temperature}
+          onChange={(v) => set('temperature', v)}
+        />
+        <NumberField
+          id="agent-max-tokens"
+          label="Max tokens"
+          min={1}
+          max={1_000_000}
+          step={1}
+          inputMode="numeric"
+          placeholder="server default"
+          value={draft.maxTokens}
+          onChange={(v) => set('maxTokens', v)}
+        />
       </div>
       <fieldset className="tools">
         <legend>Tools</legend>

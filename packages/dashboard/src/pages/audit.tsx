@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { Empty, ErrorMessage, Loading } from '../components/status';
+import { AsyncList } from '../components/async-list';
+import { Empty } from '../components/status';
 import { Table } from '../components/table';
 import { formatDateTime } from '../lib/format';
 import { useAsync } from '../lib/use-async';
@@ -18,26 +19,25 @@ export function AuditPage() {
     <section className="page" aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
       <p className="muted">Who did what in this tenant, oldest first. Secrets never appear here.</p>
-      {page.loading && !page.data ? <Loading label="Loading the audit log…" /> : null}
-      <ErrorMessage error={page.error} onRetry={page.reload} />
-      {page.data && page.data.data.length === 0 ? <Empty title="Nothing has been audited yet." /> : null}
-      {page.data && page.data.data.length > 0 ? (
-        <Table
-          caption="Audit events"
-          rows={page.data.data}
-          rowKey={(e) => e.id}
-          columns={[
-            { header: 'Time', cell: (e) => formatDateTime(e.at) },
-            { header: 'Actor', cell: (e) => <code>{e.actor}</code> },
-            { header: 'Action', cell: (e) => e.action },
-            { header: 'Target', cell: (e) => (e.target ? <code>{e.target}</code> : '—') },
-            {
-              header: 'Details',
-              cell: (e) => (Object.keys(e.details).length ? <code className="details">{JSON.stringify(e.details)}</code> : '—'),
-            },
-          ]}
-        />
-      ) : null}
+      <AsyncList list={page} loadingLabel="Loading the audit log…" empty={<Empty title="Nothing has been audited yet." />}>
+        {(rows) => (
+          <Table
+            caption="Audit events"
+            rows={rows}
+            rowKey={(e) => e.id}
+            columns={[
+              { header: 'Time', cell: (e) => formatDateTime(e.at) },
+              { header: 'Actor', cell: (e) => <code>{e.actor}</code> },
+              { header: 'Action', cell: (e) => e.action },
+              { header: 'Target', cell: (e) => (e.target ? <code>{e.target}</code> : '—') },
+              {
+                header: 'Details',
+                cell: (e) => (Object.keys(e.details).length ? <code className="details">{JSON.stringify(e.details)}</code> : '—'),
+              },
+            ]}
+          />
+        )}
+      </AsyncList>
       <nav className="pager" aria-label="Audit pages">
         <button type="button" className="button-secondary" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
           Previous page

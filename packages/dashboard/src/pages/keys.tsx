@@ -1,9 +1,14 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { CreatedKey, KeySummary, Role } from '@agentik/shared';
+import { AsyncList } from '../components/async-list';
+import { ConfirmDialog } from '../components/confirm-dialog';
+import { CursorPager } from '../components/cursor-pager';
 import { SecretOnce } from '../components/secret-once';
-import { Empty, ErrorMessage, Loading, Notice } from '../components/status';
+import { SelectField } from '../components/select-field';
+import { Empty, ErrorMessage, Notice } from '../components/status';
 import { Table } from '../components/table';
 import { formatDateTime, formatRelative } from '../lib/format';
+import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 import { ROLES } from './tenants';
@@ -15,19 +20,15 @@ export function KeysPage() {
   const [created, setCreated] = useState<CreatedKey | null>(null);
   const [confirming, setConfirming] = useState<KeySummary | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { error, run } = useAction();
 
-  const revoke = async (key: KeySummary) => {
-    setError(null);
-    try {
+  const revoke = (key: KeySummary) =>
+    run(async () => {
       await client.revokeKey(key.id);
       setConfirming(null);
       setNotice(`Key ${key.name ?? key.prefix} revoked.`);
       keys.reload();
-    } catch (e) {
-      setError(e);
-    }
-  };
+    });
 
   return (
     <section className="page" aria-labelledby="keys-title">
@@ -46,65 +47,50 @@ export function KeysPage() {
       {notice ? <Notice>{notice}</Notice> : null}
       <ErrorMessage error={error} />
       {confirming ? (
-        <div className="card card-danger" role="alertdialog" aria-labelledby="revoke-title">
-          <h2 id="revoke-title">Revoke {confirming.name ?? confirming.prefix}?</h2>
-          <p>Anything that uses this key stops working at once.</p>
-          <div className="actions">
-            <button type="button" className="button-danger" onClick={() => void revoke(confirming)}>
-              Revoke key
-            </button>
-            <button type="button" className="button-secondary" onClick={() => setConfirming(null)}>
-              Cancel
-            </button>
-          </div>
-        </div>
+        <ConfirmDialog
+          titleId="revoke-title"
+          title={`Revoke ${confirming.name ?? confirming.prefix}?`}
+          confirmLabel="Revoke key"
+          onConfirm={() => void revoke(confirming)}
+          onCancel={() => setConfirming(null)}
+        >
+          Anything that uses this key stops working at once.
+        </ConfirmDialog>
       ) : null}
       <h2>Keys of this tenant</h2>
-      {keys.loading && !keys.data ? <Loading label="Loading keys…" /> : null}
-      <ErrorMessage error={keys.error} onRetry={keys.reload} />
-      {keys.data && keys.data.data.length === 0 ? <Empty title="No keys yet." /> : null}
-      {keys.data && keys.data.data.length > 0 ? (
-        <Table
-          caption="API keys"
-          rows={keys.data.data}
-          rowKey={(k) => k.id}
-          columns={[
-            { header: 'Name', cell: (k) => k.name ?? <span className="muted">unnamed</span> },
-            { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
-            { header: 'Role', cell: (k) => k.role },
-            { header: 'Created', cell: (k) => formatDateTime(k.createdAt) },
-            { header: 'Last used', cell: (k) => formatRelative(k.lastUsedAt) },
-            {
-              header: 'Status',
-              cell: (k) =>
-                k.revokedAt ? <span className="badge badge-deleted">revoked</span> : <span className="badge badge-active">active</span>,
-            },
-            {
-              header: 'Actions',
-              cell: (k) =>
-                k.revokedAt ? (
-                  <span className="muted">—</span>
-                ) : (
-                  <button type="button" className="button-small button-danger" onClick={() => setConfirming(k)} aria-label={`Revoke ${k.name ?? k.prefix}`}>
-                    Revoke
-                  </button>
-                ),
-            },
-          ]}
-        />
-      ) : null}
-      <div className="pager">
-        {cursor ? (
-          <button type="button" className="button-secondary" onClick={() => setCursor(null)}>
-            First page
-          </button>
-        ) : null}
-        {keys.data?.nextCursor ? (
-          <button type="button" className="button-secondary" onClick={() => setCursor(keys.data?.nextCursor ?? null)}>
-            Next page
-          </button>
-        ) : null}
-      </div>
+      <AsyncList list={keys} loadingLabel="Loading keys…" empty={<Empty title="No keys yet." />}>
+        {(rows) => (
+          <Table
+            caption="API keys"
+            rows={rows}
+            rowKey={(k) => k.id}
+            columns={[
+              { header: 'Name', cell: (k) => k.name ?? <span className="muted">unnamed</span> },
+              { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
+              { header: 'Role', cell: (k) => k.role },
+              { header: 'Created', cell: (k) => formatDateTime(k.createdAt) },
+              { header: 'Last used', cell: (k) => formatRelative(k.lastUsedAt) },
+              {
+                header: 'Status',
+                cell: (k) =>
+                  k.revokedAt ? <span className="badge badge-deleted">revoked</span> : <span className="badge badge-active">active</span>,
+              },
+              {
+                header: 'Actions',
+                cell: (k) =>
+                  k.revokedAt ? (
+                    <span className="muted">—</span>
+                  ) : (
+                    <button type="button" className="button-small button-danger" onClick={() => setConfirming(k)} aria-label={`Revoke ${k.name ?? k.prefix}`}>
+                      Revoke
+                    </button>
+                  ),
+              },
+            ]}
+          />
+        )}
+      </AsyncList>
+      <CursorPager cursor={cursor} nextCursor={keys.data?.nextCursor} onPage={setCursor} />
     </section>
   );
 }
@@ -113,39 +99,19 @@ function CreateKey({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
   const { client } = useSession();
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('member');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await client.createKey({ role, ...(name.trim() ? { name: name.trim() } : {}) }));
-      setName('');
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    onCreated(await client.createKey({ role, ...(name.trim() ? { name: name.trim() } : {}) }));
+    setName('');
+  });
   return (
-    <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="new-key-title">
+    <form className="card" onSubmit={onSubmit} aria-labelledby="new-key-title">
       <h2 id="new-key-title">New key</h2>
       <div className="grid">
         <div className="field">
           <label htmlFor="key-name">Key name</label>
           <input id="key-name" maxLength={100} placeholder="e.g. support bot" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor="key-role">Role</label>
-          <select id="key-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField id="key-role" label="Role" value={role} options={ROLES} onChange={setRole} />
       </div>
       <ErrorMessage error={error} />
       <button type="submit" disabled={busy}>

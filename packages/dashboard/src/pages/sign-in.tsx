@@ -1,7 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { ApiClient, ApiError } from '../api/client';
 import { ErrorMessage } from '../components/status';
 import type { Session } from '../lib/session';
+import { useSubmit } from '../lib/use-action';
 
 /**
  * Works out what a key is: `GET /api/tenants` answers only the operator; a tenant key gets
@@ -25,24 +26,12 @@ export async function identify(key: string, client = new ApiClient({ key })): Pr
 
 export function SignInPage({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
   const [key, setKey] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
-      onSignedIn(await identify(key.trim()));
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
+  // Once signed in this page goes away, so it stays busy.
+  const { busy, error, onSubmit } = useSubmit(async () => onSignedIn(await identify(key.trim())), { staysBusy: true });
 
   return (
     <main className="signin" id="main">
-      <form className="card signin-card" onSubmit={(e) => void submit(e)} aria-labelledby="signin-title">
+      <form className="card signin-card" onSubmit={onSubmit} aria-labelledby="signin-title">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true">◆</span> Agentik OS
         </div>

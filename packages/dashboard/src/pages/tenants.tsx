@@ -1,10 +1,14 @@
 import { useState, type FormEvent } from 'react';
 import type { CreatedKey, Plan, Role, Tenant } from '@agentik/shared';
+import { AsyncList } from '../components/async-list';
+import { CursorPager } from '../components/cursor-pager';
 import { SecretOnce } from '../components/secret-once';
-import { Empty, ErrorMessage, Loading, Notice } from '../components/status';
+import { SelectField } from '../components/select-field';
+import { Empty, ErrorMessage, Notice } from '../components/status';
 import { Table } from '../components/table';
 import { formatDateTime, slugify } from '../lib/format';
 import { navigate } from '../lib/router';
+import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 
@@ -19,21 +23,13 @@ export function TenantsPage() {
   const tenants = useAsync(() => client.listTenants(cursor), [client, cursor]);
   const [action, setAction] = useState<Action>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { error, setError, run } = useAction();
 
   const changed = (message: string) => {
     setNotice(message);
     setError(null);
     tenants.reload();
     tenantsChanged();
-  };
-  const run = async (work: () => Promise<void>) => {
-    setError(null);
-    try {
-      await work();
-    } catch (e) {
-      setError(e);
-    }
   };
 
   return (
@@ -56,83 +52,75 @@ export function TenantsPage() {
         />
       ) : null}
       <h2>All tenants</h2>
-      {tenants.loading && !tenants.data ? <Loading label="Loading tenants…" /> : null}
-      <ErrorMessage error={tenants.error} onRetry={tenants.reload} />
-      {tenants.data && tenants.data.data.length === 0 ? (
-        <Empty title="No tenants yet.">
-          <p>Create the first one with the form above.</p>
-        </Empty>
-      ) : null}
-      {tenants.data && tenants.data.data.length > 0 ? (
-        <Table
-          caption="Tenants"
-          rows={tenants.data.data}
-          rowKey={(t) => t.id}
-          columns={[
-            { header: 'Name', cell: (t) => <strong>{t.name}</strong> },
-            { header: 'Slug', cell: (t) => <code>{t.slug}</code> },
-            { header: 'Owner', cell: (t) => t.owner },
-            { header: 'Plan', cell: (t) => t.plan },
-            { header: 'Status', cell: (t) => <span className={`badge badge-${t.status}`}>{t.status}</span> },
-            { header: 'Created', cell: (t) => formatDateTime(t.createdAt) },
-            {
-              header: 'Actions',
-              cell: (t) =>
-                t.status === 'deleted' ? (
-                  <span className="muted small">deleted {formatDateTime(t.deletedAt)}</span>
-                ) : (
-                  <div className="row-actions">
-                    {t.status === 'active' ? (
+      <AsyncList
+        list={tenants}
+        loadingLabel="Loading tenants…"
+        empty={
+          <Empty title="No tenants yet.">
+            <p>Create the first one with the form above.</p>
+          </Empty>
+        }
+      >
+        {(rows) => (
+          <Table
+            caption="Tenants"
+            rows={rows}
+            rowKey={(t) => t.id}
+            columns={[
+              { header: 'Name', cell: (t) => <strong>{t.name}</strong> },
+              { header: 'Slug', cell: (t) => <code>{t.slug}</code> },
+              { header: 'Owner', cell: (t) => t.owner },
+              { header: 'Plan', cell: (t) => t.plan },
+              { header: 'Status', cell: (t) => <span className={`badge badge-${t.status}`}>{t.status}</span> },
+              { header: 'Created', cell: (t) => formatDateTime(t.createdAt) },
+              {
+                header: 'Actions',
+                cell: (t) =>
+                  t.status === 'deleted' ? (
+                    <span className="muted small">deleted {formatDateTime(t.deletedAt)}</span>
+                  ) : (
+                    <div className="row-actions">
+                      {t.status === 'active' ? (
+                        <button
+                          type="button"
+                          className="button-small"
+                          aria-label={`Act in ${t.slug}`}
+                          onClick={() => {
+                            chooseTenant(t.slug);
+                            navigate('/agents');
+                          }}
+                        >
+                          Act in
+                        </button>
+                      ) : null}
+                      <button type="button" className="button-small button-secondary" onClick={() => setAction({ kind: 'key', tenant: t })} aria-label={`Issue key for ${t.slug}`}>
+                        Issue key
+                      </button>
                       <button
                         type="button"
-                        className="button-small"
-                        aria-label={`Act in ${t.slug}`}
-                        onClick={() => {
-                          chooseTenant(t.slug);
-                          navigate('/agents');
-                        }}
+                        className="button-small button-secondary"
+                        aria-label={`${t.status === 'active' ? 'Suspend' : 'Resume'} ${t.slug}`}
+                        onClick={() =>
+                          void run(async () => {
+                            const verb = t.status === 'active' ? 'suspend' : 'resume';
+                            await client.setTenantStatus(t.id, verb);
+                            changed(`Tenant ${t.slug} ${verb === 'suspend' ? 'suspended' : 'resumed'}.`);
+                          })
+                        }
                       >
-                        Act in
+                        {t.status === 'active' ? 'Suspend' : 'Resume'}
                       </button>
-                    ) : null}
-                    <button type="button" className="button-small button-secondary" onClick={() => setAction({ kind: 'key', tenant: t })} aria-label={`Issue key for ${t.slug}`}>
-                      Issue key
-                    </button>
-                    <button
-                      type="button"
-                      className="button-small button-secondary"
-                      aria-label={`${t.status === 'active' ? 'Suspend' : 'Resume'} ${t.slug}`}
-                      onClick={() =>
-                        void run(async () => {
-                          const verb = t.status === 'active' ? 'suspend' : 'resume';
-                          await client.setTenantStatus(t.id, verb);
-                          changed(`Tenant ${t.slug} ${verb === 'suspend' ? 'suspended' : 'resumed'}.`);
-                        })
-                      }
-                    >
-                      {t.status === 'active' ? 'Suspend' : 'Resume'}
-                    </button>
-                    <button type="button" className="button-small button-danger" onClick={() => setAction({ kind: 'delete', tenant: t })} aria-label={`Delete ${t.slug}`}>
-                      Delete
-                    </button>
-                  </div>
-                ),
-            },
-          ]}
-        />
-      ) : null}
-      <div className="pager">
-        {cursor ? (
-          <button type="button" className="button-secondary" onClick={() => setCursor(null)}>
-            First page
-          </button>
-        ) : null}
-        {tenants.data?.nextCursor ? (
-          <button type="button" className="button-secondary" onClick={() => setCursor(tenants.data?.nextCursor ?? null)}>
-            Next page
-          </button>
-        ) : null}
-      </div>
+                      <button type="button" className="button-small button-danger" onClick={() => setAction({ kind: 'delete', tenant: t })} aria-label={`Delete ${t.slug}`}>
+                        Delete
+                      </button>
+                    </div>
+                  ),
+              },
+            ]}
+          />
+        )}
+      </AsyncList>
+      <CursorPager cursor={cursor} nextCursor={tenants.data?.nextCursor} onPage={setCursor} />
     </section>
   );
 }
@@ -143,28 +131,16 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
   const [slug, setSlug] = useState('');
   const [owner, setOwner] = useState('');
   const [plan, setPlan] = useState<Plan>('free');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const tenant = await client.createTenant({ name: name.trim(), owner: owner.trim(), plan, ...(slug.trim() ? { slug: slug.trim() } : {}) });
-      setName('');
-      setSlug('');
-      setOwner('');
-      onCreated(tenant);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    const tenant = await client.createTenant({ name: name.trim(), owner: owner.trim(), plan, ...(slug.trim() ? { slug: slug.trim() } : {}) });
+    setName('');
+    setSlug('');
+    setOwner('');
+    onCreated(tenant);
+  });
 
   return (
-    <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="new-tenant-title">
+    <form className="card" onSubmit={onSubmit} aria-labelledby="new-tenant-title">
       <h2 id="new-tenant-title">New tenant</h2>
       <div className="grid">
         <div className="field">
@@ -190,16 +166,7 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
           <label htmlFor="tenant-owner">Owner</label>
           <input id="tenant-owner" required maxLength={320} placeholder="ops@example.com" value={owner} onChange={(e) => setOwner(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor="tenant-plan">Plan</label>
-          <select id="tenant-plan" value={plan} onChange={(e) => setPlan(e.target.value as Plan)}>
-            {PLANS.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField id="tenant-plan" label="Plan" value={plan} options={PLANS} onChange={setPlan} />
       </div>
       <ErrorMessage error={error} />
       <button type="submit" disabled={busy}>
@@ -214,37 +181,17 @@ function IssueKey({ tenant, onClose }: { tenant: Tenant; onClose: () => void }) 
   const [role, setRole] = useState<Role>('owner');
   const [name, setName] = useState('');
   const [created, setCreated] = useState<CreatedKey | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    setCreated(await client.createTenantKey(tenant.id, { role, ...(name.trim() ? { name: name.trim() } : {}) }));
+  });
 
   if (created) return <SecretOnce secret={created.key} label={`New ${created.role} key for ${tenant.slug}`} onDone={onClose} />;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      setCreated(await client.createTenantKey(tenant.id, { role, ...(name.trim() ? { name: name.trim() } : {}) }));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="issue-key-title">
+    <form className="card" onSubmit={onSubmit} aria-labelledby="issue-key-title">
       <h2 id="issue-key-title">Issue a key for {tenant.name}</h2>
       <div className="grid">
-        <div className="field">
-          <label htmlFor="issue-role">Role</label>
-          <select id="issue-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField id="issue-role" label="Role" value={role} options={ROLES} onChange={setRole} />
         <div className="field">
           <label htmlFor="issue-name">Key name</label>
           <input id="issue-name" maxLength={100} placeholder="optional" value={name} onChange={(e) => setName(e.target.value)} />
