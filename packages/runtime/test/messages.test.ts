@@ -43,7 +43,11 @@ describe('messages through the pipeline', () => {
       expect(sse.body).toContain('event: delta');
       expect(sse.body).toContain('event: done');
       const conv = await rt.app.inject({ method: 'GET', url: `/api/conversations/${body.conversationId}`, headers: bearer(key) });
-      expect(conv.json().messages).toHaveLength(4);
+      const messages = conv.json().messages;
+      expect(messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+      // Each reply carries the usage and cost of the call that produced it; user turns carry none.
+      expect(messages[1]).toMatchObject({ usage: { inputTokens: 24, outputTokens: 8 }, costUsd: body.costUsd });
+      expect(messages[0]).toMatchObject({ usage: null, costUsd: null });
     });
   }
 });

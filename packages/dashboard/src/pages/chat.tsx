@@ -12,7 +12,7 @@ interface UiMessage {
   content: string;
   /** Set while the reply is still streaming in. */
   streaming?: boolean;
-  /** Usage and cost of a reply received in this session. */
+  /** Usage and cost of a reply: live from the stream, or stored with its call's cost event. */
   reply?: Pick<MessageReply, 'usage' | 'costUsd'>;
   /** Tokens stored with a past message. */
   tokens?: number | null;
@@ -54,7 +54,13 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
         setThread({
           agentId,
           conversationId: c.id,
-          messages: c.messages.map((m) => ({ id: m.id, role: m.role, content: m.content, tokens: m.tokens })),
+          messages: c.messages.map((m) => ({
+            id: m.id,
+            role: m.role,
+            content: m.content,
+            tokens: m.tokens,
+            ...(m.usage ? { reply: { usage: m.usage, costUsd: m.costUsd } } : {}),
+          })),
         });
         setLoadingThread(false);
       },

@@ -1,6 +1,6 @@
 import { notFound } from '../lib/app-error.js';
 import { newId } from '../lib/ids.js';
-import type { ConversationRecord, MessageHit, MessageRecord, Page, PageRequest } from '../storage/records.js';
+import type { ConversationRecord, CostEventRecord, MessageHit, MessageRecord, Page, PageRequest } from '../storage/records.js';
 import { actorOf, type TenantContext } from '../tenants/context.js';
 
 /** Conversations of the tenant in `ctx`: list, read with messages, delete, search. */
@@ -9,13 +9,19 @@ export function listConversations(ctx: TenantContext, page: PageRequest, agentId
   return ctx.store.conversations.list(page, agentId);
 }
 
+/** A stored conversation with its messages and, per assistant message, the cost event of its call. */
 export async function getConversation(
   ctx: TenantContext,
   id: string,
-): Promise<{ conversation: ConversationRecord; messages: MessageRecord[] }> {
+): Promise<{ conversation: ConversationRecord; messages: MessageRecord[]; costs: Map<string, CostEventRecord> }> {
   const conversation = await ctx.store.conversations.get(id);
   if (!conversation) throw notFound('conversation');
-  return { conversation, messages: await ctx.store.messages.listByConversation(id) };
+  const [messages, events] = await Promise.all([
+    ctx.store.messages.listByConversation(id),
+    ctx.store.costs.listByConversation(id),
+  ]);
+  const costs = new Map(events.filter((e) => e.messageId !== null).map((e) => [e.messageId as string, e]));
+  return { conversation, messages, costs };
 }
 
 export async function deleteConversation(ctx: TenantContext, id: string, now = Date.now()): Promise<void> {

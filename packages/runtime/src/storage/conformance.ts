@@ -390,6 +390,19 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         expect(empty).toEqual({ totalUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0, groups: [] });
       });
 
+      it('lists the cost events of one conversation only, oldest first', async () => {
+        const { store } = await freshTenant();
+        const agent = newId('agent');
+        const [c1, c2] = [newId('conversation'), newId('conversation')];
+        const mine = [
+          costEvent(agent, { conversationId: c1, messageId: newId('message') }),
+          costEvent(agent, { conversationId: c1, messageId: newId('message'), costUsd: null }),
+        ];
+        for (const e of [...mine, costEvent(agent, { conversationId: c2 }), costEvent(agent)]) await store.costs.insert(e);
+        expect(await store.costs.listByConversation(c1)).toEqual(mine);
+        expect(await store.costs.listByConversation(newId('conversation'))).toEqual([]);
+      });
+
       it('budgets: defaults, configure, reserve under a hard limit, settle, soft limits', async () => {
         const { store } = await freshTenant();
         expect(await store.budget.get(PERIOD, T0)).toEqual({

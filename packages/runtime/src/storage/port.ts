@@ -161,6 +161,8 @@ export interface TimeRange {
 export interface CostEventRepository {
   insert(event: CostEventRecord): Promise<void>;
   list(page: PageRequest, range: TimeRange): Promise<Page<CostEventRecord>>;
+  /** The cost events of one conversation, oldest first. */
+  listByConversation(conversationId: string): Promise<CostEventRecord[]>;
   summary(range: TimeRange, groupBy: CostGroupBy): Promise<CostSummary>;
 }
 

@@ -37,6 +37,10 @@ export const StoredMessage = z.object({
   role: z.enum(['user', 'assistant']),
   content: z.string(),
   tokens: z.number().int().nullable(),
+  /** For an assistant message: the usage of the call that produced it (null for user turns). */
+  usage: ReplyUsage.nullable(),
+  /** For an assistant message: what the call cost (null when unknown, and for user turns). */
+  costUsd: z.number().nullable(),
   createdAt: IsoDate,
 });
 export type StoredMessage = z.infer<typeof StoredMessage>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConversationList, ConversationListQuery, ConversationWithMessages, IdParams, SearchQuery, SearchResult } from '@agentik/shared';
 import { deleteConversation, getConversation, listConversations, searchMessages } from '../../memory/conversations.js';
-import type { ConversationRecord, MessageRecord } from '../../storage/records.js';
+import type { ConversationRecord, CostEventRecord, MessageRecord } from '../../storage/records.js';
 import { presentPage } from '../present.js';
 import { TENANT_READ, TENANT_WRITE, ctxOf, type App } from '../types.js';
 
@@ -11,8 +11,16 @@ function presentConversation(c: ConversationRecord) {
   return { id: c.id, agentId: c.agentId, userId: c.userId, source: c.source, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) };
 }
 
-function presentMessage(m: MessageRecord) {
-  return { id: m.id, role: m.role, content: m.content, tokens: m.tokens, createdAt: iso(m.createdAt) };
+function presentMessage(m: MessageRecord, cost: CostEventRecord | undefined) {
+  return {
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    tokens: m.tokens,
+    usage: cost ? { inputTokens: cost.inputTokens, outputTokens: cost.outputTokens } : null,
+    costUsd: cost?.costUsd ?? null,
+    createdAt: iso(m.createdAt),
+  };
 }
 
 /** Conversations of the caller's tenant: list, read, delete, full-text search. */
@@ -49,8 +57,8 @@ export function conversationRoutes(app: App) {
     '/api/conversations/:id',
     { config: TENANT_READ, schema: { tags: ['conversations'], params: IdParams, response: { 200: ConversationWithMessages } } },
     async (request) => {
-      const { conversation, messages } = await getConversation(ctxOf(request), request.params.id);
-      return { ...presentConversation(conversation), messages: messages.map(presentMessage) };
+      const { conversation, messages, costs } = await getConversation(ctxOf(request), request.params.id);
+      return { ...presentConversation(conversation), messages: messages.map((m) => presentMessage(m, costs.get(m.id))) };
     },
   );
 

@@ -71,6 +71,15 @@ export function createCostEventRepository(db: Kysely<TenantDb>): CostEventReposi
       if (page.after !== undefined) q = q.where('id', '>', page.after);
       return toPage(await q.execute(), page, costFromRow);
     },
+    async listByConversation(conversationId) {
+      const rows = await db
+        .selectFrom('cost_events')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        .orderBy('id')
+        .execute();
+      return rows.map(costFromRow);
+    },
     async summary(range, groupBy) {
       // Integer division of epoch ms by a day is the same in SQLite and Postgres (bigint).
       const key =
