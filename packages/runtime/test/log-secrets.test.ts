@@ -47,6 +47,7 @@ function leaksIn(text: string): string[] {
 }
 
 const agent = { name: 'helper', systemPrompt: 'help', provider: 'ollama', model: 'llama3' };
+const SEARCH_TERM = 'confidentialwhalebudget';
 
 beforeAll(async () => {
   rt = await startTestRuntime({ AGENTIK_LOG_LEVEL: 'trace' });
@@ -105,6 +106,10 @@ beforeAll(async () => {
   expect((await send({ method: 'GET', url: '/api/agents?limit=abc&bogus=1', headers: bearer(owner.key) })).statusCode).toBe(400);
   expect((await send({ method: 'GET', url: '/no/such/route', headers: bearer(owner.key) })).statusCode).toBe(404);
 
+  // Tenant content in a query string (search terms, even a key pasted into one).
+  const searched = await send({ method: 'GET', url: `/api/conversations/search?q=${SEARCH_TERM}+${owner.key}`, headers: bearer(owner.key) });
+  expect(searched.statusCode).toBe(200);
+
   // Deleting a tenant revokes its keys.
   expect((await send({ method: 'DELETE', url: `/api/tenants/${beta.id}`, headers: op() })).statusCode).toBe(204);
   expect((await send({ method: 'GET', url: '/api/agents', headers: bearer(betaKey.key) })).statusCode).toBe(401);
@@ -128,6 +133,11 @@ describe('no secret reaches a log line or an audit entry', () => {
   it('has no secret, key hash, Bearer string or Authorization value in any log line', () => {
     const offending = rt.logs.map((line) => ({ line, leaks: leaksIn(line) })).filter((l) => l.leaks.length > 0);
     expect(offending, JSON.stringify(offending, null, 1)).toEqual([]);
+  });
+
+  it('logs request paths without their query strings (tenant content stays out of the logs)', () => {
+    expect(rt.logs.some((l) => l.includes('/api/conversations/search'))).toBe(true);
+    expect(rt.logs.filter((l) => l.includes(SEARCH_TERM))).toEqual([]);
   });
 
   it('has none in the tenant audit log', async () => {

@@ -94,8 +94,19 @@ const REDACT = [
   '*.apiKey',
 ];
 
+/**
+ * Request lines name the path but not the query string: queries carry tenant content (search
+ * terms) that has no place in an operator's logs.
+ */
+function serializeRequest(req: { method?: string; url?: string; ip?: string }) {
+  return { method: req.method, path: (req.url ?? '').split('?')[0], remoteAddress: req.ip };
+}
+
 export function createLogger(config: Config, stream?: DestinationStream): Logger {
-  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } }, stream);
+  return pino(
+    { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { req: serializeRequest } },
+    stream,
+  );
 }
 
 /** Opens the storage backend named by the config (the only place that picks an adapter). */
