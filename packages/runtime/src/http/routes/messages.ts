@@ -1,23 +1,12 @@
-import type { ServerResponse } from 'node:http';
 import { IdParams, MessageReply, SendMessageBody } from '@agentik/shared';
-import { toClientError } from '../errors.js';
 import type { Pipeline } from '../../pipeline/orchestrator.js';
 import type { PipelineOutput } from '../../pipeline/context.js';
 import type { TenantPool } from '../../tenants/pool.js';
-import { SseWriter } from '../sse.js';
+import { clientGone, streamRun, withRunLease } from '../pipeline-stream.js';
 import { TENANT_WRITE, ctxOf, type App } from '../types.js';
 
 export function presentReply(out: PipelineOutput) {
   return { conversationId: out.conversationId, message: out.message, usage: out.usage, costUsd: out.costUsd };
-}
-
-/** An AbortSignal that fires when the client goes away before the response is complete. */
-export function clientGone(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 /**
@@ -35,42 +24,16 @@ export function messageRoutes(app: App, deps: { pipeline: Pipeline; pool: Tenant
       const ctx = ctxOf(request);
       const input = { agentRef: request.params.id, ...request.body, source: 'api' as const };
       const signal = clientGone(reply.raw);
-      // The run may outlive the response (a client that went away is still billed), so it holds
-      // its own lease on the tenant store.
-      const lease = await deps.pool.acquire(ctx.tenant.id);
-      try {
+      return withRunLease(deps.pool, ctx.tenant.id, async () => {
         if (!/text\/event-stream/i.test(request.headers.accept ?? '')) {
           return presentReply(await deps.pipeline.run(ctx, input, { stream: false, signal }));
         }
-        const sse = new SseWriter(reply.raw);
-        const start = () => {
-          if (!sse.hasStarted) reply.hijack();
-        };
-        try {
-          const out = await deps.pipeline.run(ctx, input, {
-            stream: true,
-            signal,
-            sink: {
-              onText(text) {
-                start();
-                sse.send('delta', { text });
-              },
-            },
-          });
-          start();
-          sse.send('done', presentReply(out));
-          sse.end();
-        } catch (error) {
-          if (!sse.hasStarted) throw error;
-          const { body } = toClientError(error);
-          if (body.error.code === 'INTERNAL') request.log.error({ err: error }, 'stream failed');
-          sse.send('error', body);
-          sse.end();
-        }
-        return reply;
-      } finally {
-        lease.release();
-      }
+        return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink }), {
+          text: (sse, text) => sse.send('delta', { text }),
+          done: (sse, out) => sse.send('done', presentReply(out)),
+          error: (sse, body) => sse.send('error', body),
+        });
+      });
     },
   );
 }

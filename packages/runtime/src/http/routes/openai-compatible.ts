@@ -4,10 +4,8 @@ import type { PipelineOutput } from '../../pipeline/context.js';
 import type { Pipeline } from '../../pipeline/orchestrator.js';
 import type { ChatMessage } from '../../providers/types.js';
 import type { TenantPool } from '../../tenants/pool.js';
-import { toClientError } from '../errors.js';
-import { SseWriter } from '../sse.js';
 import { TENANT_READ, TENANT_WRITE, ctxOf, type App } from '../types.js';
-import { clientGone } from './messages.js';
+import { clientGone, streamRun, withRunLease } from '../pipeline-stream.js';
 
 type WireMessage = OpenAiChatRequest['messages'][number];
 
@@ -67,8 +65,7 @@ export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantP
       const input = { agentRef: body.model, content, history, userId: body.user, source: 'openai' as const };
       const signal = clientGone(reply.raw);
       const created = Math.floor(Date.now() / 1000);
-      const lease = await deps.pool.acquire(ctx.tenant.id);
-      try {
+      return withRunLease(deps.pool, ctx.tenant.id, async () => {
         if (!body.stream) {
           const out = await deps.pipeline.run(ctx, input, { stream: false, signal });
           const usage = usageOf(out);
@@ -88,7 +85,6 @@ export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantP
             ...(usage ? { usage } : {}),
           };
         }
-        const sse = new SseWriter(reply.raw);
         const id = `chatcmpl-${created}${Math.random().toString(36).slice(2, 10)}`;
         const chunk = (delta: object, finish: string | null) => ({
           id,
@@ -97,40 +93,20 @@ export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantP
           model: body.model,
           choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
         });
-        const begin = () => {
-          if (sse.hasStarted) return;
-          reply.hijack();
-          sse.send(undefined, chunk({ role: 'assistant', content: '' }, null));
-        };
-        try {
-          const out = await deps.pipeline.run(ctx, input, {
-            stream: true,
-            signal,
-            sink: {
-              onText(text) {
-                begin();
-                sse.send(undefined, chunk({ content: text }, null));
-              },
-            },
-          });
-          begin();
-          sse.send(undefined, chunk({}, finishReason(out)));
-          const usage = usageOf(out);
-          if (body.stream_options?.include_usage && usage) {
-            sse.send(undefined, { id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage });
-          }
-          sse.send(undefined, '[DONE]');
-          sse.end();
-        } catch (error) {
-          if (!sse.hasStarted) throw error;
-          const { body: errorBody } = toClientError(error);
-          sse.send(undefined, { error: { ...errorBody.error, type: 'server_error' } });
-          sse.end();
-        }
-        return reply;
-      } finally {
-        lease.release();
-      }
+        return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink }), {
+          start: (sse) => sse.send(undefined, chunk({ role: 'assistant', content: '' }, null)),
+          text: (sse, text) => sse.send(undefined, chunk({ content: text }, null)),
+          done: (sse, out) => {
+            sse.send(undefined, chunk({}, finishReason(out)));
+            const usage = usageOf(out);
+            if (body.stream_options?.include_usage && usage) {
+              sse.send(undefined, { id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage });
+            }
+            sse.send(undefined, '[DONE]');
+          },
+          error: (sse, errorBody) => sse.send(undefined, { error: { ...errorBody.error, type: 'server_error' } }),
+        });
+      });
     },
   );
 }
