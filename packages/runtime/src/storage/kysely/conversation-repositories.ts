@@ -12,6 +12,27 @@ export type MessageSearch = (
   limit: number,
 ) => Promise<MessageHit[]>;
 
+/** The columns both dialects' searches select, in this order: id, conversation, agent, role, text, time. */
+export interface MessageHitRow {
+  id: string;
+  conversation_id: string;
+  agent_id: string;
+  role: string;
+  content: string;
+  created_at: number;
+}
+
+export function messageHitFromRow(r: MessageHitRow): MessageHit {
+  return {
+    messageId: r.id,
+    conversationId: r.conversation_id,
+    agentId: r.agent_id,
+    role: r.role as MessageHit['role'],
+    content: r.content,
+    createdAt: Number(r.created_at),
+  };
+}
+
 export function conversationFromRow(r: ConversationsTable): ConversationRecord {
   return {
     id: r.id,

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
-import type { MessageSearch } from '../kysely/conversation-repositories.js';
-import type { MessageHit } from '../records.js';
+import { messageHitFromRow, type MessageHitRow, type MessageSearch } from '../kysely/conversation-repositories.js';
 
 /**
  * Postgres-specific: full-text search with the `simple` configuration (lower-cased words, no
@@ -11,27 +10,11 @@ import type { MessageHit } from '../records.js';
 export const searchMessagesTsvector: MessageSearch = async (db, terms, agentId, limit) => {
   if (terms.length === 0) return [];
   const agentFilter = agentId === undefined ? sql`` : sql`AND c.agent_id = ${agentId}`;
-  const result = await sql<{
-    id: string;
-    conversation_id: string;
-    agent_id: string;
-    role: string;
-    content: string;
-    created_at: number;
-  }>`SELECT m.id, m.conversation_id, c.agent_id, m.role, m.content, m.created_at
+  const result = await sql<MessageHitRow>`SELECT m.id, m.conversation_id, c.agent_id, m.role, m.content, m.created_at
        FROM messages m
        JOIN conversations c ON c.id = m.conversation_id
       WHERE to_tsvector('simple', m.content) @@ plainto_tsquery('simple', ${terms.join(' ')}) ${agentFilter}
       ORDER BY m.id DESC
       LIMIT ${limit}`.execute(db);
-  return result.rows.map(
-    (r): MessageHit => ({
-      messageId: r.id,
-      conversationId: r.conversation_id,
-      agentId: r.agent_id,
-      role: r.role as MessageHit['role'],
-      content: r.content,
-      createdAt: Number(r.created_at),
-    }),
-  );
+  return result.rows.map(messageHitFromRow);
 };

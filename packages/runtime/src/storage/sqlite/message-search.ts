@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
-import type { MessageSearch } from '../kysely/conversation-repositories.js';
-import type { MessageHit } from '../records.js';
+import { messageHitFromRow, type MessageHitRow, type MessageSearch } from '../kysely/conversation-repositories.js';
 
 /**
  * SQLite-specific: FTS5 over `messages_fts`. Each term becomes a quoted string literal (inner
@@ -10,28 +9,12 @@ export const searchMessagesFts5: MessageSearch = async (db, terms, agentId, limi
   if (terms.length === 0) return [];
   const match = terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
   const agentFilter = agentId === undefined ? sql`` : sql`AND c.agent_id = ${agentId}`;
-  const result = await sql<{
-    id: string;
-    conversation_id: string;
-    agent_id: string;
-    role: string;
-    content: string;
-    created_at: number;
-  }>`SELECT m.id, m.conversation_id, c.agent_id, m.role, m.content, m.created_at
+  const result = await sql<MessageHitRow>`SELECT m.id, m.conversation_id, c.agent_id, m.role, m.content, m.created_at
        FROM messages_fts f
        JOIN messages m ON m.rowid = f.rowid
        JOIN conversations c ON c.id = m.conversation_id
       WHERE messages_fts MATCH ${match} ${agentFilter}
       ORDER BY m.id DESC
       LIMIT ${limit}`.execute(db);
-  return result.rows.map(
-    (r): MessageHit => ({
-      messageId: r.id,
-      conversationId: r.conversation_id,
-      agentId: r.agent_id,
-      role: r.role as MessageHit['role'],
-      content: r.content,
-      createdAt: Number(r.created_at),
-    }),
-  );
+  return result.rows.map(messageHitFromRow);
 };
