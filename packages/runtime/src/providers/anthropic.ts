@@ -7,10 +7,11 @@ import {
   parseAnthropicMessage,
   toAnthropicBody,
 } from './anthropic-wire.js';
-import { HttpClient, firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
+import { ChatProvider } from './chat-provider.js';
+import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
 import { parseSseStream } from './sse.js';
 import { StreamAccumulator, withPartial } from './stream-accumulator.js';
-import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from './types.js';
+import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
 import { count, isRecord, joinUrl, parseWireObject, str, truncatedStream } from './wire-json.js';
 
 /** The API version header this adapter speaks. */
@@ -31,42 +32,24 @@ export interface AnthropicOptions {
 }
 
 /** `POST {baseUrl}/v1/messages`: JSON, or named SSE events ending at `message_stop`. */
-export class AnthropicProvider implements LlmProvider {
-  /** Always `anthropic`. */
-  readonly name = 'anthropic' as const;
+export class AnthropicProvider extends ChatProvider {
   private readonly url: string;
   private readonly headers: Record<string, string>;
   private readonly defaultMaxTokens: number;
-  private readonly http: HttpClient;
 
   constructor(options: AnthropicOptions) {
+    super('anthropic', options.http, options.dispatcher);
     this.url = joinUrl(options.baseUrl, '/v1/messages');
     this.headers = { 'anthropic-version': ANTHROPIC_VERSION, ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) };
     this.defaultMaxTokens = options.defaultMaxTokens ?? 4096;
-    this.http = new HttpClient(this.name, options.http, options.dispatcher);
   }
 
-  /** Non-streaming call. */
-  complete(request: ChatRequest): Promise<ChatResult> {
-    return firstOf(this.http.withRetries(request.signal, () => this.completeOnce(request)), this.name);
-  }
-
-  /** Streaming call: text deltas as they come; `tool_use` input assembled from `input_json_delta`. */
-  stream(request: ChatRequest): AsyncIterable<StreamEvent> {
-    return this.http.withRetries(request.signal, () => this.streamOnce(request));
-  }
-
-  /** Closes the connection pool if this provider owns it. */
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
+  protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
     yield parseAnthropicMessage(this.name, parseWireObject(this.name, await res.text(), 'response body'));
   }
 
-  private async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
+  protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
     const res = await this.send(req, true);
     const acc = new StreamAccumulator();
     let stopped = false;

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
-import { HttpClient, firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
+import { ChatProvider } from './chat-provider.js';
+import { firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
 import { parseNdjsonLines } from './ndjson.js';
 import {
   ollamaError,
@@ -11,7 +12,7 @@ import {
   toOllamaBody,
 } from './ollama-wire.js';
 import { StreamAccumulator, withPartial } from './stream-accumulator.js';
-import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from './types.js';
+import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
 import { isRecord, joinUrl, parseWireObject, str, truncatedStream } from './wire-json.js';
 
 /** Settings of one Ollama server. */
@@ -37,39 +38,21 @@ export interface OllamaModel {
 }
 
 /** `POST {baseUrl}/api/chat`: one JSON object, or NDJSON lines ending with `done: true`. */
-export class OllamaProvider implements LlmProvider {
-  /** Always `ollama`. */
-  readonly name = 'ollama' as const;
+export class OllamaProvider extends ChatProvider {
   private readonly chatUrl: string;
   private readonly tagsUrl: string;
   private readonly headers: Record<string, string>;
-  private readonly http: HttpClient;
 
   constructor(options: OllamaOptions) {
+    super('ollama', options.http, options.dispatcher);
     this.chatUrl = joinUrl(options.baseUrl, '/api/chat');
     this.tagsUrl = joinUrl(options.baseUrl, '/api/tags');
     this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
-    this.http = new HttpClient(this.name, options.http, options.dispatcher);
-  }
-
-  /** Non-streaming call (`"stream": false`). */
-  complete(request: ChatRequest): Promise<ChatResult> {
-    return firstOf(this.http.withRetries(request.signal, () => this.completeOnce(request)), this.name);
-  }
-
-  /** Streaming call: text per line; usage only on the final `done: true` line. */
-  stream(request: ChatRequest): AsyncIterable<StreamEvent> {
-    return this.http.withRetries(request.signal, () => this.streamOnce(request));
   }
 
   /** Lists installed models (for readiness checks and the `doctor` command). */
   listModels(signal?: AbortSignal): Promise<OllamaModel[]> {
     return firstOf(this.http.withRetries(signal, () => this.listOnce(signal)), this.name);
-  }
-
-  /** Closes the connection pool if this provider owns it. */
-  close(): Promise<void> {
-    return this.http.close();
   }
 
   private async *listOnce(signal: AbortSignal | undefined): AsyncGenerator<OllamaModel[]> {
@@ -85,12 +68,12 @@ export class OllamaProvider implements LlmProvider {
     }));
   }
 
-  private async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
+  protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
     yield parseOllamaResponse(this.name, parseWireObject(this.name, await res.text(), 'response body'));
   }
 
-  private async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
+  protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
     const res = await this.send(req, true);
     const acc = new StreamAccumulator();
     let done = false;

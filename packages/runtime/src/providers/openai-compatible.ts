@@ -1,9 +1,10 @@
 import type { Dispatcher } from 'undici';
-import { HttpClient, firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
+import { ChatProvider } from './chat-provider.js';
+import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
 import { requestIdFrom } from './provider-error.js';
 import { parseSseStream } from './sse.js';
 import { StreamAccumulator, withPartial } from './stream-accumulator.js';
-import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from './types.js';
+import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
 import {
   openAiErrorFromObject,
   openAiFinishReason,
@@ -38,45 +39,26 @@ export interface OpenAiCompatibleOptions {
 }
 
 /** `POST {baseUrl}/chat/completions`: JSON, or SSE chunks ending in `data: [DONE]`. */
-export class OpenAiCompatibleProvider implements LlmProvider {
-  /** `openai` or `openai-compatible`. */
-  readonly name: 'openai' | 'openai-compatible';
+export class OpenAiCompatibleProvider extends ChatProvider {
   private readonly url: string;
   private readonly headers: Record<string, string>;
   private readonly maxTokensField: MaxTokensField;
   private readonly includeUsage: boolean;
-  private readonly http: HttpClient;
 
   constructor(options: OpenAiCompatibleOptions) {
-    this.name = options.name;
+    super(options.name, options.http, options.dispatcher);
     this.url = joinUrl(options.baseUrl, '/chat/completions');
     this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
     this.maxTokensField = options.maxTokensField ?? (options.name === 'openai' ? 'max_completion_tokens' : 'max_tokens');
     this.includeUsage = options.includeUsage ?? true;
-    this.http = new HttpClient(this.name, options.http, options.dispatcher);
   }
 
-  /** Non-streaming call. */
-  complete(request: ChatRequest): Promise<ChatResult> {
-    return firstOf(this.http.withRetries(request.signal, () => this.completeOnce(request)), this.name);
-  }
-
-  /** Streaming call: text deltas as they come, tool-call fragments accumulated by `index`. */
-  stream(request: ChatRequest): AsyncIterable<StreamEvent> {
-    return this.http.withRetries(request.signal, () => this.streamOnce(request));
-  }
-
-  /** Closes the connection pool if this provider owns it. */
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
+  protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
     yield parseOpenAiCompletion(this.name, parseWireObject(this.name, await res.text(), 'response body'));
   }
 
-  private async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
+  protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
     const res = await this.send(req, true);
     const acc = new StreamAccumulator();
     const requestId = requestIdFrom(res.headers);
