@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.dependency-cruiser.cjs', '**/dist/**', '**/coverage/**', '**/node_modules/**', 'data/**', '.artifacts/**'] },
+  { ignores: ['.dependency-cruiser.cjs', '**/dist/**', '**/coverage/**', '**/node_modules/**', 'data/**', '.artifacts/**', '**/scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

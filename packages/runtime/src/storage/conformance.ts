@@ -295,6 +295,36 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         expect(n).toBe(1);
       });
 
+      it('group transactions: concurrent work commits together, and one failure loses nobody else’s write', async () => {
+        const { store } = await freshTenant();
+        const taken = agentRecord('taken');
+        await store.agents.insert(taken);
+        const names = Array.from({ length: 12 }, (_, i) => `group-${i}`);
+        const results = await Promise.allSettled(
+          names.map((name, i) =>
+            store.groupTransaction(async (tx) => {
+              await tx.agents.insert(agentRecord(name));
+              // The seventh unit collides with an existing name: its whole unit must vanish.
+              if (i === 6) await tx.agents.insert({ ...agentRecord(taken.name), id: newId('agent') });
+              await tx.audit.append({ id: newId('audit'), at: T0, actor: 'key:1', action: 'agent.created', target: name, details: {} });
+              return name;
+            }),
+          ),
+        );
+        expect(results.map((r) => r.status)).toEqual(names.map((_, i) => (i === 6 ? 'rejected' : 'fulfilled')));
+        expect((results[6] as PromiseRejectedResult).reason).toBeInstanceOf(UniqueViolation);
+        expect((results[0] as PromiseFulfilledResult<string>).value).toBe('group-0');
+        const stored = (await store.agents.list({ limit: 50 })).items.map((a) => a.name).sort();
+        expect(stored).toEqual([taken.name, ...names.filter((_, i) => i !== 6)].sort());
+        const audited = (await store.audit.list({ limit: 50 })).items.map((e) => e.target).sort();
+        expect(audited).toEqual(names.filter((_, i) => i !== 6).sort());
+        // Inside a transaction, group work simply joins it.
+        await store.transaction(async (tx) => {
+          await tx.groupTransaction(async (inner) => inner.agents.insert(agentRecord('nested')));
+          expect(await tx.agents.findByName('nested')).toBeDefined();
+        });
+      });
+
       it('keeps conversations and messages, recent turns, and deletes them together', async () => {
         const { store } = await freshTenant();
         const agentId = newId('agent');

@@ -198,6 +198,12 @@ export interface TenantStore {
   readonly budget: BudgetRepository;
   readonly providerCredentials: ProviderCredentialRepository;
   transaction<T>(fn: (tx: TenantStore) => Promise<T>): Promise<T>;
+  /**
+   * Like {@link transaction}, but the transaction is shared with the other group work submitted
+   * in the same turn of the event loop (group commit, see `group-commit.ts`); resolves once it has
+   * committed. `fn` must only write through `tx`, and runs again alone if its batch fails.
+   */
+  groupTransaction<T>(fn: (tx: TenantStore) => Promise<T>): Promise<T>;
 }
 
 /** An open tenant store; closing it releases its file or connection. */

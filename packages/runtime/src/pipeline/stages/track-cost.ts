@@ -18,7 +18,7 @@ export const trackCost: Stage = async (ctx, deps) => {
   // Unknown usage at a non-zero price is booked at the reserved worst case: never below the truth.
   const booked = ctx.costUsd ?? ctx.reservedUsd;
   const writes = ctx.writes;
-  const settled = await ctx.tenant.store.transaction(async (tx) => {
+  const settled = await ctx.tenant.store.groupTransaction(async (tx) => {
     for (const write of writes) await write(tx);
     await tx.costs.insert({
       id: newId('costEvent'),

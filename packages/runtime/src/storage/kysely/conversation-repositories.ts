@@ -92,7 +92,11 @@ export function createConversationRepository(db: Kysely<TenantDb>): Conversation
   };
 }
 
-export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSearch): MessageRepository {
+/**
+ * @param appended called after messages were inserted (whether or not their transaction commits
+ *   yet): SQLite schedules its background full-text indexing with it.
+ */
+export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSearch, appended?: () => void): MessageRepository {
   return {
     async append(m) {
       await db
@@ -106,6 +110,7 @@ export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSea
           created_at: m.createdAt,
         })
         .execute();
+      appended?.();
     },
     async listByConversation(conversationId) {
       const rows = await db

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ProviderName } from '@agentik/shared';
+import { GroupCommit } from '../group-commit.js';
 import { UniqueViolation, type TenantStore } from '../port.js';
 import type { AgentRecord, AuditRecord } from '../records.js';
 import { createConversationRepository, createMessageRepository, type MessageSearch } from './conversation-repositories.js';
@@ -41,6 +42,8 @@ function auditFromRow(r: AuditTable): AuditRecord {
 export interface TenantDialect {
   isUnique: UniqueViolationTest;
   searchMessages: MessageSearch;
+  /** Called after messages were inserted (see {@link createMessageRepository}). */
+  messagesAppended?: () => void;
 }
 
 /** One tenant's store over any Kysely dialect; `db` must already be scoped to that tenant. */
@@ -139,7 +142,7 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
       },
     },
     conversations: createConversationRepository(db),
-    messages: createMessageRepository(db, dialect.searchMessages),
+    messages: createMessageRepository(db, dialect.searchMessages, dialect.messagesAppended),
     costs: createCostEventRepository(db),
     budget: createBudgetRepository(db),
     providerCredentials: createProviderCredentialRepository(db),
@@ -147,6 +150,12 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
       if (inTransaction) return fn(store);
       return db.transaction().execute((trx) => fn(createKyselyTenantStore(trx, dialect, true)));
     },
+    groupTransaction(fn) {
+      if (inTransaction) return fn(store);
+      group ??= new GroupCommit<TenantStore>((work) => store.transaction(work));
+      return group.submit(fn);
+    },
   };
+  let group: GroupCommit<TenantStore> | undefined;
   return store;
 }

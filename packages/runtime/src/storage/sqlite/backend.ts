@@ -6,6 +6,7 @@ import { createKyselyTenantStore } from '../kysely/tenant-store.js';
 import type { MasterDb, TenantDb } from '../kysely/tables.js';
 import type { MigrationSets } from '../migrations.js';
 import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
+import { FtsIndexer } from './fts-indexer.js';
 import { searchMessagesFts5 } from './message-search.js';
 import { countPending, isSqliteUniqueViolation, migrateDatabase, openDatabase, withStatementCache } from './open-database.js';
 
@@ -77,11 +78,13 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
         throw error;
       }
       const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
+      const indexer = new FtsIndexer(kysely);
       return {
-        store: createKyselyTenantStore(kysely, TENANT_DIALECT),
+        store: createKyselyTenantStore(kysely, { ...TENANT_DIALECT, messagesAppended: () => indexer.schedule() }),
         // Kysely's destroy closes the better-sqlite3 handle (which checkpoints the WAL), but only
         // if a query ever ran through it: a store opened and evicted unused would stay open.
         close: async () => {
+          await indexer.close();
           await kysely.destroy();
           if (db.open) db.close();
         },
