@@ -8,6 +8,9 @@
  *       sends (checked against what the fake received from the runtime);
  *   (b) the runtime, non-streaming: `POST /api/agents/:id/messages` -> JSON;
  *   (c) the runtime, streaming: the same with `Accept: text/event-stream` (delta events, done).
+ * For each run it also prints the CPU time per request of the runtime, the fake and the load
+ * generator (from /proc): the three share the machine's two cores, so req/s alone hides where the
+ * time went, and CPU per request varies far less from run to run than req/s does.
  * Every message starts a new conversation (no conversationId), so the context stays one system
  * prompt plus one user turn and every request writes a conversation, two messages and a cost event.
  * Then, at concurrency 1 with a keep-alive node:http client and sub-millisecond timing, it
@@ -23,7 +26,7 @@
  * time went (self time by function and by package/file); `--profile-out <file>` keeps the
  * `.cpuprofile` (open it in Chrome DevTools or speedscope).
  *
- *   node --import tsx bench/pipeline.ts [--duration 5] [--profile [--profile-out runtime.cpuprofile]]
+ *   node --import tsx bench/pipeline.ts [--duration 5] [--quick] [--profile [--profile-out runtime.cpuprofile]]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,12 +38,14 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { autocannon, callHttp, type AutocannonOptions, type AutocannonResult } from './lib/clients.js';
 import { OPERATOR_KEY, agentBody, intArg, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
-import { machineLine, ms, printTable, summarize } from './lib/stats.js';
+import { machineLine, ms, printTable, processCpuMs, summarize } from './lib/stats.js';
 
 watchdog(5);
 const duration = intArg('duration', 5);
-const CONCURRENCY = [1, 10, 50];
 const PROFILE = process.argv.includes('--profile');
+/** `--quick`: only (a) and (b) at concurrency 10 and the JSON timing at concurrency 1, for iterating. */
+const QUICK = process.argv.includes('--quick');
+const CONCURRENCY = QUICK ? [10] : [1, 10, 50];
 const profileOut = (() => {
   const i = process.argv.indexOf('--profile-out');
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -292,13 +297,20 @@ async function fullRun(): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
   const rps = new Map<string, number>();
   for (const c of CONCURRENCY) {
-    const runs: Array<[string, () => Promise<LoadResult>]> = [
+    const all: Array<[string, () => Promise<LoadResult>]> = [
       ['(a) fake LLM directly', () => load(direct(false), c, duration).then((r) => (checkLoad('direct', r), r))],
       ['(b) runtime, JSON', () => loadRuntime(`json c=${c}`, tJson, false, c, duration)],
       ['(c) runtime, SSE', () => loadRuntime(`sse c=${c}`, tSse, true, c, duration)],
     ];
+    const runs = QUICK ? all.filter(([label]) => !label.startsWith('(c)')) : all;
     for (const [label, run] of runs) {
+      const cpu0 = [processCpuMs(runtime.child.pid), processCpuMs(fake.child.pid), process.cpuUsage()] as const;
       const r = await run();
+      const self = process.cpuUsage(cpu0[2]);
+      const perRequest = (ms: number) => (r.requests.total > 0 ? ms / r.requests.total : Number.NaN);
+      const runtimeCpu = perRequest(processCpuMs(runtime.child.pid) - cpu0[0]);
+      const fakeCpu = perRequest(processCpuMs(fake.child.pid) - cpu0[1]);
+      const loadCpu = perRequest((self.user + self.system) / 1000);
       rps.set(`${label} ${c}`, r.requests.average);
       rows.push({
         target: label,
@@ -308,6 +320,10 @@ async function fullRun(): Promise<void> {
         p50: `${r.latency.p50} ms`,
         p99: `${r.latency.p99} ms`,
         max: `${r.latency.max} ms`,
+        // CPU time per request of each process over the run (/proc, 10 ms resolution).
+        'CPU/req: runtime': label.startsWith('(a)') ? '-' : ms(runtimeCpu, 3),
+        'fake LLM': ms(fakeCpu, 3),
+        'load generator': ms(loadCpu, 3),
         'load avg (1 min)': load1(),
       });
     }
@@ -340,7 +356,7 @@ async function fullRun(): Promise<void> {
     return { d: { ttfb: summarize(d.ttfb), total: summarize(d.total) }, r: { ttfb: summarize(r.ttfb), total: summarize(r.total) }, load: load1() };
   };
   const json1 = await timed(false);
-  const sse1 = await timed(true);
+  const sse1 = QUICK ? json1 : await timed(true);
   client.close();
   llmClient.close();
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** Summary of a list of durations in milliseconds. */
@@ -63,4 +64,23 @@ export function machineLine(): string {
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`;
+}
+
+/** Ticks per second of /proc's CPU times (USER_HZ): 100 on every Linux build in use. */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, from `/proc/<pid>/stat`; `NaN` where
+ * there is no /proc. Its resolution is 10 ms, so use it over runs of seconds.
+ */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
 }
