@@ -204,6 +204,29 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         expect(await backend.master.tenants.findById(t.id)).toBeUndefined();
       });
 
+      it('a key or tenant read while a master transaction is open waits for it and sees only what it committed', async () => {
+        const t = tenantRecord();
+        const key = keyRecord(t.id);
+        let inside!: () => void;
+        const opened = new Promise<void>((resolve) => (inside = resolve));
+        const failing = backend.master.transaction(async (tx) => {
+          await tx.tenants.insert(t);
+          await tx.keys.insert(key);
+          inside();
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          throw new Error('rolled back');
+        });
+        await opened;
+        const [tenant, found] = await Promise.all([backend.master.tenants.findById(t.id), backend.master.keys.findByHash(key.hash)]);
+        await expect(failing).rejects.toThrow('rolled back');
+        expect(tenant).toBeUndefined();
+        expect(found).toBeUndefined();
+        await backend.master.tenants.insert(t);
+        await backend.master.keys.insert(key);
+        expect(await backend.master.keys.findByHash(key.hash)).toEqual(key);
+        expect(await backend.master.tenants.findById(t.id)).toEqual(t);
+      });
+
       it('counts rate windows atomically, with the previous minute, and prunes old ones', async () => {
         const tenantId = newId('tenant');
         const w = backend.master.rateWindows;
@@ -323,6 +346,34 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
           await tx.groupTransaction(async (inner) => inner.agents.insert(agentRecord('nested')));
           expect(await tx.agents.findByName('nested')).toBeDefined();
         });
+      });
+
+      it('a read while another transaction is open never sees that transaction’s uncommitted writes', async () => {
+        const { store } = await freshTenant();
+        const agent = agentRecord('before');
+        await store.agents.insert(agent);
+        const conversationId = newId('conversation');
+        let inside!: () => void;
+        const opened = new Promise<void>((resolve) => (inside = resolve));
+        const failing = store.transaction(async (tx) => {
+          await tx.agents.update(agent.id, { name: 'uncommitted', updatedAt: T0 + 1 });
+          await tx.conversations.create({ id: conversationId, agentId: agent.id, userId: null, source: 'api', createdAt: T0, updatedAt: T0 });
+          inside();
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          throw new Error('rolled back');
+        });
+        await opened;
+        // Issued while the transaction is open (between two of its awaits), answered after it ends.
+        const [byId, byName, conversation] = await Promise.all([
+          store.agents.get(agent.id),
+          store.agents.findByName('uncommitted'),
+          store.conversations.get(conversationId),
+        ]);
+        await expect(failing).rejects.toThrow('rolled back');
+        expect(byId?.name).toBe('before');
+        expect(byName).toBeUndefined();
+        expect(conversation).toBeUndefined();
+        expect(await store.messages.recent(conversationId, 5)).toEqual([]);
       });
 
       it('keeps conversations and messages, recent turns, and deletes them together', async () => {

@@ -25,7 +25,7 @@ function costFromRow(r: CostEventsTable): CostEventRecord {
   };
 }
 
-function budgetFromRow(r: BudgetTable): BudgetRecord {
+export function budgetFromRow(r: BudgetTable): BudgetRecord {
   return {
     monthlyLimitUsd: r.monthly_limit_usd === null ? null : Number(r.monthly_limit_usd),
     hard: Number(r.hard) === 1,
@@ -121,6 +121,11 @@ export function createCostEventRepository(db: Kysely<TenantDb>): CostEventReposi
   };
 }
 
+/** The budget as seen in `period`: a stored row of an earlier month reads as a fresh month. */
+export function budgetInPeriod(stored: BudgetRecord, period: string): BudgetRecord {
+  return stored.period === period ? stored : { ...stored, period, spentUsd: 0, notified: [] };
+}
+
 /** Portable SQL: the running total of the period, or zero once a new month has begun. */
 const spentIn = (period: string) => sql<number>`case when period = ${period} then spent_usd else 0 end`;
 
@@ -135,8 +140,7 @@ export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
 
   return {
     async get(period) {
-      const row = await read();
-      return row.period === period ? row : { ...row, period, spentUsd: 0, notified: [] };
+      return budgetInPeriod(await read(), period);
     },
     async configure(settings, period, at) {
       await db

@@ -9,7 +9,7 @@ import type { ApiKeysTable, MasterDb, PlatformAuditTable, TenantsTable } from '.
 /** Tells a unique-constraint violation of the underlying driver from other errors. */
 export type UniqueViolationTest = (error: unknown) => boolean;
 
-function tenantFromRow(r: TenantsTable): TenantRecord {
+export function tenantFromRow(r: TenantsTable): TenantRecord {
   return {
     id: r.id,
     slug: r.slug,
@@ -22,7 +22,7 @@ function tenantFromRow(r: TenantsTable): TenantRecord {
   };
 }
 
-function keyFromRow(r: ApiKeysTable): ApiKeyRecord {
+export function keyFromRow(r: ApiKeysTable): ApiKeyRecord {
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -49,13 +49,17 @@ function auditFromRow(r: PlatformAuditTable): PlatformAuditRecord {
   };
 }
 
+/** Replaces some methods of a master store, the root one and each transaction's (see `TenantDialect.decorate`). */
+export type MasterStoreDecorator = (store: MasterStore, inTransaction: boolean) => MasterStore;
+
 /** The master store over any Kysely dialect. */
 export function createKyselyMasterStore(
   db: Kysely<MasterDb>,
   isUnique: UniqueViolationTest,
   inTransaction = false,
+  decorate?: MasterStoreDecorator,
 ): MasterStore {
-  const store: MasterStore = {
+  const base: MasterStore = {
     tenants: {
       async insert(t) {
         try {
@@ -240,9 +244,10 @@ export function createKyselyMasterStore(
     rateWindows: createRateWindowRepository(db),
     async transaction(fn) {
       if (inTransaction) return fn(store);
-      return db.transaction().execute((trx) => fn(createKyselyMasterStore(trx, isUnique, true)));
+      return db.transaction().execute((trx) => fn(createKyselyMasterStore(trx, isUnique, true, decorate)));
     },
   };
+  const store = decorate ? decorate(base, inTransaction) : base;
   return store;
 }
 

@@ -3,7 +3,7 @@ import type { ProviderCredentialRepository } from '../port.js';
 import type { ProviderCredentialRecord } from '../records.js';
 import type { ProviderCredentialsTable, TenantDb } from './tables.js';
 
-function fromRow(r: ProviderCredentialsTable): ProviderCredentialRecord {
+export function credentialFromRow(r: ProviderCredentialsTable): ProviderCredentialRecord {
   return { provider: r.provider, baseUrl: r.base_url, apiKeyCiphertext: r.api_key, updatedAt: Number(r.updated_at) };
 }
 
@@ -20,10 +20,10 @@ export function createProviderCredentialRepository(db: Kysely<TenantDb>): Provid
     },
     async get(provider) {
       const row = await db.selectFrom('provider_credentials').selectAll().where('provider', '=', provider).executeTakeFirst();
-      return row && fromRow(row);
+      return row && credentialFromRow(row);
     },
     async list() {
-      return (await db.selectFrom('provider_credentials').selectAll().orderBy('provider').execute()).map(fromRow);
+      return (await db.selectFrom('provider_credentials').selectAll().orderBy('provider').execute()).map(credentialFromRow);
     },
     async delete(provider) {
       const result = await db.deleteFrom('provider_credentials').where('provider', '=', provider).executeTakeFirst();

@@ -10,7 +10,7 @@ import { toPage } from './paging.js';
 import { createProviderCredentialRepository } from './provider-credential-repository.js';
 import type { AgentsTable, AuditTable, TenantDb } from './tables.js';
 
-function agentFromRow(r: AgentsTable): AgentRecord {
+export function agentFromRow(r: AgentsTable): AgentRecord {
   return {
     id: r.id,
     name: r.name,
@@ -44,6 +44,11 @@ export interface TenantDialect {
   searchMessages: MessageSearch;
   /** Called after messages were inserted (see {@link createMessageRepository}). */
   messagesAppended?: () => void;
+  /**
+   * Replaces some methods of each store built here, the root one and each transaction's
+   * (SQLite runs its hot statements directly, see `sqlite/direct-statements.ts`).
+   */
+  decorate?: (store: TenantStore, inTransaction: boolean) => TenantStore;
 }
 
 /** One tenant's store over any Kysely dialect; `db` must already be scoped to that tenant. */
@@ -53,7 +58,7 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
     if (isUnique(error)) throw new UniqueViolation(`an agent named "${name ?? ''}"`);
     throw error;
   };
-  const store: TenantStore = {
+  const base: TenantStore = {
     agents: {
       async insert(a) {
         try {
@@ -157,5 +162,6 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
     },
   };
   let group: GroupCommit<TenantStore> | undefined;
+  const store = dialect.decorate ? dialect.decorate(base, inTransaction) : base;
   return store;
 }

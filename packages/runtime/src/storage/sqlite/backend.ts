@@ -6,6 +6,7 @@ import { createKyselyTenantStore } from '../kysely/tenant-store.js';
 import type { MasterDb, TenantDb } from '../kysely/tables.js';
 import type { MigrationSets } from '../migrations.js';
 import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
+import { directMasterStore, directTenantStore } from './direct-statements.js';
 import { FtsIndexer } from './fts-indexer.js';
 import { searchMessagesFts5 } from './message-search.js';
 import { countPending, isSqliteUniqueViolation, migrateDatabase, openDatabase, withStatementCache } from './open-database.js';
@@ -36,7 +37,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
     throw error;
   }
   const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: withStatementCache(masterDb) }) });
-  const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation);
+  const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation, false, directMasterStore(masterDb));
 
   const fileOf = (tenantId: string): string => {
     if (!SAFE_ID.test(tenantId)) throw new Error('invalid tenant id');
@@ -79,8 +80,9 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
       }
       const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
       const indexer = new FtsIndexer(kysely);
+      const messagesAppended = () => indexer.schedule();
       return {
-        store: createKyselyTenantStore(kysely, { ...TENANT_DIALECT, messagesAppended: () => indexer.schedule() }),
+        store: createKyselyTenantStore(kysely, { ...TENANT_DIALECT, messagesAppended, decorate: directTenantStore(db, messagesAppended) }),
         // Kysely's destroy closes the better-sqlite3 handle (which checkpoints the WAL), but only
         // if a query ever ran through it: a store opened and evicted unused would stay open.
         close: async () => {
