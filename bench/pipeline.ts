@@ -22,11 +22,11 @@
  * sliding-window rate limit is never reached.
  *
  * With `--profile`, it instead runs the runtime under `node --cpu-prof`, drives the
- * concurrency-10 non-streaming (with `--sse`: streaming) load for `--duration` seconds and prints where the runtime's CPU
+ * concurrency-10 (`--concurrency`) non-streaming (with `--sse`: streaming) load for `--duration` seconds and prints where the runtime's CPU
  * time went (self time by function and by package/file); `--profile-out <file>` keeps the
  * `.cpuprofile` (open it in Chrome DevTools or speedscope).
  *
- *   node --import tsx bench/pipeline.ts [--duration 5] [--quick] [--profile [--sse] [--profile-out runtime.cpuprofile]]
+ *   node --import tsx bench/pipeline.ts [--duration 5] [--quick] [--profile [--sse] [--concurrency 10] [--profile-out runtime.cpuprofile]]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -45,6 +45,8 @@ const duration = intArg('duration', 5);
 const PROFILE = process.argv.includes('--profile');
 /** `--quick`: only (a) and (b) at concurrency 10 and the JSON timing at concurrency 1, for iterating. */
 const QUICK = process.argv.includes('--quick');
+/** `--profile --concurrency N`: the concurrency of the profiled load (default 10). */
+const PROFILE_CONCURRENCY = intArg('concurrency', 10);
 /** `--profile --sse`: profile the streaming route instead of the JSON one. */
 const PROFILE_SSE = process.argv.includes('--sse');
 const CONCURRENCY = QUICK ? [10] : [1, 10, 50];
@@ -412,11 +414,11 @@ async function fullRun(): Promise<void> {
 
 async function profileRun(): Promise<void> {
   const t = await createTenant('Pipeline profile');
-  await loadRuntime('warm-up', t, PROFILE_SSE, 10, 2);
+  await loadRuntime('warm-up', t, PROFILE_SSE, PROFILE_CONCURRENCY, 2);
   // V8 stamps samples with CLOCK_MONOTONIC in µs, as process.hrtime does: only the samples
   // taken while the measured load ran are counted (not startup, setup or warm-up).
   const windowStart = Number(process.hrtime.bigint() / 1000n);
-  const r = await loadRuntime('profile c=10', t, PROFILE_SSE, 10, duration);
+  const r = await loadRuntime(`profile c=${PROFILE_CONCURRENCY}`, t, PROFILE_SSE, PROFILE_CONCURRENCY, duration);
   const windowEnd = Number(process.hrtime.bigint() / 1000n);
   const loadAvg = load1();
   await stopChild(runtime.child);
@@ -488,7 +490,7 @@ async function profileRun(): Promise<void> {
       .slice(0, n)
       .map(([k, us]) => ({ self: `${(us / 1000).toFixed(0)} ms`, 'of busy': `${((100 * us) / busy).toFixed(1)}%`, where: k }));
   console.log(
-    `pipeline --profile: runtime under node --cpu-prof, samples of the measured window only, ${PROFILE_SSE ? 'SSE' : 'JSON'} route at concurrency 10 for ${duration} s: ` +
+    `pipeline --profile: runtime under node --cpu-prof, samples of the measured window only, ${PROFILE_SSE ? 'SSE' : 'JSON'} route at concurrency ${PROFILE_CONCURRENCY} for ${duration} s: ` +
       `${r.requests.average.toFixed(0)} req/s under the profiler (${r.requests.total} requests, ${(busy / r.requests.total / 1000).toFixed(2)} ms busy CPU each), p50 ${r.latency.p50} ms; runtime log level ${LOG_LEVEL}; ` +
       `profile ${(total / 1e6).toFixed(1)} s, busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s; ${machineLine()} (load avg at end ${loadAvg})`,
   );
