@@ -71,10 +71,10 @@ export function directTenantStore(db: Database.Database, messagesAppended?: () =
   return (store: TenantStore, inTransaction: boolean): TenantStore => {
     /** Reads directly when that is safe (see above), else through Kysely. */
     const read = <T>(direct: () => T, viaKysely: () => Promise<T>): Promise<T> =>
-      inTransaction || !db.inTransaction ? settle(direct) : viaKysely();
+      inTransaction || !db.inTransaction ? promised(direct) : viaKysely();
     /** Writes directly inside a transaction; a lone write stays on Kysely, which locks for it. */
     const write = (direct: () => void, viaKysely: () => Promise<void>): Promise<void> =>
-      inTransaction ? settle(direct) : viaKysely();
+      inTransaction ? promised(direct) : viaKysely();
     const { agents, providerCredentials, budget, conversations, messages, costs } = store;
     return {
       ...store,
@@ -159,7 +159,7 @@ export function directMasterStore(db: Database.Database) {
   const st = lazyStatements(db, MASTER_SQL);
   return (store: MasterStore, inTransaction: boolean): MasterStore => {
     const read = <T>(direct: () => T, viaKysely: () => Promise<T>): Promise<T> =>
-      inTransaction || !db.inTransaction ? settle(direct) : viaKysely();
+      inTransaction || !db.inTransaction ? promised(direct) : viaKysely();
     const { keys, tenants } = store;
     return {
       ...store,
@@ -176,7 +176,7 @@ export function directMasterStore(db: Database.Database) {
 }
 
 /** A synchronous call as a promise: its result, or its error as a rejection. */
-function settle<T>(fn: () => T): Promise<T> {
+function promised<T>(fn: () => T): Promise<T> {
   try {
     return Promise.resolve(fn());
   } catch (error) {
