@@ -50,4 +50,21 @@ describe('messages through the pipeline', () => {
       expect(messages[0]).toMatchObject({ usage: null, costUsd: null });
     });
   }
+  it('times each of the nine stages into the stage histogram', async () => {
+    const stageCounts = async () => {
+      const text = (await rt.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const counts = new Map<string, number>();
+      for (const m of text.matchAll(/^agentik_pipeline_stage_duration_seconds_count\{stage="([^"]+)"\} (\d+)$/gm)) counts.set(m[1]!, Number(m[2]));
+      return counts;
+    };
+    const created = await rt.app.inject({ method: 'POST', url: '/api/agents', headers: bearer(key), payload: { name: 'timed', systemPrompt: 'be nice', provider: 'ollama', model: 'llama3.2' } });
+    expect(created.statusCode).toBe(201);
+    const before = await stageCounts();
+    const res = await rt.app.inject({ method: 'POST', url: `/api/agents/${created.json().id}/messages`, headers: bearer(key), payload: { content: 'hi' } });
+    expect(res.statusCode).toBe(200);
+    const after = await stageCounts();
+    const stages = ['normalize', 'route', 'load-memory', 'model-select', 'tool-resolve', 'execute', 'save-memory', 'track-cost', 'send-response'];
+    expect([...after.keys()]).toEqual(expect.arrayContaining(stages));
+    for (const stage of stages) expect(after.get(stage)! - (before.get(stage) ?? 0), stage).toBe(1);
+  });
 });
