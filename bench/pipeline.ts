@@ -43,7 +43,7 @@ import { machineLine, ms, printTable, processCpuMs, summarize } from './lib/stat
 watchdog(5);
 const duration = intArg('duration', 5);
 const PROFILE = process.argv.includes('--profile');
-/** `--quick`: only (a) and (b) at concurrency 10 and the JSON timing at concurrency 1, for iterating. */
+/** `--quick`: (a), (b) and (c) at concurrency 10 only, and only the JSON timing at concurrency 1, for iterating. */
 const QUICK = process.argv.includes('--quick');
 /** `--profile --concurrency N`: the concurrency of the profiled load (default 10). */
 const PROFILE_CONCURRENCY = intArg('concurrency', 10);
@@ -301,12 +301,11 @@ async function fullRun(): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
   const rps = new Map<string, number>();
   for (const c of CONCURRENCY) {
-    const all: Array<[string, () => Promise<LoadResult>]> = [
+    const runs: Array<[string, () => Promise<LoadResult>]> = [
       ['(a) fake LLM directly', () => load(direct(false), c, duration).then((r) => (checkLoad('direct', r), r))],
       ['(b) runtime, JSON', () => loadRuntime(`json c=${c}`, tJson, false, c, duration)],
       ['(c) runtime, SSE', () => loadRuntime(`sse c=${c}`, tSse, true, c, duration)],
     ];
-    const runs = QUICK ? all.filter(([label]) => !label.startsWith('(c)')) : all;
     for (const [label, run] of runs) {
       const cpu0 = [processCpuMs(runtime.child.pid), processCpuMs(fake.child.pid), process.cpuUsage()] as const;
       const r = await run();
