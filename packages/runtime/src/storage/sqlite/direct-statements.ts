@@ -31,20 +31,14 @@ import type { MasterStore, TenantStore } from '../port.js';
  *   direct statements read and write.
  */
 
-/** Prepares each statement on first use, once per connection. */
-function lazyStatements<K extends string>(db: Database.Database, sql: Record<K, string>): Record<K, Database.Statement<unknown[]>> {
-  const prepared = {} as Record<K, Database.Statement<unknown[]>>;
-  for (const key of Object.keys(sql) as K[]) {
-    Object.defineProperty(prepared, key, {
-      get() {
-        const statement = db.prepare(sql[key]);
-        Object.defineProperty(prepared, key, { value: statement });
-        return statement;
-      },
-      configurable: true,
-    });
-  }
-  return prepared;
+/** The statement for `key`, prepared on first use and kept for the connection's lifetime. */
+function lazyStatements<K extends string>(db: Database.Database, sql: Record<K, string>) {
+  const prepared = new Map<K, Database.Statement<unknown[]>>();
+  return (key: K): Database.Statement<unknown[]> => {
+    let statement = prepared.get(key);
+    if (statement === undefined) prepared.set(key, (statement = db.prepare(sql[key])));
+    return statement;
+  };
 }
 
 const TENANT_SQL = {
@@ -80,43 +74,43 @@ export function directTenantStore(db: Database.Database, messagesAppended?: () =
       ...store,
       agents: {
         ...agents,
-        get: (id) => read(() => optional(st.agentById.get(id) as AgentsTable | undefined, agentFromRow), () => agents.get(id)),
+        get: (id) => read(() => optional(st('agentById').get(id) as AgentsTable | undefined, agentFromRow), () => agents.get(id)),
         findByName: (name) =>
-          read(() => optional(st.agentByName.get(name) as AgentsTable | undefined, agentFromRow), () => agents.findByName(name)),
+          read(() => optional(st('agentByName').get(name) as AgentsTable | undefined, agentFromRow), () => agents.findByName(name)),
       },
       providerCredentials: {
         ...providerCredentials,
         get: (provider) =>
           read(
-            () => optional(st.credential.get(provider) as ProviderCredentialsTable | undefined, credentialFromRow),
+            () => optional(st('credential').get(provider) as ProviderCredentialsTable | undefined, credentialFromRow),
             () => providerCredentials.get(provider),
           ),
       },
       budget: {
         ...budget,
         get: (period, at) =>
-          read(() => budgetInPeriod(budgetFromRow(st.budget.get() as BudgetTable), period), () => budget.get(period, at)),
+          read(() => budgetInPeriod(budgetFromRow(st('budget').get() as BudgetTable), period), () => budget.get(period, at)),
       },
       conversations: {
         ...conversations,
         create: (c) =>
           write(
-            () => st.createConversation.run(c.id, c.agentId, c.userId, c.source, c.createdAt, c.updatedAt),
+            () => st('createConversation').run(c.id, c.agentId, c.userId, c.source, c.createdAt, c.updatedAt),
             () => conversations.create(c),
           ),
-        touch: (id, at) => write(() => st.touchConversation.run(at, id), () => conversations.touch(id, at)),
+        touch: (id, at) => write(() => st('touchConversation').run(at, id), () => conversations.touch(id, at)),
       },
       messages: {
         ...messages,
         recent: (conversationId, limit) =>
           read(
-            () => (st.recent.all(conversationId, limit) as MessagesTable[]).reverse().map(messageFromRow),
+            () => (st('recent').all(conversationId, limit) as MessagesTable[]).reverse().map(messageFromRow),
             () => messages.recent(conversationId, limit),
           ),
         append: (m) =>
           write(
             () => {
-              st.appendMessage.run(m.id, m.conversationId, m.role, m.content, m.tokens, m.createdAt);
+              st('appendMessage').run(m.id, m.conversationId, m.role, m.content, m.tokens, m.createdAt);
               messagesAppended?.();
             },
             () => messages.append(m),
@@ -127,7 +121,7 @@ export function directTenantStore(db: Database.Database, messagesAppended?: () =
         insert: (e) =>
           write(
             () =>
-              st.insertCost.run(
+              st('insertCost').run(
                 e.id,
                 e.agentId,
                 e.conversationId,
@@ -165,11 +159,13 @@ export function directMasterStore(db: Database.Database) {
       ...store,
       keys: {
         ...keys,
-        findByHash: (hash) => read(() => optional(st.keyByHash.get(hash) as ApiKeysTable | undefined, keyFromRow), () => keys.findByHash(hash)),
+        findByHash: (hash) =>
+          read(() => optional(st('keyByHash').get(hash) as ApiKeysTable | undefined, keyFromRow), () => keys.findByHash(hash)),
       },
       tenants: {
         ...tenants,
-        findById: (id) => read(() => optional(st.tenantById.get(id) as TenantsTable | undefined, tenantFromRow), () => tenants.findById(id)),
+        findById: (id) =>
+          read(() => optional(st('tenantById').get(id) as TenantsTable | undefined, tenantFromRow), () => tenants.findById(id)),
       },
     };
   };
