@@ -1,3 +1,4 @@
+import path from 'node:path';
 import Fastify from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -121,7 +122,12 @@ export async function openBackend(config: Config, migrations?: MigrationSets, lo
       onIdleError: (error) => log?.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
     });
   }
-  return openSqliteBackend({ dataDir: config.dataDir, migrations: sets });
+  return openSqliteBackend({
+    dataDir: config.dataDir,
+    migrations: sets,
+    onCheckpointFailure: (file, message) =>
+      log?.warn({ file: path.basename(file), reason: message }, 'a background WAL checkpoint failed; the next write retries it'),
+  });
 }
 
 /**

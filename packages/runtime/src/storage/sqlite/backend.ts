@@ -6,6 +6,7 @@ import { createKyselyTenantStore } from '../kysely/tenant-store.js';
 import type { MasterDb, TenantDb } from '../kysely/tables.js';
 import type { MigrationSets } from '../migrations.js';
 import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 import { directMasterStore, directTenantStore } from './direct-statements.js';
 import { FtsIndexer } from './fts-indexer.js';
 import { searchMessagesFts5 } from './message-search.js';
@@ -19,6 +20,8 @@ const SAFE_ID = /^[a-z0-9_]{1,64}$/;
 export interface SqliteBackendOptions {
   dataDir: string;
   migrations: MigrationSets;
+  /** Hears about a background WAL checkpoint that failed (see `checkpointer.ts`). */
+  onCheckpointFailure?: (file: string, message: string) => void;
 }
 
 /**
@@ -43,6 +46,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
     if (!SAFE_ID.test(tenantId)) throw new Error('invalid tenant id');
     return path.join(tenantsDir, `${tenantId}.db`);
   };
+  const checkpointer = startCheckpointer(options.onCheckpointFailure);
   const removeFiles = (file: string) => {
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
   };
@@ -65,14 +69,19 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
       }
     },
     async destroyTenant(tenantId) {
-      removeFiles(fileOf(tenantId));
+      const file = fileOf(tenantId);
+      await checkpointer.forget(file);
+      removeFiles(file);
     },
     async tenantExists(tenantId) {
       return existsSync(fileOf(tenantId));
     },
     async openTenant(tenantId): Promise<TenantStoreHandle> {
-      const db = openDatabase(fileOf(tenantId), true);
+      const file = fileOf(tenantId);
+      const db = openDatabase(file, true);
       try {
+        // Checkpoints run on the checkpointer's thread; this is only its fallback.
+        db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
         migrateDatabase(db, migrations.tenant, `tenant ${tenantId}`);
       } catch (error) {
         db.close();
@@ -80,7 +89,10 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
       }
       const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
       const indexer = new FtsIndexer(kysely);
-      const messagesAppended = () => indexer.schedule();
+      const messagesAppended = () => {
+        indexer.schedule();
+        checkpointer.written(file);
+      };
       return {
         store: createKyselyTenantStore(kysely, { ...TENANT_DIALECT, messagesAppended, decorate: directTenantStore(db, messagesAppended) }),
         // Kysely's destroy closes the better-sqlite3 handle (which checkpoints the WAL), but only
@@ -109,6 +121,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
       return checks;
     },
     async close() {
+      await checkpointer.close();
       await masterKysely.destroy();
       // See openTenant: destroy leaves the handle open when Kysely never ran a query on it.
       if (masterDb.open) masterDb.close();
