@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm } from '../src/test-support/fake-llm.js';
 import { killServeChildren, REPO_ROOT, spawnServe, type ServeChild } from '../src/test-support/spawn-runtime.js';
 
 /**
@@ -187,5 +188,40 @@ describe('crash safety of the real server process', () => {
     for (const r of results) if (r.status === 201) expect(stored.get(r.body.id)).toBe(r.body.name);
     again.proc.kill('SIGTERM');
     expect(await again.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
+  it('on SIGTERM after answering messages (background indexing and checkpoints running) exits 0 and leaves no WAL', async () => {
+    const llm = await startFakeLlm({ instant: true });
+    try {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-term-messages-'));
+      dirs.push(dataDir);
+      const child = await spawnServe({
+        AGENTIK_DATA_DIR: dataDir,
+        AGENTIK_HOST: '127.0.0.1',
+        AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
+        AGENTIK_OLLAMA_URL: llm.url,
+      });
+      const key = await setupTenant(child, 'talker');
+      const created = await post<{ id: string }>(`${child.url}/api/agents`, key, agent('talker'));
+      expect(created.status).toBe(201);
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => post<{ conversationId: string }>(`${child.url}/api/agents/${created.body.id}/messages`, key, { content: `question ${i}` })),
+      );
+      for (const r of replies) expect(r.status).toBe(200);
+      // Long enough for the background full-text indexing and the WAL checkpoint to have run.
+      await new Promise((r) => setTimeout(r, 500));
+      child.proc.kill('SIGTERM');
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      const left = readdirSync(path.join(dataDir, 'tenants'));
+      expect(left.filter((f) => f.endsWith('-wal') || f.endsWith('-shm'))).toEqual([]);
+
+      // Everything answered is there after the restart, and searchable.
+      const again = await startChild(dataDir);
+      const search = await fetch(`${again.url}/api/conversations/search?q=question`, { headers: { authorization: `Bearer ${key}` } });
+      expect(((await search.json()) as { data: unknown[] }).data).toHaveLength(20);
+      again.proc.kill('SIGTERM');
+      expect(await again.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await llm.close();
+    }
   }, 60_000);
 });

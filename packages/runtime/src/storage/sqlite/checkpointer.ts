@@ -156,6 +156,9 @@ export function startCheckpointer(onFailure: (file: string, message: string) => 
       dirty.clear();
       const w = worker;
       if (w === undefined) return;
+      // An unref'd worker does not keep the event loop alive, so awaiting its exit alone could
+      // let the process run out of work first (exit code 13 at a top-level await).
+      w.ref();
       w.postMessage({ type: 'close' });
       await exited;
     },
