@@ -58,7 +58,7 @@ export function presentBudget(b: BudgetRecord) {
 }
 
 export function getBudget(ctx: TenantContext, now = Date.now()): Promise<BudgetRecord> {
-  return ctx.store.budget.get(budgetPeriod(now), now);
+  return ctx.store.budget.get(budgetPeriod(now));
 }
 
 /** Sets the tenant's budget and audits the change. */

@@ -74,7 +74,7 @@ function deps(provider: LlmProvider, over: Partial<PipelineDeps> = {}): Pipeline
 
 const input = (over: Partial<MessageInput> = {}): MessageInput => ({ agentRef: agentId, content: 'What is 6 x 7?', source: 'api', ...over });
 const run = (p: Pipeline, i = input(), stream = false, c = ctx) => p.run(c, i, { stream, signal: new AbortController().signal });
-const budget = () => ctx.store.budget.get(new Date().toISOString().slice(0, 7), Date.now());
+const budget = () => ctx.store.budget.get(new Date().toISOString().slice(0, 7));
 
 beforeAll(async () => {
   rt = await startTestRuntime({ AGENTIK_LOG_LEVEL: 'silent' });

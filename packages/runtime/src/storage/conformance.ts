@@ -486,7 +486,7 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
 
       it('budgets: defaults, configure, reserve under a hard limit, settle, soft limits', async () => {
         const { store } = await freshTenant();
-        expect(await store.budget.get(PERIOD, T0)).toEqual({
+        expect(await store.budget.get(PERIOD)).toEqual({
           monthlyLimitUsd: null,
           hard: true,
           thresholds: [50, 80, 100],
@@ -521,12 +521,12 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         await store.budget.settle(0, 0.9, PERIOD, T0);
         await store.budget.markNotified([80], PERIOD);
         await store.budget.markNotified([50, 80], PERIOD);
-        expect(await store.budget.get(PERIOD, T0)).toMatchObject({ spentUsd: 0.9, notified: [50, 80] });
+        expect(await store.budget.get(PERIOD)).toMatchObject({ spentUsd: 0.9, notified: [50, 80] });
         await store.budget.markNotified([100], '2026-02');
-        expect((await store.budget.get(PERIOD, T0)).notified).toEqual([50, 80]);
-        expect(await store.budget.get('2026-04', T0)).toMatchObject({ period: '2026-04', spentUsd: 0, notified: [] });
+        expect((await store.budget.get(PERIOD)).notified).toEqual([50, 80]);
+        expect(await store.budget.get('2026-04')).toMatchObject({ period: '2026-04', spentUsd: 0, notified: [] });
         expect(await store.budget.reserve(0.9, '2026-04', T0 + DAY * 30)).toBe(true);
-        const b = await store.budget.get('2026-04', T0);
+        const b = await store.budget.get('2026-04');
         expect(b).toMatchObject({ period: '2026-04', spentUsd: 0, notified: [] });
         expect(b.reservedUsd).toBeCloseTo(0.9, 10);
       });
@@ -536,7 +536,7 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         await store.budget.configure({ monthlyLimitUsd: 1, hard: true, thresholds: [] }, PERIOD, T0);
         const results = await Promise.all(Array.from({ length: 50 }, () => store.budget.reserve(0.1, PERIOD, T0)));
         expect(results.filter(Boolean)).toHaveLength(10);
-        const b = await store.budget.get(PERIOD, T0);
+        const b = await store.budget.get(PERIOD);
         expect(b.reservedUsd).toBeLessThanOrEqual(1 + 1e-9);
         const settled = await Promise.all(Array.from({ length: 10 }, () => store.budget.settle(0.1, 0.1, PERIOD, T0)));
         expect(Math.max(...settled.map((s) => s.after.spentUsd))).toBeCloseTo(1, 9);

@@ -168,7 +168,7 @@ export interface CostEventRepository {
 
 export interface BudgetRepository {
   /** The budget with its totals for `period` (a new month starts at zero). */
-  get(period: string, at: EpochMs): Promise<BudgetRecord>;
+  get(period: string): Promise<BudgetRecord>;
   configure(settings: BudgetSettings, period: string, at: EpochMs): Promise<BudgetRecord>;
   /**
    * Adds `amountUsd` to the reservations in one atomic statement, unless a hard limit would be

@@ -42,7 +42,7 @@ async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatM
   // A free call needs no reservation (and so takes no row lock); it is still refused once a hard
   // limit has been reached.
   const allowed =
-    amount === 0 ? !exhausted(await budget.get(period, at)) : await budget.reserve(amount, period, at);
+    amount === 0 ? !exhausted(await budget.get(period)) : await budget.reserve(amount, period, at);
   if (!allowed) throw new AppError('BUDGET_EXCEEDED', 'the tenant has reached its hard monthly budget');
   ctx.reservedUsd += amount;
 }
