@@ -125,8 +125,8 @@ export async function openBackend(config: Config, migrations?: MigrationSets, lo
   return openSqliteBackend({
     dataDir: config.dataDir,
     migrations: sets,
-    onCheckpointFailure: (file, message) =>
-      log?.warn({ file: path.basename(file), reason: message }, 'a background WAL checkpoint failed; the next write retries it'),
+    onBackgroundFailure: (task, file, message) =>
+      log?.warn({ task, file: path.basename(file), reason: message }, 'background work on a tenant file failed; the next write retries it'),
   });
 }
 

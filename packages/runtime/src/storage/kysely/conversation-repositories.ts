@@ -92,11 +92,7 @@ export function createConversationRepository(db: Kysely<TenantDb>): Conversation
   };
 }
 
-/**
- * @param appended called after messages were inserted (whether or not their transaction commits
- *   yet): SQLite schedules its background full-text indexing with it.
- */
-export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSearch, appended?: () => void): MessageRepository {
+export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSearch): MessageRepository {
   return {
     async append(m) {
       await db
@@ -110,7 +106,6 @@ export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSea
           created_at: m.createdAt,
         })
         .execute();
-      appended?.();
     },
     async listByConversation(conversationId) {
       const rows = await db

@@ -42,8 +42,6 @@ function auditFromRow(r: AuditTable): AuditRecord {
 export interface TenantDialect {
   isUnique: UniqueViolationTest;
   searchMessages: MessageSearch;
-  /** Called after messages were inserted (see {@link createMessageRepository}). */
-  messagesAppended?: () => void;
   /**
    * Replaces some methods of each store built here, the root one and each transaction's
    * (SQLite runs its hot statements directly, see `sqlite/direct-statements.ts`).
@@ -147,7 +145,7 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
       },
     },
     conversations: createConversationRepository(db),
-    messages: createMessageRepository(db, dialect.searchMessages, dialect.messagesAppended),
+    messages: createMessageRepository(db, dialect.searchMessages),
     costs: createCostEventRepository(db),
     budget: createBudgetRepository(db),
     providerCredentials: createProviderCredentialRepository(db),

@@ -5,7 +5,7 @@ import { createKyselyMasterStore } from '../kysely/master-store.js';
 import { createKyselyTenantStore } from '../kysely/tenant-store.js';
 import type { MasterDb, TenantDb } from '../kysely/tables.js';
 import type { MigrationSets } from '../migrations.js';
-import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
+import type { ReadinessCheck, StorageBackend, TenantStore, TenantStoreHandle } from '../port.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 import { directMasterStore, directTenantStore } from './direct-statements.js';
 import { FtsIndexer } from './fts-indexer.js';
@@ -20,8 +20,8 @@ const SAFE_ID = /^[a-z0-9_]{1,64}$/;
 export interface SqliteBackendOptions {
   dataDir: string;
   migrations: MigrationSets;
-  /** Hears about a background WAL checkpoint that failed (see `checkpointer.ts`). */
-  onCheckpointFailure?: (file: string, message: string) => void;
+  /** Hears about background work on a tenant file that failed: a WAL checkpoint or full-text indexing. */
+  onBackgroundFailure?: (task: string, file: string, message: string) => void;
 }
 
 /**
@@ -39,14 +39,16 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
     masterDb.close();
     throw error;
   }
-  const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: withStatementCache(masterDb) }) });
-  const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation, false, directMasterStore(masterDb));
+  const masterCache = withStatementCache(masterDb);
+  const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: masterCache }) });
+  const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation, false, directMasterStore(masterDb, masterCache));
 
   const fileOf = (tenantId: string): string => {
     if (!SAFE_ID.test(tenantId)) throw new Error('invalid tenant id');
     return path.join(tenantsDir, `${tenantId}.db`);
   };
-  const checkpointer = startCheckpointer(options.onCheckpointFailure);
+  const onFailure = options.onBackgroundFailure ?? (() => {});
+  const checkpointer = startCheckpointer((file, message) => onFailure('WAL checkpoint', file, message));
   const removeFiles = (file: string) => {
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
   };
@@ -87,14 +89,27 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
         db.close();
         throw error;
       }
-      const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
-      const indexer = new FtsIndexer(kysely);
-      const messagesAppended = () => {
-        indexer.schedule();
-        checkpointer.written(file);
+      const cache = withStatementCache(db);
+      const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: cache }) });
+      const indexer = new FtsIndexer(kysely, (message) => onFailure('full-text indexing', file, message));
+      const direct = directTenantStore(db, cache);
+      // After each committed transaction (a group commit's included): index the messages it may
+      // have queued, and checkpoint what it wrote, both off the request path.
+      const decorate = (store: TenantStore, inTransaction: boolean): TenantStore => {
+        const decorated = direct(store, inTransaction);
+        if (inTransaction) return decorated;
+        return {
+          ...decorated,
+          async transaction(fn) {
+            const result = await store.transaction(fn);
+            indexer.schedule();
+            checkpointer.written(file);
+            return result;
+          },
+        };
       };
       return {
-        store: createKyselyTenantStore(kysely, { ...TENANT_DIALECT, messagesAppended, decorate: directTenantStore(db, messagesAppended) }),
+        store: createKyselyTenantStore(kysely, { ...TENANT_DIALECT, decorate }),
         // Kysely's destroy closes the better-sqlite3 handle (which checkpoints the WAL), but only
         // if a query ever ran through it: a store opened and evicted unused would stay open.
         close: async () => {

@@ -13,6 +13,7 @@ import type {
   TenantsTable,
 } from '../kysely/tables.js';
 import type { MasterStore, TenantStore } from '../port.js';
+import type { CachedDatabase } from './open-database.js';
 
 /**
  * The statements every message runs, as prepared better-sqlite3 statements beside Kysely.
@@ -30,16 +31,6 @@ import type { MasterStore, TenantStore } from '../port.js';
  * - inside a transaction, which holds Kysely's lock on the connection for its whole length,
  *   direct statements read and write.
  */
-
-/** The statement for `key`, prepared on first use and kept for the connection's lifetime. */
-function lazyStatements<K extends string>(db: Database.Database, sql: Record<K, string>) {
-  const prepared = new Map<K, Database.Statement<unknown[]>>();
-  return (key: K): Database.Statement<unknown[]> => {
-    let statement = prepared.get(key);
-    if (statement === undefined) prepared.set(key, (statement = db.prepare(sql[key])));
-    return statement;
-  };
-}
 
 const TENANT_SQL = {
   agentById: 'SELECT * FROM agents WHERE id = ?',
@@ -60,8 +51,8 @@ const TENANT_SQL = {
  * Wraps a tenant store (root or transaction-bound, see `TenantDialect.decorate`) so that its hot
  * methods run direct statements on `db`.
  */
-export function directTenantStore(db: Database.Database, messagesAppended?: () => void) {
-  const st = lazyStatements(db, TENANT_SQL);
+export function directTenantStore(db: Database.Database, cache: CachedDatabase) {
+  const st = (key: keyof typeof TENANT_SQL) => cache.prepare(TENANT_SQL[key]);
   return (store: TenantStore, inTransaction: boolean): TenantStore => {
     /** Reads directly when that is safe (see above), else through Kysely. */
     const read = <T>(direct: () => T, viaKysely: () => Promise<T>): Promise<T> =>
@@ -88,8 +79,8 @@ export function directTenantStore(db: Database.Database, messagesAppended?: () =
       },
       budget: {
         ...budget,
-        get: (period, at) =>
-          read(() => budgetInPeriod(budgetFromRow(st('budget').get() as BudgetTable), period), () => budget.get(period, at)),
+        get: (period) =>
+          read(() => budgetInPeriod(budgetFromRow(st('budget').get() as BudgetTable), period), () => budget.get(period)),
       },
       conversations: {
         ...conversations,
@@ -109,10 +100,7 @@ export function directTenantStore(db: Database.Database, messagesAppended?: () =
           ),
         append: (m) =>
           write(
-            () => {
-              st('appendMessage').run(m.id, m.conversationId, m.role, m.content, m.tokens, m.createdAt);
-              messagesAppended?.();
-            },
+            () => st('appendMessage').run(m.id, m.conversationId, m.role, m.content, m.tokens, m.createdAt),
             () => messages.append(m),
           ),
       },
@@ -149,8 +137,8 @@ const MASTER_SQL = {
 };
 
 /** The master store's two reads on every request (key, then tenant), direct; see above. */
-export function directMasterStore(db: Database.Database) {
-  const st = lazyStatements(db, MASTER_SQL);
+export function directMasterStore(db: Database.Database, cache: CachedDatabase) {
+  const st = (key: keyof typeof MASTER_SQL) => cache.prepare(MASTER_SQL[key]);
   return (store: MasterStore, inTransaction: boolean): MasterStore => {
     const read = <T>(direct: () => T, viaKysely: () => Promise<T>): Promise<T> =>
       inTransaction || !db.inTransaction ? promised(direct) : viaKysely();

@@ -121,7 +121,7 @@ describe('full-text indexing off the request path', () => {
     try {
       expect(await indexPendingMessages(kysely, 10)).toBe(10);
       expect(queued(raw)).toBe(15);
-      const indexer = new FtsIndexer(kysely, 0, 10);
+      const indexer = new FtsIndexer(kysely, undefined, 0, 10);
       indexer.schedule();
       await until(() => queued(raw) === 0);
       await indexer.close();
@@ -131,6 +131,21 @@ describe('full-text indexing off the request path', () => {
       await kysely.destroy();
     }
     integrityCheck(file);
+  });
+
+  it('reports a run that failed', async () => {
+    const db = openDatabase(path.join(dataDir, 'not-a-tenant.db'), false);
+    const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: db }) });
+    const failures: string[] = [];
+    const indexer = new FtsIndexer(kysely, (message) => failures.push(message), 0);
+    try {
+      indexer.schedule();
+      await until(() => failures.length === 1);
+      expect(failures[0]).toMatch(/no such table/);
+    } finally {
+      await indexer.close();
+      await kysely.destroy();
+    }
   });
 
   it('a store written before the queue existed keeps its index after the upgrade', async () => {

@@ -38,8 +38,10 @@ export class FtsIndexer {
   private running: Promise<void> | undefined;
   private closed = false;
 
+  /** @param onFailure hears about a run that failed (its messages stay queued). */
   constructor(
     private readonly db: Kysely<TenantDb>,
+    private readonly onFailure: (message: string) => void = () => {},
     private readonly delayMs = INDEX_DELAY_MS,
     private readonly batch = INDEX_BATCH,
   ) {}
@@ -60,7 +62,8 @@ export class FtsIndexer {
     let indexed: number;
     try {
       indexed = await indexPendingMessages(this.db, this.batch);
-    } catch {
+    } catch (error) {
+      this.onFailure((error as Error).message);
       return;
     }
     // A full batch: more may be queued; carry on at once, but in a later turn of the event loop.

@@ -27,8 +27,14 @@ export function openDatabase(file: string, mustExist: boolean): Db {
 /** Most prepared statements kept per database by {@link withStatementCache}. */
 const STATEMENT_CACHE_SIZE = 256;
 
+/** A database whose `prepare` hands out cached statements (see {@link withStatementCache}). */
+export interface CachedDatabase extends SqliteDatabase {
+  prepare(sql: string): Database.Statement<unknown[]>;
+}
+
 /**
  * The database as Kysely's SQLite dialect sees it, with prepared statements cached by SQL text.
+ * The direct statements (`direct-statements.ts`) take theirs from the same cache.
  * Kysely's driver calls `prepare` for every query, and compiling a statement (the inserts into
  * `messages` compile their FTS5 triggers too) was about a tenth of a message's CPU time; Kysely
  * emits the same text for the same query shape, so nearly every query after the first reuses its
@@ -38,8 +44,8 @@ const STATEMENT_CACHE_SIZE = 256;
  * The cache is bounded (oldest entry out first) for query shapes that vary, such as `in (?, ?)`
  * lists; `close` closes the database, which finalizes every statement.
  */
-export function withStatementCache(db: Db, max = STATEMENT_CACHE_SIZE): SqliteDatabase {
-  const statements = new Map<string, Database.Statement>();
+export function withStatementCache(db: Db, max = STATEMENT_CACHE_SIZE): CachedDatabase {
+  const statements = new Map<string, Database.Statement<unknown[]>>();
   return {
     prepare(sql) {
       let statement = statements.get(sql);
