@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 /** packages/dashboard */
 export const DASHBOARD_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
-export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** Screenshots go here (ignored by git). */
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../test-results/screenshots', import.meta.url));
 export const OPERATOR_KEY = 'agk_e2e_operator_key_0123456789abcdefghijklmnopqrstu';

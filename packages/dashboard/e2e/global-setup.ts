@@ -4,14 +4,15 @@
  * its real CLI (`agentik serve` under tsx) on a temp data dir and a free loopback port, serving
  * that build. The tests get the URL and the operator key through `inject`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startFakeLlm, type FakeLlm } from '../../runtime/src/test-support/fake-llm';
-import { DIST_DIR, REPLY_TEXT, DASHBOARD_DIR, REPO_ROOT, OPERATOR_KEY } from './env';
+import { spawnServe, stopServe, type ServeChild } from '../../runtime/src/test-support/spawn-runtime';
+import { DIST_DIR, REPLY_TEXT, DASHBOARD_DIR, OPERATOR_KEY } from './env';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,58 +37,29 @@ function ensureBuild(): void {
   process.stdout.write(result.stdout);
 }
 
-function startRuntime(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('packages', 'runtime', 'src', 'cli', 'main.ts'), 'serve'], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the runtime did not start within 90 s:\n${out}`));
-    }, 90_000);
-    const check = () => {
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        child.stdout!.off('data', check);
-        resolve({ child, url, output: () => out });
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the runtime exited with ${code} before listening:\n${out}`));
-    });
-  });
-}
-
 export default async function setup(project: TestProject) {
   ensureBuild();
   const llm: FakeLlm = await startFakeLlm({ defaultReply: { text: REPLY_TEXT, tokenDelayMs: 45, usage: { input: 24, output: 8 } } });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-e2e-'));
-  // Only our settings: an AGENTIK_* variable from the caller's shell would change the runtime under test.
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGENTIK_')));
-  Object.assign(env, {
-    AGENTIK_HOST: '127.0.0.1',
-    AGENTIK_PORT: '0',
-    AGENTIK_DATA_DIR: dataDir,
-    AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
-    AGENTIK_LOG_LEVEL: 'warn',
-    AGENTIK_DASHBOARD_DIR: DIST_DIR,
-    AGENTIK_OLLAMA_URL: llm.url,
-    // Anthropic pointed at the fake: its models are priced, so replies cost something.
-    AGENTIK_ANTHROPIC_BASE_URL: llm.url,
-    AGENTIK_ANTHROPIC_API_KEY: 'sk-ant-e2e-not-a-real-key',
-    AGENTIK_PROVIDER_RETRIES: '0',
-  });
-  let runtime: Awaited<ReturnType<typeof startRuntime>>;
+  // spawnServe drops any AGENTIK_* variable of the caller's shell (it would change the runtime
+  // under test), picks a free port and waits for /ready.
+  let runtime: ServeChild;
   try {
-    runtime = await startRuntime(env);
+    runtime = await spawnServe(
+      {
+        AGENTIK_HOST: '127.0.0.1',
+        AGENTIK_DATA_DIR: dataDir,
+        AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
+        AGENTIK_LOG_LEVEL: 'warn',
+        AGENTIK_DASHBOARD_DIR: DIST_DIR,
+        AGENTIK_OLLAMA_URL: llm.url,
+        // Anthropic pointed at the fake: its models are priced, so replies cost something.
+        AGENTIK_ANTHROPIC_BASE_URL: llm.url,
+        AGENTIK_ANTHROPIC_API_KEY: 'sk-ant-e2e-not-a-real-key',
+        AGENTIK_PROVIDER_RETRIES: '0',
+      },
+      { name: 'the runtime', readyTimeoutMs: 90_000 },
+    );
   } catch (error) {
     await llm.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -97,16 +69,8 @@ export default async function setup(project: TestProject) {
   project.provide('operatorKey', OPERATOR_KEY);
 
   return async () => {
-    const exited = new Promise<void>((resolve) => {
-      if (runtime.child.exitCode !== null) resolve();
-      else runtime.child.once('exit', () => resolve());
-    });
-    runtime.child.kill('SIGTERM');
-    const timer = setTimeout(() => runtime.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopServe(runtime);
     await llm.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
 }
-
