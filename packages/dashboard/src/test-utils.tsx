@@ -1,18 +1,17 @@
 import { act, type ReactNode } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
+import { createRoot } from 'react-dom/client';
 
 // React checks this flag to know that updates are wrapped in act() by a test.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
 /** Renders into a fresh container attached to the document; `unmount` cleans up. */
-export async function render(node: ReactNode): Promise<{ container: HTMLElement; root: Root; unmount: () => Promise<void> }> {
+export async function render(node: ReactNode): Promise<{ container: HTMLElement; unmount: () => Promise<void> }> {
   const container = document.createElement('div');
   document.body.appendChild(container);
   const root = createRoot(container);
   await act(async () => root.render(node));
   return {
     container,
-    root,
     unmount: async () => {
       await act(async () => root.unmount());
       container.remove();

@@ -4,7 +4,6 @@ import type {
   BudgetBody,
   Conversation,
   ConversationWithMessages,
-  CostEvent,
   CostSummary,
   CreateAgentBody,
   CreateKeyBody,
@@ -152,8 +151,8 @@ export class ApiClient {
   }
 
   // Agents and tools
-  listAgents(cursor?: string | null) {
-    return this.request<Page<Agent>>('GET', withQuery('/api/agents', { cursor, limit: 200 }));
+  listAgents() {
+    return this.request<Page<Agent>>('GET', withQuery('/api/agents', { limit: 200 }));
   }
   createAgent(body: CreateAgentBody) {
     return this.request<Agent>('POST', '/api/agents', body);
@@ -200,9 +199,6 @@ export class ApiClient {
   // Costs and budget
   costSummary(groupBy: 'day' | 'model' | 'agent', from?: string, to?: string) {
     return this.request<CostSummary>('GET', withQuery('/api/costs/summary', { groupBy, from, to }));
-  }
-  costEvents(cursor?: string | null) {
-    return this.request<Page<CostEvent>>('GET', withQuery('/api/costs/events', { cursor, limit: 50 }));
   }
   getBudget() {
     return this.request<Budget>('GET', '/api/budget');

@@ -87,6 +87,11 @@ describe('BarChart', () => {
       { label: '2025-03-03', value: 0 },
       { label: '2025-03-04', value: 0 },
     ]);
+  });
+});
+
+describe('parseThresholds', () => {
+  it('sorts the percentages, and refuses a part that is not one', () => {
     expect(parseThresholds('80, 50 100')).toEqual([50, 80, 100]);
     expect(parseThresholds('50, x')).toBeNull();
   });

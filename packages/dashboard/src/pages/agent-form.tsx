@@ -1,13 +1,13 @@
 import { useState } from 'react';
 import type { Agent, CreateAgentBody, ProviderName } from '@agentik/shared';
+import { AsyncList } from '../components/async-list';
 import { NumberField } from '../components/number-field';
 import { SelectField } from '../components/select-field';
-import { ErrorMessage, Loading } from '../components/status';
+import { ErrorMessage } from '../components/status';
+import { PROVIDERS } from '../lib/choices';
 import { useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
-
-export const PROVIDERS = ['ollama', 'openai', 'openai-compatible', 'anthropic'] as const satisfies readonly ProviderName[];
 
 /** Suggestions only: any model name the provider knows is accepted. */
 const MODEL_HINTS: Record<ProviderName, string[]> = {
@@ -42,7 +42,7 @@ function draftOf(agent: Agent | null): Draft {
 }
 
 /** The body to send; blank optional numbers are left out (create) or cleared (edit). */
-export function bodyOf(d: Draft): CreateAgentBody & { description?: string } {
+function bodyOf(d: Draft): CreateAgentBody & { description?: string } {
   const body: CreateAgentBody = {
     name: d.name.trim(),
     systemPrompt: d.systemPrompt,
@@ -134,24 +134,25 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
       </div>
       <fieldset className="tools">
         <legend>Tools</legend>
-        {tools.loading && !tools.data ? <Loading label="Loading tools…" /> : null}
-        <ErrorMessage error={tools.error} onRetry={tools.reload} />
-        {tools.data && tools.data.data.length === 0 ? <p className="muted">This server has no built-in tools.</p> : null}
-        {tools.data?.data.map((tool) => (
-          <div className="check" key={tool.name}>
-            <input
-              type="checkbox"
-              id={`tool-${tool.name}`}
-              checked={draft.tools.includes(tool.name)}
-              onChange={(e) => set('tools', e.target.checked ? [...draft.tools, tool.name] : draft.tools.filter((t) => t !== tool.name))}
-              aria-describedby={`tool-${tool.name}-help`}
-            />
-            <label htmlFor={`tool-${tool.name}`}>{tool.name}</label>
-            <span id={`tool-${tool.name}-help`} className="hint">
-              {tool.description}
-            </span>
-          </div>
-        ))}
+        <AsyncList list={tools} loadingLabel="Loading tools…" empty={<p className="muted">This server has no built-in tools.</p>}>
+          {(rows) =>
+            rows.map((tool) => (
+              <div className="check" key={tool.name}>
+                <input
+                  type="checkbox"
+                  id={`tool-${tool.name}`}
+                  checked={draft.tools.includes(tool.name)}
+                  onChange={(e) => set('tools', e.target.checked ? [...draft.tools, tool.name] : draft.tools.filter((t) => t !== tool.name))}
+                  aria-describedby={`tool-${tool.name}-help`}
+                />
+                <label htmlFor={`tool-${tool.name}`}>{tool.name}</label>
+                <span id={`tool-${tool.name}-help`} className="hint">
+                  {tool.description}
+                </span>
+              </div>
+            ))
+          }
+        </AsyncList>
       </fieldset>
       <ErrorMessage error={error} />
       <div className="actions">

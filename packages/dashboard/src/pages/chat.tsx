@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { MessageReply, SearchHit } from '@agentik/shared';
+import { AsyncList } from '../components/async-list';
 import { Empty, ErrorMessage, Loading } from '../components/status';
 import { formatDateTime, formatTokens, formatUsd } from '../lib/format';
 import { navigate } from '../lib/router';
+import { useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 
@@ -109,22 +111,23 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
           </button>
           <SearchBox agentId={agentId} />
           <h2 className="side-title">Past conversations</h2>
-          {conversations.loading && !conversations.data ? <Loading /> : null}
-          <ErrorMessage error={conversations.error} onRetry={conversations.reload} />
-          {conversations.data && conversations.data.data.length === 0 ? <p className="muted small">None yet.</p> : null}
-          <ul className="conversation-list">
-            {conversations.data?.data.map((c) => (
-              <li key={c.id}>
-                <a
-                  href={`#/chat/${encodeURIComponent(c.agentId)}/${encodeURIComponent(c.id)}`}
-                  aria-current={c.id === thread.conversationId ? 'true' : undefined}
-                >
-                  {formatDateTime(c.updatedAt)}
-                  <span className="muted small"> · {c.source === 'openai' ? 'OpenAI API' : 'chat'}</span>
-                </a>
-              </li>
-            ))}
-          </ul>
+          <AsyncList list={conversations} loadingLabel="Loading…" empty={<p className="muted small">None yet.</p>}>
+            {(rows) => (
+              <ul className="conversation-list">
+                {rows.map((c) => (
+                  <li key={c.id}>
+                    <a
+                      href={`#/chat/${encodeURIComponent(c.agentId)}/${encodeURIComponent(c.id)}`}
+                      aria-current={c.id === thread.conversationId ? 'true' : undefined}
+                    >
+                      {formatDateTime(c.updatedAt)}
+                      <span className="muted small"> · {c.source === 'openai' ? 'OpenAI API' : 'chat'}</span>
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </AsyncList>
         </aside>
         <div className="chat-main">
           {agent ? (
@@ -294,23 +297,11 @@ function SearchBox({ agentId }: { agentId: string | null }) {
   const { client } = useSession();
   const [q, setQ] = useState('');
   const [hits, setHits] = useState<SearchHit[] | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const search = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!q.trim()) return;
-    setBusy(true);
-    setError(null);
-    try {
-      setHits((await client.searchConversations(q.trim(), agentId ?? undefined)).data);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    setHits((await client.searchConversations(q.trim(), agentId ?? undefined)).data);
+  });
   return (
-    <form className="search" role="search" onSubmit={(e) => void search(e)}>
+    <form className="search" role="search" onSubmit={(e) => (q.trim() ? onSubmit(e) : e.preventDefault())}>
       <label htmlFor="chat-search">Search conversations</label>
       <div className="composer-row">
         <input id="chat-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} maxLength={500} />

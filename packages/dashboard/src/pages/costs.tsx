@@ -1,19 +1,25 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { Budget, CostSummary } from '@agentik/shared';
 import { BarChart } from '../components/bar-chart';
 import { BudgetGauge } from '../components/budget-gauge';
 import { Empty, ErrorMessage, Loading, Notice } from '../components/status';
 import { Table } from '../components/table';
 import { daysBetween, formatTokens, formatUsd, utcDay } from '../lib/format';
+import { useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 
 type Group = CostSummary['groups'][number];
 
+/** The last UTC day of the summary's range ("YYYY-MM-DD"): `to` is exclusive. */
+function lastDayOf(summary: CostSummary): string {
+  return utcDay(new Date(Date.parse(summary.to) - 1));
+}
+
 /** One bar per UTC day of the summary's range up to today, zero where nothing was spent. */
 export function dailyBars(summary: CostSummary, today: Date = new Date()): { label: string; value: number }[] {
   const from = summary.from.slice(0, 10);
-  const lastOfRange = utcDay(new Date(Date.parse(summary.to) - 1));
+  const lastOfRange = lastDayOf(summary);
   const last = lastOfRange < utcDay(today) ? lastOfRange : utcDay(today);
   const byDay = new Map(summary.groups.map((g) => [g.key.slice(0, 10), g.usd]));
   return daysBetween(from, last < from ? from : last).map((day) => ({ label: day, value: byDay.get(day) ?? 0 }));
@@ -48,7 +54,7 @@ export function CostsPage() {
           <div className="card">
             <h2>Spend per day</h2>
             <p className="muted small">
-              {data.data.byDay.from.slice(0, 10)} to {utcDay(new Date(Date.parse(data.data.byDay.to) - 1))} (UTC)
+              {data.data.byDay.from.slice(0, 10)} to {lastDayOf(data.data.byDay)} (UTC)
             </p>
             {data.data.byDay.calls === 0 ? (
               <Empty title="Nothing spent this month yet.">
@@ -120,33 +126,19 @@ function BudgetEditor({ budget, onSaved }: { budget: Budget; onSaved: () => void
   const [limit, setLimit] = useState(budget.monthlyLimitUsd === null ? '' : String(budget.monthlyLimitUsd));
   const [hard, setHard] = useState(budget.hard);
   const [thresholds, setThresholds] = useState(budget.thresholds.join(', '));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
+  const { busy, error, onSubmit } = useSubmit(async () => {
     setSaved(false);
     const parsed = parseThresholds(thresholds);
-    if (!parsed) {
-      setError(new Error('Thresholds must be percentages between 0 and 1000, separated by commas.'));
-      return;
-    }
-    setBusy(true);
-    try {
-      await client.setBudget({ monthlyLimitUsd: limit.trim() === '' ? null : Number(limit), hard, thresholds: parsed });
-      setSaved(true);
-      onSaved();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    if (!parsed) throw new Error('Thresholds must be percentages between 0 and 1000, separated by commas.');
+    await client.setBudget({ monthlyLimitUsd: limit.trim() === '' ? null : Number(limit), hard, thresholds: parsed });
+    setSaved(true);
+    onSaved();
+  });
 
   return (
-    <form className="budget-editor" onSubmit={(e) => void submit(e)} aria-labelledby="budget-editor-title">
+    <form className="budget-editor" onSubmit={onSubmit} aria-labelledby="budget-editor-title">
       <h3 id="budget-editor-title">Edit the budget</h3>
       <div className="grid">
         <div className="field">

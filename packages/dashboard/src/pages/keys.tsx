@@ -7,11 +7,11 @@ import { SecretOnce } from '../components/secret-once';
 import { SelectField } from '../components/select-field';
 import { Empty, ErrorMessage, Notice } from '../components/status';
 import { Table } from '../components/table';
+import { ROLES } from '../lib/choices';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
-import { ROLES } from './tenants';
 
 export function KeysPage() {
   const { client } = useSession();

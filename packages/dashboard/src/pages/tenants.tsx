@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { CreatedKey, Plan, Role, Tenant } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
 import { CursorPager } from '../components/cursor-pager';
@@ -6,14 +6,12 @@ import { SecretOnce } from '../components/secret-once';
 import { SelectField } from '../components/select-field';
 import { Empty, ErrorMessage, Notice } from '../components/status';
 import { Table } from '../components/table';
+import { PLANS, ROLES } from '../lib/choices';
 import { formatDateTime, slugify } from '../lib/format';
 import { navigate } from '../lib/router';
 import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
-
-const PLANS = ['free', 'pro', 'enterprise'] as const satisfies readonly Plan[];
-export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const satisfies readonly Role[];
 
 type Action = { kind: 'key' | 'delete'; tenant: Tenant } | null;
 
@@ -214,22 +212,17 @@ function IssueKey({ tenant, onClose }: { tenant: Tenant; onClose: () => void }) 
 function DeleteTenant({ tenant, onCancel, onDeleted }: { tenant: Tenant; onCancel: () => void; onDeleted: () => void }) {
   const { client } = useSession();
   const [typed, setTyped] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (typed !== tenant.slug) return;
-    setBusy(true);
-    try {
+  // On success the form goes away, so it stays busy.
+  const { busy, error, onSubmit } = useSubmit(
+    async () => {
       await client.deleteTenant(tenant.id);
       onDeleted();
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
+    },
+    { staysBusy: true },
+  );
+  const confirmed = typed === tenant.slug;
   return (
-    <form className="card card-danger" onSubmit={(e) => void submit(e)} aria-labelledby="delete-tenant-title">
+    <form className="card card-danger" onSubmit={(e) => (confirmed ? onSubmit(e) : e.preventDefault())} aria-labelledby="delete-tenant-title">
       <h2 id="delete-tenant-title">Delete {tenant.name}?</h2>
       <p>
         This revokes every key of the tenant and destroys its agents, conversations and costs. It cannot be undone.
@@ -242,7 +235,7 @@ function DeleteTenant({ tenant, onCancel, onDeleted }: { tenant: Tenant; onCance
       </div>
       <ErrorMessage error={error} />
       <div className="actions">
-        <button type="submit" className="button-danger" disabled={busy || typed !== tenant.slug}>
+        <button type="submit" className="button-danger" disabled={busy || !confirmed}>
           Delete tenant
         </button>
         <button type="button" className="button-secondary" onClick={onCancel}>
