@@ -3,7 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
-import { bearer, startTestRuntime, type TestRuntime } from '../src/test-support/harness.js';
+import { buildApp } from '../src/http/app.js';
+import { bearer, startTestRuntime, testConfig, type TestRuntime } from '../src/test-support/harness.js';
 
 /**
  * A tenant's own provider keys: encrypted at rest, never returned or logged, sent upstream
@@ -42,7 +43,7 @@ const put = (runtime: TestRuntime, key: string, name: string, payload: Record<st
 const list = (runtime: TestRuntime, key: string) => runtime.app.inject({ method: 'GET', url: '/api/providers', headers: bearer(key) });
 
 /** Sends one message to `agent` (by name, through /v1) and returns the headers the upstream saw. */
-async function upstreamHeaders(runtime: TestRuntime, fake: FakeLlm, t: Tenant, agent: string) {
+async function upstreamHeaders(runtime: Pick<TestRuntime, 'app'>, fake: FakeLlm, t: Tenant, agent: string) {
   const before = fake.requests.length;
   const res = await runtime.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: bearer(t.key), payload: { model: agent, messages: [{ role: 'user', content: 'hi' }] } });
   expect(res.statusCode, res.body).toBe(200);
@@ -215,5 +216,23 @@ describe('with AGENTIK_TENANT_PROVIDER_URLS=allow', () => {
     // Clearing the URL goes back to the platform's.
     expect((await put(allow, t.key, 'openai', { baseUrl: null, apiKey: null })).json()).toMatchObject({ baseUrl: null, hasApiKey: false });
     expect((await upstreamHeaders(allow, llm, t, 'gpt')).authorization).toBe(`Bearer ${PLATFORM_KEY}`);
+  });
+
+  it('ignores a stored URL of the tenant own, and its key, once the server denies tenant URLs', async () => {
+    const t = await makeTenant(allow, 'Epsilon');
+    expect((await put(allow, t.key, 'openai', { baseUrl: own.openAiUrl, apiKey: TENANT_KEY })).statusCode).toBe(200);
+    expect((await upstreamHeaders(allow, own, t, 'gpt')).authorization).toBe(`Bearer ${TENANT_KEY}`);
+    // The same data, served by a runtime whose operator now denies tenant URLs.
+    const denied = await buildApp({
+      config: testConfig(allow.dataDir, { AGENTIK_LOG_LEVEL: 'warn', AGENTIK_OPENAI_BASE_URL: llm.openAiUrl, AGENTIK_OPENAI_API_KEY: PLATFORM_KEY }),
+      logStream: { write: () => true },
+    });
+    try {
+      const ownBefore = own.requests.length;
+      expect((await upstreamHeaders(denied, llm, t, 'gpt')).authorization).toBe(`Bearer ${PLATFORM_KEY}`);
+      expect(own.requests.length).toBe(ownBefore);
+    } finally {
+      await denied.app.close();
+    }
   });
 });

@@ -171,7 +171,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   const notifier = createWebhookNotifier(config.budgetWebhookUrl, log);
   const rateLimiter = options.rateLimiter ? { limiter: options.rateLimiter, close: async () => undefined } : createRateLimiter(config, backend);
   const pipeline = new Pipeline({
-    providers: createProviderResolver(providers, box),
+    providers: createProviderResolver(providers, box, config.providers.tenantUrls),
     pricing: await loadPricing(config.pricingFile),
     rateLimiter: options.rateLimiter ?? rateLimiter.limiter,
     notifier,
