@@ -159,6 +159,13 @@ describe('tenant provider credentials', () => {
     expect(again.statusCode).toBe(404);
     // B deleting A's setting is the same as deleting nothing.
     expect((await rt.app.inject({ method: 'DELETE', url: '/api/providers/anthropic', headers: bearer(b.key) })).statusCode).toBe(404);
+    // The deletion is audited once, in A only.
+    const audited = async (t: Tenant) =>
+      ((await rt.app.inject({ method: 'GET', url: '/api/audit?limit=200', headers: bearer(t.key) })).json() as { data: Array<{ action: string; target: string }> }).data.filter(
+        (e) => e.action === 'provider.deleted',
+      );
+    expect((await audited(a)).map((e) => e.target)).toEqual(['provider:openai']);
+    expect(await audited(b)).toEqual([]);
   });
 
   it('refuses a base URL of the tenant own unless the operator allows it', async () => {

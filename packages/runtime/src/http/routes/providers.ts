@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { ProviderCredential, ProviderCredentialBody, ProviderCredentialList, ProviderParams, ToolList } from '@agentik/shared';
 import { AppError, notFound } from '../../lib/app-error.js';
-import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import type { ProviderCredentialRecord } from '../../storage/records.js';
-import { actorOf } from '../../tenants/context.js';
+import { auditEntry } from '../../tenants/context.js';
 import { BUILT_IN_TOOLS } from '../../tools/registry.js';
 import { TENANT_ADMIN, TENANT_READ, ctxOf, type App } from '../types.js';
 
@@ -42,25 +41,21 @@ export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'de
       if (baseUrl && deps.tenantUrls !== 'allow') {
         throw new AppError('FORBIDDEN', 'this server does not let tenants choose provider URLs');
       }
-      const current = await ctx.store.providerCredentials.get(name);
       const at = Date.now();
-      const record: ProviderCredentialRecord = {
-        provider: name,
-        baseUrl: baseUrl === undefined ? (current?.baseUrl ?? null) : baseUrl,
-        apiKeyCiphertext:
-          apiKey === undefined ? (current?.apiKeyCiphertext ?? null) : apiKey === null ? null : deps.box.seal(apiKey, ctx.tenant.id),
-        updatedAt: at,
-      };
-      await ctx.store.transaction(async (tx) => {
-        await tx.providerCredentials.put(record);
-        await tx.audit.append({
-          id: newId('audit'),
-          at,
-          actor: actorOf(ctx.principal),
-          action: 'provider.updated',
-          target: `provider:${name}`,
-          details: { baseUrl: record.baseUrl, hasApiKey: record.apiKeyCiphertext !== null },
-        });
+      // Read and write in one transaction: two concurrent PUTs each keep what the other left alone.
+      const record = await ctx.store.transaction(async (tx) => {
+        const current = await tx.providerCredentials.get(name);
+        const next: ProviderCredentialRecord = {
+          provider: name,
+          baseUrl: baseUrl === undefined ? (current?.baseUrl ?? null) : baseUrl,
+          apiKeyCiphertext:
+            apiKey === undefined ? (current?.apiKeyCiphertext ?? null) : apiKey === null ? null : deps.box.seal(apiKey, ctx.tenant.id),
+          updatedAt: at,
+        };
+        await tx.providerCredentials.put(next);
+        const details = { baseUrl: next.baseUrl, hasApiKey: next.apiKeyCiphertext !== null };
+        await tx.audit.append(auditEntry(ctx.principal, at, 'provider.updated', `provider:${name}`, details));
+        return next;
       });
       return present(record);
     },
@@ -71,7 +66,13 @@ export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'de
     { config: TENANT_ADMIN, schema: { tags: ['providers'], params: ProviderParams, response: { 204: z.null() } } },
     async (request, reply) => {
       const ctx = ctxOf(request);
-      if (!(await ctx.store.providerCredentials.delete(request.params.name))) throw notFound('provider setting');
+      const { name } = request.params;
+      const deleted = await ctx.store.transaction(async (tx) => {
+        if (!(await tx.providerCredentials.delete(name))) return false;
+        await tx.audit.append(auditEntry(ctx.principal, Date.now(), 'provider.deleted', `provider:${name}`));
+        return true;
+      });
+      if (!deleted) throw notFound('provider setting');
       return reply.code(204).send(null);
     },
   );
