@@ -3,7 +3,7 @@ import { AppError, notFound } from '../lib/app-error.js';
 import { newId } from '../lib/ids.js';
 import { UniqueViolation } from '../storage/port.js';
 import type { AgentPatch, AgentRecord, Page, PageRequest } from '../storage/records.js';
-import { actorOf, type TenantContext } from '../tenants/context.js';
+import { auditEntry, type TenantContext } from '../tenants/context.js';
 import { unknownTools } from '../tools/registry.js';
 
 function checkTools(tools: string[] | undefined): void {
@@ -50,14 +50,8 @@ export async function createAgent(ctx: TenantContext, body: CreateAgentBody, now
         throw new AppError('PLAN_LIMIT_REACHED', `the ${ctx.tenant.plan} plan allows ${limit} agents`);
       }
       await tx.agents.insert(agent);
-      await tx.audit.append({
-        id: newId('audit'),
-        at: now,
-        actor: actorOf(ctx.principal),
-        action: 'agent.created',
-        target: `agent:${agent.id}`,
-        details: { name: agent.name, provider: agent.provider, model: agent.model },
-      });
+      const details = { name: agent.name, provider: agent.provider, model: agent.model };
+      await tx.audit.append(auditEntry(ctx.principal, now, 'agent.created', `agent:${agent.id}`, details));
     })
     .catch(conflict);
   return agent;
@@ -84,14 +78,7 @@ export async function updateAgent(
     .transaction(async (tx) => {
       const agent = await tx.agents.update(id, patch);
       if (!agent) return undefined;
-      await tx.audit.append({
-        id: newId('audit'),
-        at: now,
-        actor: actorOf(ctx.principal),
-        action: 'agent.updated',
-        target: `agent:${id}`,
-        details: { fields: Object.keys(body) },
-      });
+      await tx.audit.append(auditEntry(ctx.principal, now, 'agent.updated', `agent:${id}`, { fields: Object.keys(body) }));
       return agent;
     })
     .catch(conflict);
@@ -102,14 +89,7 @@ export async function updateAgent(
 export async function deleteAgent(ctx: TenantContext, id: string, now = Date.now()): Promise<void> {
   const deleted = await ctx.store.transaction(async (tx) => {
     if (!(await tx.agents.delete(id))) return false;
-    await tx.audit.append({
-      id: newId('audit'),
-      at: now,
-      actor: actorOf(ctx.principal),
-      action: 'agent.deleted',
-      target: `agent:${id}`,
-      details: {},
-    });
+    await tx.audit.append(auditEntry(ctx.principal, now, 'agent.deleted', `agent:${id}`));
     return true;
   });
   if (!deleted) throw notFound('agent');

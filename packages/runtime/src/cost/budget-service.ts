@@ -1,10 +1,9 @@
 import type { BudgetBody } from '@agentik/shared';
 import { AppError } from '../lib/app-error.js';
 import { budgetMonthWindow, remainingUsd } from './budget-rules.js';
-import { newId } from '../lib/ids.js';
 import type { TimeRange } from '../storage/port.js';
 import type { BudgetRecord } from '../storage/records.js';
-import { actorOf, type TenantContext } from '../tenants/context.js';
+import { auditEntry, type TenantContext } from '../tenants/context.js';
 
 const DAY_MS = 86_400_000;
 
@@ -66,14 +65,8 @@ export async function setBudget(ctx: TenantContext, body: Required<BudgetBody>, 
   const thresholds = [...new Set(body.thresholds)].sort((a, b) => a - b);
   return ctx.store.transaction(async (tx) => {
     const budget = await tx.budget.configure({ monthlyLimitUsd: body.monthlyLimitUsd, hard: body.hard, thresholds }, budgetPeriod(now), now);
-    await tx.audit.append({
-      id: newId('audit'),
-      at: now,
-      actor: actorOf(ctx.principal),
-      action: 'budget.updated',
-      target: 'budget',
-      details: { monthlyLimitUsd: body.monthlyLimitUsd, hard: body.hard, thresholds },
-    });
+    const details = { monthlyLimitUsd: body.monthlyLimitUsd, hard: body.hard, thresholds };
+    await tx.audit.append(auditEntry(ctx.principal, now, 'budget.updated', 'budget', details));
     return budget;
   });
 }

@@ -1,7 +1,6 @@
 import { notFound } from '../lib/app-error.js';
-import { newId } from '../lib/ids.js';
 import type { ConversationRecord, CostEventRecord, MessageHit, MessageRecord, Page, PageRequest } from '../storage/records.js';
-import { actorOf, type TenantContext } from '../tenants/context.js';
+import { auditEntry, type TenantContext } from '../tenants/context.js';
 
 /** Conversations of the tenant in `ctx`: list, read with messages, delete, search. */
 
@@ -27,14 +26,7 @@ export async function getConversation(
 export async function deleteConversation(ctx: TenantContext, id: string, now = Date.now()): Promise<void> {
   const deleted = await ctx.store.transaction(async (tx) => {
     if (!(await tx.conversations.delete(id))) return false;
-    await tx.audit.append({
-      id: newId('audit'),
-      at: now,
-      actor: actorOf(ctx.principal),
-      action: 'conversation.deleted',
-      target: `conversation:${id}`,
-      details: {},
-    });
+    await tx.audit.append(auditEntry(ctx.principal, now, 'conversation.deleted', `conversation:${id}`));
     return true;
   });
   if (!deleted) throw notFound('conversation');

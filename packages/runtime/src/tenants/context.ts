@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Role } from '@agentik/shared';
 import type { TenantStore } from '../storage/port.js';
-import type { TenantRecord } from '../storage/records.js';
+import { newId } from '../lib/ids.js';
+import type { AuditRecord, TenantRecord } from '../storage/records.js';
 
 /** Who is calling: the operator, or a key with a role in one tenant. */
 export type Principal =
@@ -34,4 +35,15 @@ export function tenantContext(): TenantContext {
 /** The audit actor string of a principal. */
 export function actorOf(principal: Principal): string {
   return principal.kind === 'operator' ? `operator:${principal.keyId}` : `key:${principal.keyId}`;
+}
+
+/** The tenant audit entry for something `principal` did at `at`. */
+export function auditEntry(
+  principal: Principal,
+  at: number,
+  action: string,
+  target: string | null,
+  details: Record<string, unknown> = {},
+): AuditRecord {
+  return { id: newId('audit'), at, actor: actorOf(principal), action, target, details };
 }

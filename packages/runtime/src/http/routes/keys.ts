@@ -1,21 +1,13 @@
 import { z } from 'zod';
 import { CreateKeyBody, CreatedKey, IdParams, KeyList, ListQuery, roleAtLeast } from '@agentik/shared';
 import { AppError, notFound } from '../../lib/app-error.js';
-import { newId } from '../../lib/ids.js';
-import { actorOf, type TenantContext } from '../../tenants/context.js';
+import { actorOf, auditEntry, type TenantContext } from '../../tenants/context.js';
 import type { TenantManager } from '../../tenants/manager.js';
 import { presentCreatedKey, presentKey, presentPage } from '../present.js';
 import { TENANT_ADMIN, ctxOf, type App } from '../types.js';
 
 function auditInTenant(ctx: TenantContext, action: string, keyId: string, details: Record<string, unknown>) {
-  return ctx.store.audit.append({
-    id: newId('audit'),
-    at: Date.now(),
-    actor: actorOf(ctx.principal),
-    action,
-    target: `key:${keyId}`,
-    details,
-  });
+  return ctx.store.audit.append(auditEntry(ctx.principal, Date.now(), action, `key:${keyId}`, details));
 }
 
 /** The tenant's own keys: list, issue (owner/admin, never above the caller's role), revoke. */

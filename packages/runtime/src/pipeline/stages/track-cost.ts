@@ -1,6 +1,6 @@
 import { thresholdsCrossed } from '../../cost/budget-rules.js';
 import { newId } from '../../lib/ids.js';
-import { actorOf } from '../../tenants/context.js';
+import { auditEntry } from '../../tenants/context.js';
 import { need } from '../context.js';
 import { budgetPeriod } from '../../cost/budget-service.js';
 import type { Stage } from './stage.js';
@@ -49,14 +49,8 @@ export const trackCost: Stage = async (ctx, deps) => {
   await ctx.tenant.store.transaction(async (tx) => {
     await tx.budget.markNotified(crossed, period);
     for (const pct of crossed) {
-      await tx.audit.append({
-        id: newId('audit'),
-        at,
-        actor: actorOf(ctx.tenant.principal),
-        action: 'budget.threshold_crossed',
-        target: 'budget',
-        details: { thresholdPct: pct, spentUsd: after.spentUsd, limitUsd: after.monthlyLimitUsd, period },
-      });
+      const details = { thresholdPct: pct, spentUsd: after.spentUsd, limitUsd: after.monthlyLimitUsd, period };
+      await tx.audit.append(auditEntry(ctx.tenant.principal, at, 'budget.threshold_crossed', 'budget', details));
     }
   });
   for (const pct of crossed) {
