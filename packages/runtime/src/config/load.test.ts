@@ -154,13 +154,21 @@ describe('loadConfig', () => {
   });
 
   it('requires AGENTIK_DATABASE_URL with AGENTIK_STORAGE=postgres, listed with the other errors', () => {
-    const error = configErrorOf({ AGENTIK_STORAGE: 'postgres', AGENTIK_PORT: 'abc' });
+    const error = configErrorOf({ AGENTIK_STORAGE: 'postgres', AGENTIK_ENCRYPTION_KEY: 'ab'.repeat(32), AGENTIK_PORT: 'abc' });
     expect(error.issues.map((i) => i.split(':')[0]).sort()).toEqual(['AGENTIK_DATABASE_URL', 'AGENTIK_PORT']);
     expect(error.message).toMatch(/AGENTIK_DATABASE_URL: required when AGENTIK_STORAGE=postgres/);
-    expect(loadConfig({ AGENTIK_STORAGE: 'postgres', AGENTIK_DATABASE_URL: 'postgresql://a@127.0.0.1/b' }).database).toEqual({
+    expect(loadConfig({ AGENTIK_STORAGE: 'postgres', AGENTIK_DATABASE_URL: 'postgresql://a@127.0.0.1/b', AGENTIK_ENCRYPTION_KEY: 'ab'.repeat(32) }).database).toEqual({
       url: 'postgresql://a@127.0.0.1/b',
       poolSize: 10,
     });
+  });
+
+  it('requires AGENTIK_ENCRYPTION_KEY with AGENTIK_STORAGE=postgres, since replicas must share it', () => {
+    const error = configErrorOf({ AGENTIK_STORAGE: 'postgres', AGENTIK_DATABASE_URL: 'postgresql://a@127.0.0.1/b' });
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]).toMatch(/^AGENTIK_ENCRYPTION_KEY: required when AGENTIK_STORAGE=postgres, the same on every replica/);
+    // SQLite serves one process: there a generated key file is fine.
+    expect(loadConfig({}).encryptionKey).toBeUndefined();
   });
 
   it('rejects an unknown variable even when it is empty', () => {

@@ -34,6 +34,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (input.AGENTIK_STORAGE === 'postgres' && input.AGENTIK_DATABASE_URL === undefined) {
     issues.push('AGENTIK_DATABASE_URL: required when AGENTIK_STORAGE=postgres (postgres://user:password@host:5432/database)');
   }
+  // Replicas share tenants' encrypted provider keys, so they must share the key: one generated
+  // into each replica's own data dir would make a key saved through one unreadable by the others.
+  if (input.AGENTIK_STORAGE === 'postgres' && input.AGENTIK_ENCRYPTION_KEY === undefined) {
+    issues.push('AGENTIK_ENCRYPTION_KEY: required when AGENTIK_STORAGE=postgres, the same on every replica (64 hex digits, e.g. from `openssl rand -hex 32`)');
+  }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   const c = parsed.data;
   return {

@@ -48,7 +48,7 @@ async function asRole(role: string, text: string): Promise<pg.QueryResult> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  rt = await startTestRuntime({ AGENTIK_STORAGE: 'postgres', AGENTIK_DATABASE_URL: db.url, AGENTIK_LOG_LEVEL: 'warn' });
+  rt = await startTestRuntime({ AGENTIK_STORAGE: 'postgres', AGENTIK_DATABASE_URL: db.url, AGENTIK_ENCRYPTION_KEY: 'ab'.repeat(32), AGENTIK_LOG_LEVEL: 'warn' });
   pool = new pg.Pool({ connectionString: db.url, max: 4, options: '-c search_path=agentik' });
   admin = new pg.Client({ connectionString: db.adminUrl });
   await admin.connect();
