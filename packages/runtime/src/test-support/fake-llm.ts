@@ -31,15 +31,17 @@ import {
 
 export type { FakeProtocol, FakeToolCall } from './fake-llm-wire.js';
 
+const FIXTURES_URL = new URL('../../test/fixtures/providers/', import.meta.url);
+
 /**
  * The provider wire fixtures kept in the repository (`test/fixtures/providers`): documented
- * example bodies of each real protocol, see the README there.
+ * example bodies of each real protocol, see the README there. A path, for directory listings.
  */
-export const FIXTURES_DIR = fileURLToPath(new URL('../../test/fixtures/providers/', import.meta.url));
+export const FIXTURES_DIR = fileURLToPath(FIXTURES_URL);
 
 /** Reads a fixture as text, e.g. `openai/stream-basic.sse`. */
 export function readFixture(relative: string): string {
-  return readFileSync(new URL(relative, new URL(`file://${FIXTURES_DIR}`)), 'utf8');
+  return readFileSync(new URL(relative, FIXTURES_URL), 'utf8');
 }
 
 /** Reads a JSON fixture. */
@@ -159,8 +161,8 @@ function chunkText(text: string, size: number | undefined): WireChunk[] {
   const buf = Buffer.from(text, 'utf8');
   const out: WireChunk[] = [];
   // Byte-wise on purpose: a multi-byte character may be split, as on a real socket.
-  for (let i = 0; i < buf.length; i += size) out.push({ data: buf.subarray(i, i + size).toString('latin1') });
-  return out.map((c) => ({ ...c, latin1: true }));
+  for (let i = 0; i < buf.length; i += size) out.push({ data: buf.subarray(i, i + size).toString('latin1'), latin1: true });
+  return out;
 }
 
 /** Starts the fake on 127.0.0.1 with a free port. */
@@ -170,6 +172,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   let defaultReply: FakeReply = options.defaultReply ?? {};
   let chatCount = 0;
   let abortWaiters: ((r: RecordedRequest) => void)[] = [];
+  const tagsBody = readFixture('ollama/tags-response.json');
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -299,8 +302,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   }
 
   function sendTags(res: ServerResponse): void {
-    const body = readFixture('ollama/tags-response.json');
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(tagsBody);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
