@@ -1,6 +1,6 @@
-import { ProviderError, cleanUpstreamMessage, describeUpstreamError, parseRetryAfter, parseShouldRetry, requestIdFrom } from './provider-error.js';
-import type { ChatMessage, ChatRequest, ChatResult, FinishReason, ProviderName, ToolCall, Usage } from './types.js';
-import { count, isRecord, malformedResponse, parseErrorBody, str, toToolInput } from './wire-json.js';
+import { requestIdFrom, upstreamError, type ProviderError } from './provider-error.js';
+import { unknownUsage, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type ProviderName, type ToolCall, type Usage } from './types.js';
+import { count, isRecord, malformedResponse, str, toToolInput } from './wire-json.js';
 
 type Block = Record<string, unknown>;
 type AnthropicMessage = { role: 'user' | 'assistant'; content: string | Block[] };
@@ -86,7 +86,7 @@ export function parseAnthropicMessage(provider: ProviderName, body: Record<strin
   }
   const usage: Usage = isRecord(body.usage)
     ? { inputTokens: anthropicInputTokens(body.usage), outputTokens: count(body.usage.output_tokens) }
-    : { inputTokens: undefined, outputTokens: undefined };
+    : unknownUsage();
   return { text, toolCalls, finishReason: anthropicFinishReason(body.stop_reason), usage };
 }
 
@@ -115,25 +115,7 @@ export function anthropicError(
   const type = str(detail?.type);
   // An `event: error` arrives after a 200: its type says what it would have been (overloaded = 529).
   const effective = status ?? (type ? STATUS_BY_TYPE[type] : undefined);
-  return new ProviderError({
-    provider,
-    message: describeUpstreamError(provider, effective, type),
-    status: effective,
-    type,
-    code: type,
-    retryable: parseShouldRetry(headers),
-    retryAfterMs: parseRetryAfter(headers),
-    upstreamMessage: cleanUpstreamMessage(detail?.message),
-    requestId: str(body?.request_id) ?? requestIdFrom(headers),
-  });
-}
-
-/** Turns a non-2xx response into a `ProviderError`. */
-export function parseAnthropicErrorResponse(
-  provider: ProviderName,
-  status: number,
-  text: string,
-  headers: Record<string, string | string[] | undefined>,
-): ProviderError {
-  return anthropicError(provider, status, parseErrorBody(text), headers);
+  // Anthropic has no separate code: the type is the code.
+  const requestId = str(body?.request_id) ?? requestIdFrom(headers);
+  return upstreamError(provider, effective, { type, code: type, message: detail?.message, requestId }, headers);
 }

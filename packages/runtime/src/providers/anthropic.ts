@@ -3,7 +3,6 @@ import {
   anthropicError,
   anthropicFinishReason,
   anthropicInputTokens,
-  parseAnthropicErrorResponse,
   parseAnthropicMessage,
   toAnthropicBody,
 } from './anthropic-wire.js';
@@ -12,7 +11,7 @@ import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
 import { parseSseStream } from './sse.js';
 import { StreamAccumulator, withPartial } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
-import { count, isRecord, joinUrl, parseWireObject, str, truncatedStream } from './wire-json.js';
+import { count, isRecord, joinUrl, parseErrorBody, parseWireObject, str, truncatedStream } from './wire-json.js';
 
 /** The API version header this adapter speaks. */
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -54,7 +53,7 @@ export class AnthropicProvider extends ChatProvider {
     const acc = new StreamAccumulator();
     let stopped = false;
     try {
-      for await (const event of parseSseStream(res.body)) {
+      for await (const event of parseSseStream(res.body, this.name)) {
         if (stopped) continue; // read to the end so the pooled socket can be reused
         const data = parseWireObject(this.name, event.data, `${event.event} event`);
         // `event:` and `data.type` are equal; prefer data.type (the SDKs do).
@@ -127,7 +126,7 @@ export class AnthropicProvider extends ChatProvider {
         body: toAnthropicBody(req, stream, this.defaultMaxTokens),
         signal: req.signal,
       },
-      (status, text, headers) => parseAnthropicErrorResponse(this.name, status, text, headers),
+      (status, text, headers) => anthropicError(this.name, status, parseErrorBody(text), headers),
     );
   }
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FAST_HTTP, closedPort, collect, collectError, rejection } from '../test-support/fake-llm-helpers.js';
 import { startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
 import { AnthropicProvider } from './anthropic.js';
-import { HttpClient, retryDelay, retryPolicy, transportError } from './http-client.js';
+import { HttpClient, MAX_RESPONSE_BODY, retryDelay, retryPolicy, transportError } from './http-client.js';
 import { OllamaProvider } from './ollama.js';
 import { OpenAiCompatibleProvider } from './openai-compatible.js';
 import { ProviderError } from './provider-error.js';
@@ -185,6 +185,41 @@ describe('pooling', () => {
     await client.close();
     const error = await rejection(client.send({ url: `${fake.url}/api/tags`, method: 'GET', headers: {} }, () => new ProviderError({ provider: 'ollama', message: 'x' })));
     expect(error).toMatchObject({ kind: 'unavailable' });
+  });
+});
+
+describe('size limits', () => {
+  it('a non-streaming body over 16 MiB is a malformed response, read no further and not retried', async () => {
+    const huge = `{"pad":"${'a'.repeat(MAX_RESPONSE_BODY)}"}`;
+    for (const provider of all(fake.url)) {
+      fake.reset();
+      fake.enqueue({ raw: { body: huge, contentType: 'application/json' } });
+      const error = await rejection(provider.complete(REQ));
+      expect(error).toMatchObject({ code: 'malformed_response', retryable: false, attempts: 1, message: `${provider.name}: malformed response (response body larger than 16 MiB)` });
+      expect(fake.chatRequestCount).toBe(1);
+    }
+  });
+
+  it('a non-streaming body of exactly 16 MiB is still read', async () => {
+    const [, openai] = all(fake.url);
+    const head = '{"choices":[{"message":{"role":"assistant","content":"';
+    const tail = '"},"finish_reason":"stop"}]}';
+    const text = 'z'.repeat(MAX_RESPONSE_BODY - head.length - tail.length);
+    fake.enqueue({ raw: { body: head + text + tail, contentType: 'application/json' } });
+    expect((await openai!.complete(REQ)).text).toHaveLength(text.length);
+  });
+
+  it('a streamed line or event that never ends fails as malformed instead of filling memory', async () => {
+    const endless = 'x'.repeat(2 * 1024 * 1024);
+    for (const provider of all(fake.url)) {
+      fake.reset();
+      const contentType = provider.name === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
+      const body = provider.name === 'ollama' ? `{"message":{"content":"${endless}` : `data: ${endless}`;
+      fake.enqueue({ raw: { body, contentType }, chunkSize: 64 * 1024 });
+      const { error } = await collectError(provider.stream(REQ));
+      expect(error).toMatchObject({ code: 'malformed_response', retryable: false, attempts: 1 });
+      expect(error.message).toMatch(/stream (line|event) longer than 1 MiB/);
+    }
   });
 });
 

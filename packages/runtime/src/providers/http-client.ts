@@ -1,6 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { ProviderError } from './provider-error.js';
 import type { ProviderName } from './types.js';
+import { malformedResponse } from './wire-json.js';
 
 /**
  * Connection, timeout and retry settings for upstream LLM calls. All optional. The timeouts are
@@ -60,7 +61,7 @@ export interface UpstreamResponse {
   headers: Record<string, string | string[] | undefined>;
   /** The body, chunk by chunk. Read it to the end or call `discard()`. */
   body: AsyncIterable<Uint8Array>;
-  /** Reads the whole body as text (bounded). */
+  /** Reads the whole body as text, at most {@link MAX_RESPONSE_BODY} bytes (beyond that it is a malformed response). */
   text(): Promise<string>;
   /** Drops the body: closes the connection if it was not fully read. */
   discard(): void;
@@ -70,6 +71,11 @@ export interface UpstreamResponse {
 export type ErrorBodyParser = (status: number, bodyText: string, headers: Record<string, string | string[] | undefined>) => ProviderError;
 
 const MAX_ERROR_BODY = 64 * 1024;
+/**
+ * Largest non-streaming body read. A whole reply with tool calls is well under a megabyte; the
+ * base URL may be a tenant's own server, which must not make us buffer gigabytes.
+ */
+export const MAX_RESPONSE_BODY = 16 * 1024 * 1024;
 
 /** Shared connection pool: one per runtime, handing out a pooled `Pool` per origin. */
 export function createUpstreamAgent(options: HttpClientOptions = {}): Agent {
@@ -132,7 +138,10 @@ export class HttpClient {
     }
     const headers = res.headers as Record<string, string | string[] | undefined>;
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      const text = await readBounded(res.body, MAX_ERROR_BODY).catch(() => '');
+      const text = await readBounded(res.body, MAX_ERROR_BODY).then(
+        (read) => read.text,
+        () => '',
+      );
       throw parseError(res.statusCode, text, headers);
     }
     return {
@@ -140,11 +149,14 @@ export class HttpClient {
       headers,
       body: guardBody(this.provider, res.body, req.signal),
       text: async () => {
+        let read: BoundedRead;
         try {
-          return await res.body.text();
+          read = await readBounded(res.body, MAX_RESPONSE_BODY);
         } catch (err) {
           throw transportError(this.provider, err, req.signal, 'body');
         }
+        if (read.overflow) throw malformedResponse(this.provider, 'response body larger than 16 MiB');
+        return read.text;
       },
       discard: () => {
         if (!res.body.destroyed) res.body.destroy();
@@ -207,18 +219,28 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+interface BoundedRead {
+  /** The body, or its first `limit` bytes when it was longer. */
+  text: string;
+  /** True when the body was longer than `limit` (the rest was not read; the connection is closed). */
+  overflow: boolean;
+}
+
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<BoundedRead> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let overflow = false;
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= limit) {
+    if (size + chunk.length > limit) {
+      chunks.push(chunk.subarray(0, limit - size));
+      overflow = true;
       body.destroy();
       break;
     }
+    chunks.push(chunk);
+    size += chunk.length;
   }
-  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
+  return { text: Buffer.concat(chunks).toString('utf8'), overflow };
 }
 
 /** Wraps the body so read failures (cut, idle timeout, abort) become `ProviderError`s. */

@@ -2,11 +2,11 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chunksOf, randomSplits } from '../test-support/fake-llm-helpers.js';
 import { FIXTURES_DIR, readFixture } from '../test-support/fake-llm.js';
-import { NdjsonSplitter, parseNdjsonLines } from './ndjson.js';
+import { MAX_NDJSON_LINE, NdjsonSplitter, parseNdjsonLines } from './ndjson.js';
 
 async function lines(chunks: (Uint8Array | string)[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const line of parseNdjsonLines(chunksOf(chunks))) out.push(line);
+  for await (const line of parseNdjsonLines(chunksOf(chunks), 'ollama')) out.push(line);
   return out;
 }
 
@@ -25,6 +25,19 @@ describe('NdjsonSplitter', () => {
   it('decodes multi-byte characters split across reads', async () => {
     const bytes = new TextEncoder().encode('{"t":"naïve ☕"}\n');
     expect(await lines(Array.from(bytes, (b) => Uint8Array.of(b)))).toEqual(['{"t":"naïve ☕"}']);
+  });
+});
+
+describe('NDJSON line size limit', () => {
+  it('fails with malformed_response on an unterminated line longer than the limit', async () => {
+    const half = 'x'.repeat(MAX_NDJSON_LINE / 2);
+    const error = await lines(['{"a":1}\n', `{"t":"${half}`, half, half]).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ provider: 'ollama', code: 'malformed_response', retryable: false, message: 'ollama: malformed response (stream line longer than 1 MiB)' });
+  });
+
+  it('accepts lines just under the limit, however many', async () => {
+    const line = `"${'y'.repeat(MAX_NDJSON_LINE - 2)}"\n`;
+    expect((await lines([line, line, line])).map((l) => l.length)).toEqual([MAX_NDJSON_LINE, MAX_NDJSON_LINE, MAX_NDJSON_LINE]);
   });
 });
 

@@ -2,10 +2,24 @@
  * Newline-delimited JSON framing: a line can be split across reads, so buffer until `\n`.
  * Lines are returned as text; parsing (and what a bad line means) is the caller's business.
  */
+import { decodeUtf8 } from './decode-utf8.js';
+import type { ProviderName } from './types.js';
+import { malformedResponse } from './wire-json.js';
+
+/**
+ * Longest unterminated line held while waiting for its `\n`, in UTF-16 units (about 1 MiB of
+ * ASCII). A real line is a few hundred bytes; a server that never ends one must not fill memory.
+ */
+export const MAX_NDJSON_LINE = 1024 * 1024;
 
 /** Incremental line splitter. `push` decoded text, then `end` at EOF for a last unterminated line. */
 export class NdjsonSplitter {
   private buffer = '';
+
+  /** Length of the unterminated line held so far. */
+  get pendingLength(): number {
+    return this.buffer.length;
+  }
 
   /** Adds text and returns the complete, non-blank lines it finished (a trailing `\r` removed). */
   push(text: string): string[] {
@@ -36,14 +50,15 @@ export class NdjsonSplitter {
   }
 }
 
-/** Decodes a byte stream as UTF-8 and yields its non-blank lines, including an unterminated last one. */
-export async function* parseNdjsonLines(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
+/**
+ * Decodes a byte stream as UTF-8 and yields its non-blank lines, including an unterminated last
+ * one. A line longer than {@link MAX_NDJSON_LINE} fails with a `malformed_response` error.
+ */
+export async function* parseNdjsonLines(body: AsyncIterable<Uint8Array | string>, provider: ProviderName): AsyncGenerator<string> {
   const splitter = new NdjsonSplitter();
-  for await (const chunk of body) {
-    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  for await (const text of decodeUtf8(body)) {
     for (const line of splitter.push(text)) yield line;
+    if (splitter.pendingLength > MAX_NDJSON_LINE) throw malformedResponse(provider, 'stream line longer than 1 MiB');
   }
-  for (const line of splitter.push(decoder.decode())) yield line;
   for (const line of splitter.end()) yield line;
 }

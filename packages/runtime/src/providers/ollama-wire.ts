@@ -1,6 +1,6 @@
-import { ProviderError, cleanUpstreamMessage, describeUpstreamError, parseRetryAfter, parseShouldRetry } from './provider-error.js';
+import { upstreamError, type ProviderError } from './provider-error.js';
 import type { ChatMessage, ChatRequest, ChatResult, FinishReason, ProviderName, ToolCall } from './types.js';
-import { count, isRecord, malformedResponse, parseErrorBody, str, toToolInput } from './wire-json.js';
+import { count, isRecord, malformedResponse, str, toolArgumentsText, toToolInput } from './wire-json.js';
 
 /**
  * Converts our messages to `/api/chat` messages: assistant tool-call arguments go back as
@@ -53,11 +53,10 @@ export function ollamaToolCalls(message: Record<string, unknown>): (Omit<ToolCal
   const calls: (Omit<ToolCall, 'id'> & { id: string | undefined })[] = [];
   for (const raw of message.tool_calls as unknown[]) {
     if (!isRecord(raw) || !isRecord(raw.function)) continue;
-    const args = raw.function.arguments;
     calls.push({
       id: str(raw.id), // absent before Ollama v0.12.10
       name: str(raw.function.name) ?? '',
-      arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+      arguments: toolArgumentsText(raw.function.arguments),
     });
   }
   return calls;
@@ -104,23 +103,6 @@ export function ollamaError(
 ): ProviderError {
   const code = status === 404 ? 'model_not_found' : undefined;
   const message = body && (typeof body.error === 'string' ? body.error : isRecord(body.error) ? body.error.message : undefined);
-  return new ProviderError({
-    provider,
-    message: describeUpstreamError(provider, status, undefined, code),
-    status,
-    code,
-    retryable: parseShouldRetry(headers),
-    retryAfterMs: parseRetryAfter(headers),
-    upstreamMessage: cleanUpstreamMessage(message),
-  });
-}
-
-/** Turns a non-2xx response into a `ProviderError`. */
-export function parseOllamaErrorResponse(
-  provider: ProviderName,
-  status: number,
-  text: string,
-  headers: Record<string, string | string[] | undefined>,
-): ProviderError {
-  return ollamaError(provider, status, parseErrorBody(text), headers);
+  // No request id: Ollama sends no request-id header.
+  return upstreamError(provider, status, { code, message }, headers);
 }

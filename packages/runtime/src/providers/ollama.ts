@@ -7,13 +7,12 @@ import {
   ollamaFinishReason,
   ollamaToolCalls,
   ollamaUsage,
-  parseOllamaErrorResponse,
   parseOllamaResponse,
   toOllamaBody,
 } from './ollama-wire.js';
 import { StreamAccumulator, withPartial } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
-import { isRecord, joinUrl, parseWireObject, str, truncatedStream } from './wire-json.js';
+import { isRecord, joinUrl, parseErrorBody, parseWireObject, str, truncatedStream } from './wire-json.js';
 
 /** Settings of one Ollama server. */
 export interface OllamaOptions {
@@ -57,7 +56,7 @@ export class OllamaProvider extends ChatProvider {
 
   private async *listOnce(signal: AbortSignal | undefined): AsyncGenerator<OllamaModel[]> {
     const res = await this.http.send({ url: this.tagsUrl, method: 'GET', headers: this.headers, signal }, (status, text, headers) =>
-      parseOllamaErrorResponse(this.name, status, text, headers),
+      ollamaError(this.name, status, parseErrorBody(text), headers),
     );
     const body = parseWireObject(this.name, await res.text(), 'tags body');
     const models = Array.isArray(body.models) ? (body.models as unknown[]) : [];
@@ -79,7 +78,7 @@ export class OllamaProvider extends ChatProvider {
     let done = false;
     let calls = 0;
     try {
-      for await (const line of parseNdjsonLines(res.body)) {
+      for await (const line of parseNdjsonLines(res.body, this.name)) {
         if (done) continue; // read to the end so the pooled socket can be reused
         const obj = parseWireObject(this.name, line, 'stream line');
         // A mid-stream error keeps the 200 status: `{"error":"..."}` as a line of its own.
@@ -112,7 +111,7 @@ export class OllamaProvider extends ChatProvider {
   private send(req: ChatRequest, stream: boolean): Promise<UpstreamResponse> {
     return this.http.send(
       { url: this.chatUrl, headers: this.headers, body: toOllamaBody(req, stream), signal: req.signal },
-      (status, text, headers) => parseOllamaErrorResponse(this.name, status, text, headers),
+      (status, text, headers) => ollamaError(this.name, status, parseErrorBody(text), headers),
     );
   }
 }

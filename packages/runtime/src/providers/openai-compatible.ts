@@ -14,7 +14,7 @@ import {
   toOpenAiBody,
   type MaxTokensField,
 } from './openai-wire.js';
-import { isRecord, joinUrl, malformedResponse, parseWireObject, str, truncatedStream } from './wire-json.js';
+import { isRecord, joinUrl, malformedResponse, parseWireObject, str, toolArgumentsText, truncatedStream } from './wire-json.js';
 
 /** Settings of one OpenAI or OpenAI-compatible endpoint. */
 export interface OpenAiCompatibleOptions {
@@ -64,7 +64,7 @@ export class OpenAiCompatibleProvider extends ChatProvider {
     const requestId = requestIdFrom(res.headers);
     let done = false;
     try {
-      for await (const event of parseSseStream(res.body)) {
+      for await (const event of parseSseStream(res.body, this.name)) {
         // `[DONE]` is not JSON. Keep reading to the end so the pooled socket can be reused.
         if (done || event.data === '[DONE]') {
           done = true;
@@ -103,11 +103,11 @@ export class OpenAiCompatibleProvider extends ChatProvider {
       const index = typeof raw.index === 'number' ? raw.index : undefined;
       if (index === undefined) throw malformedResponse(this.name, 'tool call delta without index');
       const fn = isRecord(raw.function) ? raw.function : {};
-      const args = fn.arguments;
       acc.addToolCallFragment(index, {
         id: str(raw.id),
         name: str(fn.name),
-        args: typeof args === 'string' ? args : args === undefined || args === null ? undefined : JSON.stringify(args),
+        // A delta without arguments adds nothing (not `{}`): later fragments carry the text.
+        args: fn.arguments === undefined || fn.arguments === null ? undefined : toolArgumentsText(fn.arguments),
       });
     }
   }

@@ -1,6 +1,6 @@
-import { ProviderError, cleanUpstreamMessage, describeUpstreamError, parseRetryAfter, parseShouldRetry, requestIdFrom } from './provider-error.js';
-import type { ChatMessage, ChatRequest, ChatResult, FinishReason, ProviderName, ToolCall, ToolSpec } from './types.js';
-import { count, isRecord, malformedResponse, parseErrorBody, str } from './wire-json.js';
+import { requestIdFrom, upstreamError, type ProviderError } from './provider-error.js';
+import { unknownUsage, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type ProviderName, type ToolCall, type ToolSpec } from './types.js';
+import { count, isRecord, malformedResponse, parseErrorBody, str, toolArgumentsText } from './wire-json.js';
 
 /** Which field carries `maxTokens`: OpenAI wants `max_completion_tokens`, older compatible servers only know `max_tokens`. */
 export type MaxTokensField = 'max_completion_tokens' | 'max_tokens';
@@ -70,7 +70,7 @@ export function openAiFinishReason(reason: unknown): FinishReason {
 
 /** Reads `usage.prompt_tokens` / `completion_tokens`; absent or null usage gives undefined counts. */
 export function openAiUsage(usage: unknown): ChatResult['usage'] {
-  if (!isRecord(usage)) return { inputTokens: undefined, outputTokens: undefined };
+  if (!isRecord(usage)) return unknownUsage();
   return { inputTokens: count(usage.prompt_tokens), outputTokens: count(usage.completion_tokens) };
 }
 
@@ -85,12 +85,11 @@ export function parseOpenAiCompletion(provider: ProviderName, body: Record<strin
   if (Array.isArray(message.tool_calls)) {
     message.tool_calls.forEach((raw: unknown, i) => {
       if (!isRecord(raw) || !isRecord(raw.function)) return;
-      const args = raw.function.arguments;
       toolCalls.push({
         id: str(raw.id) ?? `call_${i}`,
         name: str(raw.function.name) ?? '',
         // Ollama's /v1 and some proxies send an object here; the wire contract is a string.
-        arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+        arguments: toolArgumentsText(raw.function.arguments),
       });
     });
   }
@@ -112,19 +111,8 @@ export function parseOpenAiErrorResponse(
   const body = parseErrorBody(text);
   // OpenAI: {"error":{message,type,param,code}}; vLLM: {"object":"error",message,type,code:<number>}.
   const detail = body && (isRecord(body.error) ? body.error : typeof body.error === 'string' ? { message: body.error } : body);
-  const type = str(detail?.type);
-  const code = str(detail?.code);
-  return new ProviderError({
-    provider,
-    message: describeUpstreamError(provider, status, type, code),
-    status,
-    type,
-    code,
-    retryable: parseShouldRetry(headers),
-    retryAfterMs: parseRetryAfter(headers),
-    upstreamMessage: cleanUpstreamMessage(detail?.message),
-    requestId: requestIdFrom(headers),
-  });
+  const requestId = requestIdFrom(headers);
+  return upstreamError(provider, status, { type: str(detail?.type), code: str(detail?.code), message: detail?.message, requestId }, headers);
 }
 
 /** Turns a mid-stream `data: {"error":{...}}` into a `ProviderError`, guessing a status from its type/code. */
@@ -135,13 +123,5 @@ export function openAiErrorFromObject(provider: ProviderName, error: Record<stri
   if (code === 'rate_limit_exceeded' || type === 'tokens' || type === 'requests' || code === 'insufficient_quota') status = 429;
   else if (type === 'server_error' || type === 'api_error') status = 500;
   else if (type === 'invalid_request_error') status = 400;
-  return new ProviderError({
-    provider,
-    message: describeUpstreamError(provider, status, type, code),
-    status,
-    type,
-    code,
-    upstreamMessage: cleanUpstreamMessage(error.message),
-    requestId,
-  });
+  return upstreamError(provider, status, { type, code, message: error.message, requestId });
 }

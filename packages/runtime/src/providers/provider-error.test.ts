@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError, cleanUpstreamMessage, describeUpstreamError, isRetryableStatus, parseRetryAfter, parseShouldRetry, requestIdFrom } from './provider-error.js';
+import { ProviderError, cleanUpstreamMessage, describeUpstreamError, isRetryableStatus, parseRetryAfter, parseShouldRetry, requestIdFrom, upstreamError } from './provider-error.js';
 
 describe('ProviderError', () => {
   it('derives retryable from the status: 408, 409, 429 and 5xx (529 included)', () => {
@@ -43,6 +43,29 @@ describe('cleanUpstreamMessage', () => {
     expect(cleanUpstreamMessage('a'.repeat(1000))?.length).toBe(300);
     expect(cleanUpstreamMessage('')).toBeUndefined();
     expect(cleanUpstreamMessage(42)).toBeUndefined();
+  });
+
+  it('redacts Anthropic keys (sk-ant-...) with the general sk- pattern, short ones and echoes included', () => {
+    expect(cleanUpstreamMessage('key sk-ant-api03-Ab_9-xYz012345678901234567890-AAAA invalid')).toBe('key [redacted] invalid');
+    expect(cleanUpstreamMessage('key sk-ant-ab given')).toBe('key [redacted] given');
+    expect(cleanUpstreamMessage('key sk-ant-api03-abc***wxyz given')).toBe('key [redacted] given');
+  });
+});
+
+describe('upstreamError', () => {
+  it('builds a log-safe error from status and detail, with the headers deciding retry and wait', () => {
+    const e = upstreamError('openai', 429, { type: 'tokens', code: 'rate_limit_exceeded', message: 'slow down, sk-proj-abcdefghij', requestId: 'req_1' }, { 'retry-after': '2' });
+    expect(e).toMatchObject({ status: 429, type: 'tokens', code: 'rate_limit_exceeded', retryable: true, kind: 'unavailable', retryAfterMs: 2000, requestId: 'req_1' });
+    expect(e.message).toBe('openai: upstream status 429, type tokens, code rate_limit_exceeded');
+    expect(e.upstreamMessage).toBe('slow down, [redacted]');
+    expect(upstreamError('ollama', undefined, {})).toMatchObject({ message: 'ollama: upstream error', retryable: false, requestId: undefined });
+  });
+
+  it('lets x-should-retry override the status, but never a never-retry code', () => {
+    expect(upstreamError('anthropic', 500, {}, { 'x-should-retry': 'false' })).toMatchObject({ retryable: false, kind: 'unavailable' });
+    expect(upstreamError('anthropic', 400, {}, { 'x-should-retry': 'true' })).toMatchObject({ retryable: true, kind: 'unavailable' });
+    expect(upstreamError('openai', 429, { code: 'insufficient_quota' }, { 'x-should-retry': 'true' })).toMatchObject({ retryable: false, kind: 'rejected' });
+    expect(upstreamError('anthropic', 402, { type: 'billing_error', code: 'billing_error' })).toMatchObject({ retryable: false, kind: 'rejected' });
   });
 });
 

@@ -137,6 +137,43 @@ export class ProviderError extends Error {
   }
 }
 
+/** What an upstream error body said, already picked out of its wire's own shape. */
+export interface UpstreamErrorDetail {
+  /** The upstream `error.type`. */
+  type?: string;
+  /** The upstream `error.code`. */
+  code?: string;
+  /** The upstream's own message, as received: it is cleaned here. */
+  message?: unknown;
+  /** The upstream request id (from the body or the headers, as the wire has it). */
+  requestId?: string;
+}
+
+/**
+ * The error of an upstream that answered with a failure: a non-2xx status, or a mid-stream error
+ * standing for one (`status` may then be a guess or unknown). The message names only provider,
+ * status, type and code; `x-should-retry` in `headers` overrides the status-based decision, and
+ * the never-retry codes stay permanent whatever it says (see {@link ProviderError}).
+ */
+export function upstreamError(
+  provider: ProviderName,
+  status: number | undefined,
+  detail: UpstreamErrorDetail,
+  headers: Record<string, string | string[] | undefined> = {},
+): ProviderError {
+  return new ProviderError({
+    provider,
+    message: describeUpstreamError(provider, status, detail.type, detail.code),
+    status,
+    type: detail.type,
+    code: detail.code,
+    retryable: parseShouldRetry(headers),
+    retryAfterMs: parseRetryAfter(headers),
+    upstreamMessage: cleanUpstreamMessage(detail.message),
+    requestId: detail.requestId,
+  });
+}
+
 /** Builds the safe `message` of an upstream error from its status, type and code only. */
 export function describeUpstreamError(provider: ProviderName, status: number | undefined, type?: string, code?: string): string {
   const parts = [status !== undefined ? `upstream status ${status}` : 'upstream error'];
@@ -146,8 +183,7 @@ export function describeUpstreamError(provider: ProviderName, status: number | u
 }
 
 const KEY_PATTERNS = [
-  /\b(sk|pk|rk)-[A-Za-z0-9_*-]{6,}/g, // OpenAI-style keys, including "sk-abc***xyz" echoes
-  /\bsk-ant-[A-Za-z0-9_*-]{6,}/g,
+  /\b(sk|pk|rk)-[A-Za-z0-9_*-]{6,}/g, // OpenAI- and Anthropic-style (sk-ant-...) keys, including "sk-abc***xyz" echoes
   /\bagk_[A-Za-z0-9_]{6,}/g, // our own key format
   /\bBearer\s+\S+/gi,
 ];

@@ -2,14 +2,14 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chunksOf, randomSplits } from '../test-support/fake-llm-helpers.js';
 import { FIXTURES_DIR, readFixture } from '../test-support/fake-llm.js';
-import { SseParser, parseSseStream, type SseEvent } from './sse.js';
+import { MAX_SSE_EVENT, SseParser, parseSseStream, type SseEvent } from './sse.js';
 
 const parseAll = (text: string) => new SseParser().push(text);
 
 async function parseChunks(chunks: (Uint8Array | string)[]): Promise<{ events: SseEvent[]; unfinished: boolean }> {
   const events: SseEvent[] = [];
   let unfinished = false;
-  for await (const e of parseSseStream(chunksOf(chunks), (u) => (unfinished = u))) events.push(e);
+  for await (const e of parseSseStream(chunksOf(chunks), 'openai', (u) => (unfinished = u))) events.push(e);
   return { events, unfinished };
 }
 
@@ -73,6 +73,28 @@ describe('SseParser', () => {
     const chunks = Array.from(bytes, (b) => Uint8Array.of(b));
     const { events } = await parseChunks(chunks);
     expect(events).toEqual([{ event: 'message', data: 'héllo 👋', id: undefined }]);
+  });
+});
+
+describe('SSE event size limit', () => {
+  const failure = (chunks: string[]) => parseChunks(chunks).then(() => undefined, (error: unknown) => error);
+
+  it('fails with malformed_response on an unterminated line longer than the limit', async () => {
+    const half = 'a'.repeat(MAX_SSE_EVENT / 2);
+    const error = await failure(['data: {"type":"ping"}\n\n', `data: ${half}`, half, half]);
+    expect(error).toMatchObject({ provider: 'openai', code: 'malformed_response', retryable: false, message: 'openai: malformed response (stream event longer than 1 MiB)' });
+  });
+
+  it('counts every data line of an event that never gets its blank line, empty ones included', async () => {
+    expect(await failure(Array.from({ length: 20 }, () => `data: ${'b'.repeat(MAX_SSE_EVENT / 16)}\n`))).toMatchObject({ code: 'malformed_response' });
+    expect(await failure(['data\n'.repeat(MAX_SSE_EVENT + 1)])).toMatchObject({ code: 'malformed_response' });
+  });
+
+  it('accepts events just under the limit, however many', async () => {
+    const line = `data: ${'c'.repeat(MAX_SSE_EVENT - 10)}\n\n`;
+    const { events } = await parseChunks([line, line, line]);
+    expect(events).toHaveLength(3);
+    expect(events[2]?.data).toHaveLength(MAX_SSE_EVENT - 10);
   });
 });
 

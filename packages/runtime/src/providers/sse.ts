@@ -2,6 +2,16 @@
  * A server-sent events parser (WHATWG "event stream interpretation"), incremental: feed it text
  * as it arrives, in chunks split anywhere, and it returns the events completed so far.
  */
+import { decodeUtf8 } from './decode-utf8.js';
+import type { ProviderName } from './types.js';
+import { malformedResponse } from './wire-json.js';
+
+/**
+ * Most text held for one event before its blank line (its data lines plus the unterminated
+ * line), in UTF-16 units (about 1 MiB of ASCII). Real events are small; a server that never ends
+ * one must not fill memory.
+ */
+export const MAX_SSE_EVENT = 1024 * 1024;
 
 /** One dispatched event. */
 export interface SseEvent {
@@ -18,9 +28,15 @@ export class SseParser {
   private buffer = '';
   private eventType = '';
   private dataLines: string[] = [];
+  private dataLength = 0;
   private lastId: string | undefined;
   private sawCarriageReturn = false;
   private first = true;
+
+  /** Length of the text held for the event being built: its data lines and the unterminated line. */
+  get pendingLength(): number {
+    return this.dataLength + this.buffer.length;
+  }
 
   /** Adds text and returns the events it completed. */
   push(text: string): SseEvent[] {
@@ -64,6 +80,7 @@ export class SseParser {
     const pending = this.buffer.length > 0 || this.dataLines.length > 0 || this.eventType !== '';
     this.buffer = '';
     this.dataLines = [];
+    this.dataLength = 0;
     this.eventType = '';
     return pending;
   }
@@ -74,6 +91,7 @@ export class SseParser {
         events.push({ event: this.eventType || 'message', data: this.dataLines.join('\n'), id: this.lastId });
       }
       this.dataLines = [];
+      this.dataLength = 0;
       this.eventType = '';
       return;
     }
@@ -85,6 +103,7 @@ export class SseParser {
     switch (field) {
       case 'data':
         this.dataLines.push(value);
+        this.dataLength += value.length + 1; // the joining \n: empty data lines count too
         break;
       case 'event':
         this.eventType = value;
@@ -99,20 +118,20 @@ export class SseParser {
 }
 
 /**
- * Decodes a byte stream as UTF-8 (multi-byte characters may be split across reads) and yields
- * SSE events as they complete. `onEnd` learns whether an unfinished event was cut off at EOF.
+ * Decodes a byte stream as UTF-8 and yields SSE events as they complete. An event that grows past
+ * {@link MAX_SSE_EVENT} fails with a `malformed_response` error of `provider`. `onEnd` learns
+ * whether an unfinished event was cut off at EOF.
  */
 export async function* parseSseStream(
   body: AsyncIterable<Uint8Array | string>,
+  provider: ProviderName,
   onEnd?: (unfinished: boolean) => void,
 ): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder('utf-8');
   const parser = new SseParser();
-  for await (const chunk of body) {
-    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  for await (const text of decodeUtf8(body)) {
     for (const event of parser.push(text)) yield event;
+    if (parser.pendingLength > MAX_SSE_EVENT) throw malformedResponse(provider, 'stream event longer than 1 MiB');
   }
-  for (const event of parser.push(decoder.decode())) yield event;
   const unfinished = parser.end();
   onEnd?.(unfinished);
 }

@@ -71,6 +71,14 @@ export function joinUrl(baseUrl: string, path: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}${path}`;
 }
 
+/**
+ * Tool-call arguments as the JSON text our `ToolCall` carries: a string is kept as it is (it may
+ * be invalid JSON: the model wrote it); an object, as Ollama sends, is serialised; none is `{}`.
+ */
+export function toolArgumentsText(args: unknown): string {
+  return typeof args === 'string' ? args : JSON.stringify(args ?? {});
+}
+
 /** Parses tool-call arguments into the object Anthropic wants as `input`; invalid JSON becomes `{}`. */
 export function toToolInput(args: string): Record<string, unknown> {
   if (args.trim() === '') return {};
