@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
-import { bearer, startTestRuntime, type TestRuntime } from '../src/test-support/harness.js';
+import { bearer, parseSseBody, startTestRuntime, type TestRuntime } from '../src/test-support/harness.js';
 
 describe('messages through the pipeline', () => {
   let llm: FakeLlm;
@@ -40,8 +40,15 @@ describe('messages through the pipeline', () => {
       });
       expect(sse.statusCode).toBe(200);
       expect(sse.headers['content-type']).toContain('text/event-stream');
-      expect(sse.body).toContain('event: delta');
-      expect(sse.body).toContain('event: done');
+      const events = parseSseBody(sse.body);
+      const deltas = events.slice(0, -1);
+      const done = events.at(-1)!;
+      expect(deltas.length).toBeGreaterThan(0);
+      expect(deltas.map((e) => e.event)).toEqual(deltas.map(() => 'delta'));
+      expect(done.event).toBe('done');
+      const doneBody = done.data as { message: { content: string } };
+      expect(doneBody.message.content).toBe('Hello! Nice to meet you.');
+      expect(deltas.map((e) => (e.data as { text: string }).text).join('')).toBe(doneBody.message.content);
       const conv = await rt.app.inject({ method: 'GET', url: `/api/conversations/${body.conversationId}`, headers: bearer(key) });
       const messages = conv.json().messages;
       expect(messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type Server } from '../src/cli/serve.js';
-import { loadConfig } from '../src/config/load.js';
 import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
+import { startTestServer, type TestServer } from '../src/test-support/harness.js';
 
 /**
  * The official `openai` npm client, unchanged, pointed at the runtime's `/v1` with a tenant key:
@@ -22,8 +18,7 @@ const AGENTS = [
 ] as const;
 
 let llm: FakeLlm;
-let server: Server;
-let dataDir: string;
+let server: TestServer;
 let tenantId: string;
 let client: OpenAI;
 
@@ -39,10 +34,7 @@ async function api<T>(method: string, url: string, key: string, body?: unknown):
 
 beforeAll(async () => {
   llm = await startFakeLlm();
-  dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-sdk-'));
-  const config = loadConfig({
-    AGENTIK_DATA_DIR: dataDir,
-    AGENTIK_PORT: '0',
+  server = await startTestServer({
     AGENTIK_LOG_LEVEL: 'silent',
     AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
     AGENTIK_OLLAMA_URL: llm.url,
@@ -50,7 +42,6 @@ beforeAll(async () => {
     AGENTIK_ANTHROPIC_BASE_URL: llm.url,
     AGENTIK_ANTHROPIC_API_KEY: 'sk-ant-test',
   });
-  server = await startServer(config, { env: {}, out: () => {}, err: () => {} });
   tenantId = (await api<{ id: string }>('POST', '/api/tenants', OPERATOR_KEY, { name: 'SDK', owner: 'o@example.com', plan: 'enterprise' })).id;
   const { key } = await api<{ key: string }>('POST', `/api/tenants/${tenantId}/keys`, OPERATOR_KEY, { role: 'member' });
   for (const [name, provider, model] of AGENTS) {
@@ -64,9 +55,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.stop();
+  await server.close();
   await llm.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('the official openai client against /v1', () => {

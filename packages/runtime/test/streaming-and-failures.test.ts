@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type Server } from '../src/cli/serve.js';
-import { loadConfig } from '../src/config/load.js';
+import { SseParser, type SseEvent } from '../src/providers/sse.js';
 import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
 import { closedPort } from '../src/test-support/fake-llm-helpers.js';
+import { bearer, parseSseBody, startTestServer, type TestServer } from '../src/test-support/harness.js';
 
 /**
  * Streaming and everything that can go wrong around a message, through the real listening
@@ -18,8 +18,9 @@ import { closedPort } from '../src/test-support/fake-llm-helpers.js';
 const OPERATOR_KEY = 'agk_streaming_operator_key_0123456789abcdefgh';
 
 let llm: FakeLlm;
-let server: Server;
-let dataDir: string;
+let server: TestServer;
+/** Holds the operator's pricing file, which must exist before the runtime starts. */
+let pricingDir: string;
 
 interface Tenant {
   key: string;
@@ -28,27 +29,10 @@ interface Tenant {
 let t: Tenant;
 
 type Inject = LightMyRequestResponse;
-const inject = (opts: InjectOptions): Promise<Inject> => server.runtime.app.inject(opts);
-const auth = (key: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${key}`, ...extra });
+const inject = (opts: InjectOptions): Promise<Inject> => server.app.inject(opts);
 const post = (tenant: Tenant, agent: string, payload: unknown, headers: Record<string, string> = {}) =>
-  inject({ method: 'POST', url: `/api/agents/${tenant.agents[agent] ?? agent}/messages`, headers: auth(tenant.key, headers), payload: payload as Record<string, unknown> });
-const getJson = async <T = Record<string, unknown>>(tenant: Tenant, url: string) => (await inject({ method: 'GET', url, headers: auth(tenant.key) })).json() as T;
-
-interface SseEvent {
-  event: string | undefined;
-  data: unknown;
-}
-function parseSse(text: string): SseEvent[] {
-  return text
-    .split('\n\n')
-    .filter((block) => block.trim() !== '')
-    .map((block) => {
-      const lines = block.split('\n');
-      const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
-      const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-      return { event, data: JSON.parse(data) as unknown };
-    });
-}
+  inject({ method: 'POST', url: `/api/agents/${tenant.agents[agent] ?? agent}/messages`, headers: bearer(tenant.key, headers), payload: payload as Record<string, unknown> });
+const getJson = async <T = Record<string, unknown>>(tenant: Tenant, url: string) => (await inject({ method: 'GET', url, headers: bearer(tenant.key) })).json() as T;
 
 /** What the tenant has stored: conversations with their messages, cost events, the budget. */
 async function snapshot(tenant: Tenant) {
@@ -60,9 +44,9 @@ async function snapshot(tenant: Tenant) {
 }
 
 async function makeTenant(name: string): Promise<Tenant> {
-  const created = await inject({ method: 'POST', url: '/api/tenants', headers: auth(OPERATOR_KEY), payload: { name, owner: 'o@example.com', plan: 'enterprise' } });
+  const created = await inject({ method: 'POST', url: '/api/tenants', headers: server.operator(), payload: { name, owner: 'o@example.com', plan: 'enterprise' } });
   const id = (created.json() as { id: string }).id;
-  const key = (await inject({ method: 'POST', url: `/api/tenants/${id}/keys`, headers: auth(OPERATOR_KEY), payload: { role: 'owner' } })).json() as { key: string };
+  const key = (await inject({ method: 'POST', url: `/api/tenants/${id}/keys`, headers: server.operator(), payload: { role: 'owner' } })).json() as { key: string };
   const tenant: Tenant = { key: key.key, agents: {} };
   const agents: Array<[string, Record<string, unknown>]> = [
     ['compat', { provider: 'openai-compatible', model: 'llama3.2' }],
@@ -74,24 +58,22 @@ async function makeTenant(name: string): Promise<Tenant> {
     ['tiny', { provider: 'openai-compatible', model: 'llama3.2', contextTokens: 256 }],
   ];
   for (const [agent, fields] of agents) {
-    const res = await inject({ method: 'POST', url: '/api/agents', headers: auth(tenant.key), payload: { name: agent, systemPrompt: 'Be brief.', ...fields } });
+    const res = await inject({ method: 'POST', url: '/api/agents', headers: bearer(tenant.key), payload: { name: agent, systemPrompt: 'Be brief.', ...fields } });
     expect(res.statusCode, res.body).toBe(201);
     tenant.agents[agent] = (res.json() as { id: string }).id;
   }
   // A hard budget, so every priced call reserves and a leaked reservation would show.
-  await inject({ method: 'PUT', url: '/api/budget', headers: auth(tenant.key), payload: { monthlyLimitUsd: 100, hard: true } });
+  await inject({ method: 'PUT', url: '/api/budget', headers: bearer(tenant.key), payload: { monthlyLimitUsd: 100, hard: true } });
   return tenant;
 }
 
 beforeAll(async () => {
   llm = await startFakeLlm();
-  dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-stream-'));
+  pricingDir = mkdtempSync(path.join(tmpdir(), 'agentik-stream-pricing-'));
   // Ollama's local models are free; this operator prices one so that an outage has something to reserve.
-  const pricingFile = path.join(dataDir, 'pricing.json');
+  const pricingFile = path.join(pricingDir, 'pricing.json');
   writeFileSync(pricingFile, JSON.stringify({ providers: { ollama: { models: { 'paid-llama': { inputPerMTok: 1, outputPerMTok: 2 } } } } }));
-  const config = loadConfig({
-    AGENTIK_DATA_DIR: dataDir,
-    AGENTIK_PORT: '0',
+  server = await startTestServer({
     AGENTIK_LOG_LEVEL: 'silent',
     AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
     AGENTIK_OLLAMA_URL: `http://127.0.0.1:${await closedPort()}`,
@@ -101,14 +83,13 @@ beforeAll(async () => {
     AGENTIK_PROVIDER_RETRIES: '0',
     AGENTIK_PRICING_FILE: pricingFile,
   });
-  server = await startServer(config, { env: {}, out: () => {}, err: () => {} });
   t = await makeTenant('Streams');
 });
 
 afterAll(async () => {
-  await server.stop();
+  await server.close();
   await llm.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(pricingDir, { recursive: true, force: true });
 });
 
 describe('SSE', () => {
@@ -121,7 +102,7 @@ describe('SSE', () => {
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
       expect(res.headers['cache-control']).toContain('no-cache');
-      const events = parseSse(res.body);
+      const events = parseSseBody(res.body);
       const deltas = events.slice(0, -1);
       const done = events.at(-1)!;
       expect(deltas.length).toBeGreaterThan(1);
@@ -152,18 +133,23 @@ describe('a client that disconnects mid-stream', () => {
     const controller = new AbortController();
     const res = await fetch(`${server.url}/api/agents/${tenant.agents.paid}/messages`, {
       method: 'POST',
-      headers: { ...auth(tenant.key), accept: 'text/event-stream', 'content-type': 'application/json' },
+      headers: { ...bearer(tenant.key), accept: 'text/event-stream', 'content-type': 'application/json' },
       body: JSON.stringify({ content: 'Tell me a long story' }),
       signal: controller.signal,
     });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
-    let received = '';
-    while ((received.match(/event: delta/g) ?? []).length < 3) {
-      const { value } = await reader.read();
-      received += new TextDecoder().decode(value);
+    const decoder = new TextDecoder();
+    const parser = new SseParser();
+    const received: SseEvent[] = [];
+    while (received.length < 3) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended after ${received.length} events`);
+      received.push(...parser.push(decoder.decode(value, { stream: true })));
     }
     controller.abort();
+    // Only complete events count as sent; everything before the abort is a delta.
+    expect(received.map((e) => e.event)).toEqual(received.map(() => 'delta'));
     const aborted = await upstreamAborted;
     expect(aborted.clientClosedEarly).toBe(true);
     expect(aborted.path).toBe('/v1/chat/completions');
@@ -182,7 +168,7 @@ describe('a client that disconnects mid-stream', () => {
     expect(state.conversations).toHaveLength(1);
     const [user, assistant] = state.conversations[0]!.messages;
     expect(user).toMatchObject({ role: 'user', content: 'Tell me a long story' });
-    const sent = parseSse(received.slice(0, received.lastIndexOf('\n\n') + 2)).map((e) => (e.data as { text: string }).text).join('');
+    const sent = received.map((e) => (JSON.parse(e.data) as { text: string }).text).join('');
     expect(assistant!.role).toBe('assistant');
     expect(assistant!.content.startsWith(sent)).toBe(true);
     expect(assistant!.content.length).toBeGreaterThanOrEqual(sent.length);
@@ -229,10 +215,11 @@ describe('provider failures leave nothing half-written', () => {
     });
   });
 
-  it('a 5xx after the retries gives PROVIDER_UNAVAILABLE', async () => {
+  it('a provider 503 (retries off) gives 502 PROVIDER_UNAVAILABLE', async () => {
     await expectNothingWritten(async () => {
       llm.enqueue({ error: { status: 503 } });
       const res = await post(t, 'paid', { content: 'overloaded?' });
+      expect(res.statusCode).toBe(502);
       expect((res.json() as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
     });
   });
@@ -243,7 +230,7 @@ describe('provider failures leave nothing half-written', () => {
         llm.enqueue({ text: 'one two three four five', midStreamError: { afterTokens: 2 } });
         const res = await post(t, agent, { content: 'stream then fail' }, { accept: 'text/event-stream' });
         expect(res.statusCode).toBe(200);
-        const events = parseSse(res.body);
+        const events = parseSseBody(res.body);
         expect(events.slice(0, -1).every((e) => e.event === 'delta')).toBe(true);
         expect(events.slice(0, -1).map((e) => (e.data as { text: string }).text).join('')).toBe('one two');
         expect(events.at(-1)).toEqual({ event: 'error', data: { error: { code: 'PROVIDER_UNAVAILABLE', message: expect.any(String) } } });
@@ -260,7 +247,7 @@ describe('provider failures leave nothing half-written', () => {
         expect(early.statusCode).toBe(502);
         expect((early.json() as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
         llm.enqueue({ text: 'alpha beta gamma', malformedAfterTokens: 1 });
-        const late = parseSse((await post(t, agent, { content: 'broken framing' }, { accept: 'text/event-stream' })).body);
+        const late = parseSseBody((await post(t, agent, { content: 'broken framing' }, { accept: 'text/event-stream' })).body);
         expect(late.map((e) => e.event)).toEqual(['delta', 'error']);
         expect((late[1]!.data as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
         llm.enqueue({ raw: { body: '{"id":"chatcmpl-1","choices":[{"message":', contentType: 'application/json' } });
@@ -284,7 +271,7 @@ describe('the tool loop', () => {
       llm.enqueue({ toolCalls: [{ name: 'calculator', arguments: '{"expression":"6*7"}' }] }, { text: 'Six times seven is 42.' });
       const res = await post(t, agent, { content: 'What is 6*7?' }, stream ? { accept: 'text/event-stream' } : {});
       expect(res.statusCode, res.body).toBe(200);
-      const body = (stream ? parseSse(res.body).at(-1)!.data : res.json()) as { message: { content: string }; usage: unknown };
+      const body = (stream ? parseSseBody(res.body).at(-1)!.data : res.json()) as { message: { content: string }; usage: unknown };
       expect(body.message.content).toBe('Six times seven is 42.');
       expect(body.usage).toEqual({ inputTokens: 48, outputTokens: 16 });
       const sent = llm.requests.slice(from).filter((r) => r.method === 'POST');
@@ -305,7 +292,7 @@ describe('bad input gets a stable 4xx and loses nothing', () => {
     const foreign = (await post(other, 'compat', { content: 'mine' })).json() as { conversationId: string };
     llm.enqueue({ text: 'kept answer' });
     const kept = (await post(t, 'compat', { content: 'keep me', userId: 'end-user-1' })).json() as { conversationId: string };
-    const viewer = (await inject({ method: 'POST', url: '/api/keys', headers: auth(t.key), payload: { role: 'viewer' } })).json() as { key?: string };
+    const viewer = (await inject({ method: 'POST', url: '/api/keys', headers: bearer(t.key), payload: { role: 'viewer' } })).json() as { key?: string };
     const before = await snapshot(t);
     const calls = llm.chatRequestCount;
     const cases: Array<[string, () => Promise<Inject>, number, string]> = [
@@ -320,7 +307,7 @@ describe('bad input gets a stable 4xx and loses nothing', () => {
       ["another end-user's conversation", () => post(t, 'compat', { content: 'hi', conversationId: kept.conversationId, userId: 'end-user-2' }), 404, 'NOT_FOUND'],
       ["content over the agent's context budget", () => post(t, 'tiny', { content: 'word '.repeat(2_000) }), 400, 'VALIDATION_FAILED'],
       ['unknown field', () => post(t, 'compat', { content: 'hi', role: 'system' }), 400, 'VALIDATION_FAILED'],
-      ['viewer key', () => inject({ method: 'POST', url: `/api/agents/${t.agents.compat}/messages`, headers: auth(viewer.key ?? 'none'), payload: { content: 'hi' } }), 403, 'FORBIDDEN'],
+      ['viewer key', () => inject({ method: 'POST', url: `/api/agents/${t.agents.compat}/messages`, headers: bearer(viewer.key ?? 'none'), payload: { content: 'hi' } }), 403, 'FORBIDDEN'],
     ];
     for (const [what, run, status, code] of cases) {
       const res = await run();

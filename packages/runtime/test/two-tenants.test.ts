@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent, AuditEvent, CreatedKey, KeySummary, Tenant } from '@agentik/shared';
-import { loadConfig } from '../src/config/load.js';
-import { startServer, type Server } from '../src/cli/serve.js';
+import { bearer, startTestServer, type TestServer } from '../src/test-support/harness.js';
 
 /**
  * Two tenants with the same display name and the same agent names, driven through the real
@@ -18,8 +14,7 @@ interface Res<T = unknown> {
   body: T;
 }
 
-let server: Server;
-let dataDir: string;
+let server: TestServer;
 
 async function call<T = unknown>(method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<Res<T>> {
   const res = await fetch(`${server.url}${url}`, {
@@ -30,9 +25,6 @@ async function call<T = unknown>(method: string, url: string, headers: Record<st
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
-
-const op = (tenant?: string) => ({ authorization: `Bearer ${OPERATOR_KEY}`, ...(tenant ? { 'x-tenant-id': tenant } : {}) });
-const key = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
 const agentBody = (name: string, model: string) => ({
   name,
@@ -57,15 +49,15 @@ let a: Side;
 let b: Side;
 
 async function makeSide(body: Record<string, unknown>, operatorRef: (t: Tenant) => string): Promise<Side> {
-  const created = await call<Tenant>('POST', '/api/tenants', op(), body);
+  const created = await call<Tenant>('POST', '/api/tenants', server.operator(), body);
   expect(created.status).toBe(201);
-  const issued = await call<CreatedKey>('POST', `/api/tenants/${created.body.id}/keys`, op(), { role: 'owner', name: 'owner' });
+  const issued = await call<CreatedKey>('POST', `/api/tenants/${created.body.id}/keys`, server.operator(), { role: 'owner', name: 'owner' });
   expect(issued.status).toBe(201);
   return {
     tenant: created.body,
     ownerKey: issued.body.key,
-    viaKey: key(issued.body.key),
-    viaOperator: op(operatorRef(created.body)),
+    viaKey: bearer(issued.body.key),
+    viaOperator: server.operator(operatorRef(created.body)),
     agents: {},
   };
 }
@@ -73,22 +65,14 @@ async function makeSide(body: Record<string, unknown>, operatorRef: (t: Tenant) 
 const names = (list: Agent[]) => list.map((x) => x.name).sort();
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-two-'));
-  const config = loadConfig({
-    AGENTIK_DATA_DIR: dataDir,
-    AGENTIK_PORT: '0',
-    AGENTIK_LOG_LEVEL: 'silent',
-    AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
-  });
-  server = await startServer(config, { env: {}, out: () => {}, err: () => {} });
+  server = await startTestServer({ AGENTIK_LOG_LEVEL: 'silent', AGENTIK_OPERATOR_KEY: OPERATOR_KEY });
   // Same display name; B gets a derived slug. A is reached by id, B by slug via the operator.
   a = await makeSide({ name: 'Acme', slug: 'acme', owner: 'alice@acme.test', plan: 'pro' }, (t) => t.id);
   b = await makeSide({ name: 'Acme', owner: 'alice@acme.test' }, (t) => t.slug);
 });
 
 afterAll(async () => {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await server.close();
 });
 
 describe('two tenants through the real HTTP server', () => {
@@ -212,7 +196,7 @@ describe('two tenants through the real HTTP server', () => {
       expect(res.body.role).toBe('member');
       made[label] = res.body;
       // The new member key works in its own tenant and sees its own agents.
-      const list = await call<{ data: Agent[] }>('GET', '/api/agents', key(res.body.key));
+      const list = await call<{ data: Agent[] }>('GET', '/api/agents', bearer(res.body.key));
       expect(names(list.body.data)).toEqual(names(Object.values(side.agents)));
     }
     const aKeys = await call<{ data: KeySummary[] }>('GET', '/api/keys', a.viaOperator);
@@ -234,13 +218,13 @@ describe('two tenants through the real HTTP server', () => {
       expect(foreign).toEqual(missing);
       expect(foreign.status).toBe(404);
     }
-    expect((await call('GET', '/api/agents', key(made['a-key']!.key))).status).toBe(200);
+    expect((await call('GET', '/api/agents', bearer(made['a-key']!.key))).status).toBe(200);
 
     // Each revokes its own.
     expect((await call('DELETE', `/api/keys/${made['a-key']!.id}`, a.viaOperator)).status).toBe(204);
     expect((await call('DELETE', `/api/keys/${made['b-op']!.id}`, b.viaKey)).status).toBe(204);
     for (const k of Object.values(made)) {
-      const res = await call<{ error: { code: string } }>('GET', '/api/agents', key(k.key));
+      const res = await call<{ error: { code: string } }>('GET', '/api/agents', bearer(k.key));
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('UNAUTHENTICATED');
     }
@@ -278,7 +262,7 @@ describe('two tenants through the real HTTP server', () => {
     expect((await call('GET', `/api/agents/${a.agents.support!.id}`, a.viaKey)).status).toBe(404);
     expect((await call('GET', `/api/agents/${b.agents.support!.id}`, b.viaKey)).body).toEqual(b.agents.support);
 
-    expect((await call('DELETE', `/api/tenants/${a.tenant.id}`, op())).status).toBe(204);
+    expect((await call('DELETE', `/api/tenants/${a.tenant.id}`, server.operator())).status).toBe(204);
     const gone = await call<{ error: { code: string } }>('GET', '/api/agents', a.viaKey);
     expect(gone.status).toBe(401);
     const byOperator = await call<{ error: { code: string } }>('GET', '/api/agents', a.viaOperator);
@@ -289,10 +273,10 @@ describe('two tenants through the real HTTP server', () => {
     expect(names(bList.body.data)).toEqual(['sales', 'support']);
 
     // The slug is free again, and the new tenant starts empty.
-    const again = await call<Tenant>('POST', '/api/tenants', op(), { name: 'Acme', slug: 'acme', owner: 'x@acme.test' });
+    const again = await call<Tenant>('POST', '/api/tenants', server.operator(), { name: 'Acme', slug: 'acme', owner: 'x@acme.test' });
     expect(again.status).toBe(201);
     expect(again.body.id).not.toBe(a.tenant.id);
-    const fresh = await call<{ data: Agent[] }>('GET', '/api/agents', op('acme'));
+    const fresh = await call<{ data: Agent[] }>('GET', '/api/agents', server.operator('acme'));
     expect(fresh.body.data).toEqual([]);
   });
 });
