@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Runtime } from '../packages/runtime/src/http/app.js';
 import { keepAliveClient } from './lib/clients.js';
 import { agentBody, benchRuntime, intArg, tempDataDir, turn, watchdog } from './lib/setup.js';
-import { machineLine, ms, printTable, summarize, verdict, type Summary } from './lib/stats.js';
+import { machineLine, ms, printTable, summarize, summaryRow, verdict, type Summary } from './lib/stats.js';
 
 const TARGET_MS = 5;
 
@@ -126,11 +126,7 @@ const row = (via: string, which: string, s: Summary) => ({
   via,
   request: which,
   n: s.n,
-  p50: ms(s.p50),
-  p90: ms(s.p90),
-  p99: ms(s.p99),
-  mean: ms(s.mean),
-  max: ms(s.max),
+  ...summaryRow(s),
 });
 printTable(`GET /api/agents latency (tenant key, 1 agent per tenant, pool ${poolCapacity})`, [
   row('app.inject', 'first (cold store)', inject.cold),

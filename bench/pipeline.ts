@@ -28,8 +28,7 @@
  *
  *   node --import tsx bench/pipeline.ts [--duration 5] [--quick] [--profile [--sse] [--concurrency 10] [--profile-out runtime.cpuprofile]]
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -37,7 +36,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { autocannon, callHttp, type AutocannonOptions, type AutocannonResult } from './lib/clients.js';
-import { OPERATOR_KEY, agentBody, intArg, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
+import { forkListening, startServeProcess, stopServeProcess } from './lib/serve-process.js';
+import { agentBody, intArg, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
 import { machineLine, ms, printTable, processCpuMs, summarize } from './lib/stats.js';
 
 watchdog(5);
@@ -62,54 +62,6 @@ const load1 = () => os.loadavg()[0]!.toFixed(2);
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
-
-interface Started {
-  child: ChildProcess;
-  message: Record<string, string>;
-}
-
-function startChild(script: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): Promise<Started> {
-  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
-    env,
-    execArgv: [...execArgv, '--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  process.once('exit', () => child.kill('SIGKILL'));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
-    child.once('message', (message: Record<string, string>) => {
-      clearTimeout(timer);
-      if (message.url) resolve({ child, message });
-      else reject(new Error(`unexpected message from ${script}: ${JSON.stringify(message)}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code} before listening`));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function runtimeEnv(dataDir: string, llmUrl: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AGENTIK_')) env[name] = value;
-  return Object.assign(env, {
-    AGENTIK_DATA_DIR: dataDir,
-    AGENTIK_HOST: '127.0.0.1',
-    AGENTIK_PORT: '0',
-    AGENTIK_LOG_LEVEL: LOG_LEVEL,
-    AGENTIK_OPERATOR_KEY: OPERATOR_KEY,
-    AGENTIK_OLLAMA_URL: llmUrl,
-  });
-}
 
 /** The body of the fake's most recent chat request (asked over IPC). */
 function lastLlmBody(fake: ChildProcess): Promise<unknown> {
@@ -198,14 +150,13 @@ function timedClient(baseUrl: string) {
 // Setup
 
 const dataDir = tempDataDir();
-const fake = await startChild('./lib/fake-llm-child.ts', { ...process.env });
+const fake = await forkListening('./fake-llm-child.ts', { ...process.env });
 const llmUrl = fake.message.url!;
-const runtime = await startChild(
-  './lib/serve-child.ts',
-  runtimeEnv(dataDir, llmUrl),
-  PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(dataDir, 'profile')] : [],
+const runtime = await startServeProcess(
+  { AGENTIK_DATA_DIR: dataDir, AGENTIK_OLLAMA_URL: llmUrl },
+  { logLevel: LOG_LEVEL, execArgv: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(dataDir, 'profile')] : [] },
 );
-const url = runtime.message.url!;
+const url = runtime.url;
 
 interface BenchTenant {
   id: string;
@@ -266,8 +217,8 @@ try {
   if (PROFILE) await profileRun();
   else await fullRun();
 } finally {
-  await stopChild(runtime.child);
-  await stopChild(fake.child);
+  await stopServeProcess(runtime.child);
+  await stopServeProcess(fake.child);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,7 +371,7 @@ async function profileRun(): Promise<void> {
   const r = await loadRuntime(`profile c=${PROFILE_CONCURRENCY}`, t, PROFILE_SSE, PROFILE_CONCURRENCY, duration);
   const windowEnd = Number(process.hrtime.bigint() / 1000n);
   const loadAvg = load1();
-  await stopChild(runtime.child);
+  await stopServeProcess(runtime.child);
   const dir = path.join(dataDir, 'profile');
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('the runtime wrote no .cpuprofile');

@@ -12,15 +12,16 @@ import { performance } from 'node:perf_hooks';
 import { autocannon, callJson } from './lib/clients.js';
 import { loadRuntime } from './lib/load-runtime.js';
 import { startServeProcess, stopServeProcess } from './lib/serve-process.js';
-import { OPERATOR_KEY, benchConfig, benchLogLevel, intArg, nullLog, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
-import { machineLine, ms, printTable, summarize, verdict } from './lib/stats.js';
+import { benchLogLevel, benchRuntime, intArg, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
+import { machineLine, printTable, summarize, summaryRow, verdict } from './lib/stats.js';
 
 watchdog(10);
 const tenantCount = intArg('tenants', 100);
 const duration = intArg('duration', 5);
 const CONCURRENCY = [10, 50];
 
-const { buildApp } = await loadRuntime();
+// Registers the `@agentik/shared` alias before the test-support modules below are linked.
+await loadRuntime();
 const { createTestDatabase } = await import('../packages/runtime/src/test-support/postgres.js');
 const { startFakeLlm } = await import('../packages/runtime/src/test-support/fake-llm.js');
 
@@ -42,8 +43,7 @@ async function startServer(): Promise<string> {
 
 try {
   // 1. Tenant creation, in process: provision (role + schema + migrations) and master rows.
-  const runtime = await buildApp({ config: await benchConfig(tempDataDir(), pgEnv), logStream: nullLog });
-  await runtime.manager.ensureOperatorKey(OPERATOR_KEY);
+  const runtime = await benchRuntime(tempDataDir(), pgEnv);
   for (let i = 0; i < 5; i++) await runtime.manager.createTenant({ name: `warm ${i}`, owner: 'b@example.com' }, 'bench');
   const samples: number[] = [];
   for (let i = 0; i < tenantCount; i++) {
@@ -89,7 +89,7 @@ try {
 
   console.log(`postgres: fresh database, ${tenantCount} tenants timed after 5 warm-up, ${duration} s per run, log level ${benchLogLevel()}, ${machineLine()}`);
   printTable('tenant creation on Postgres (createTenant: role + schema + tables + master rows)', [
-    { tenants: created.n, p50: ms(created.p50), p90: ms(created.p90), p99: ms(created.p99), max: ms(created.max), 'target p50 < 100 ms': verdict(created.p50, 100) },
+    { tenants: created.n, ...summaryRow(created, { mean: false }), 'target p50 < 100 ms': verdict(created.p50, 100) },
   ]);
   printTable('POST /api/agents/:id/messages through the pipeline (instant fake LLM, memory + cost persisted)', rows);
 } finally {

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { benchRuntime, intArg, tempDataDir, watchdog } from './lib/setup.js';
-import { machineLine, ms, printTable, summarize, verdict } from './lib/stats.js';
+import { machineLine, ms, printTable, summarize, summaryRow, verdict } from './lib/stats.js';
 
 const TARGET_P50_MS = 20;
 
@@ -41,8 +41,8 @@ const s = summarize(times);
 const w = summarize(warmupTimes);
 console.log(`tenant-create: TenantManager.createTenant, SQLite, ${machineLine()}`);
 printTable('tenant creation time', [
-  { run: `measured (n=${s.n})`, p50: ms(s.p50), p90: ms(s.p90), p99: ms(s.p99), mean: ms(s.mean), max: ms(s.max) },
-  { run: `warm-up, not counted (n=${w.n})`, p50: ms(w.p50), p90: ms(w.p90), p99: ms(w.p99), mean: ms(w.mean), max: ms(w.max) },
+  { run: `measured (n=${s.n})`, ...summaryRow(s) },
+  { run: `warm-up, not counted (n=${w.n})`, ...summaryRow(w) },
 ]);
 printTable('summary', [
   { metric: 'throughput', value: `${((n / total) * 1000).toFixed(0)} tenants/s` },

@@ -35,6 +35,15 @@ export function ms(value: number, digits = 2): string {
   return Number.isFinite(value) ? `${value.toFixed(digits)} ms` : '-';
 }
 
+/**
+ * The p50, p90, p99, mean and max columns of a table row, formatted with `ms`, in that order;
+ * `mean: false` leaves the mean out. Spread it between a row's own columns.
+ */
+export function summaryRow(s: Summary, options: { mean?: boolean } = {}): Record<string, string> {
+  const { mean = true } = options;
+  return { p50: ms(s.p50), p90: ms(s.p90), p99: ms(s.p99), ...(mean ? { mean: ms(s.mean) } : {}), max: ms(s.max) };
+}
+
 export function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
