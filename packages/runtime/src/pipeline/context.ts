@@ -82,7 +82,7 @@ export interface PipelineContext {
   provider?: LlmProvider;
   /** model-select */
   price?: ResolvedPrice;
-  /** model-select: the output bound passed to the provider and used for reservations */
+  /** load-memory: the output bound passed to the provider and used for reservations */
   maxTokens?: number;
   /** tool-resolve */
   tools?: Tool[];

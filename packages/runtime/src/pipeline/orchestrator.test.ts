@@ -252,3 +252,34 @@ describe('the tool loop inside execute', () => {
     }
   });
 });
+
+describe('the context window of load-memory', () => {
+  let smallId: string;
+  beforeAll(async () => {
+    const res = await rt.app.inject({
+      method: 'POST',
+      url: '/api/agents',
+      headers: rt.operator(ctx.tenant.id),
+      payload: { name: 'small-window', systemPrompt: 'Be brief.', provider: 'openai', model: 'gpt-4o', maxTokens: 4000, contextTokens: 1000 },
+    });
+    smallId = (res.json() as { id: string }).id;
+  });
+
+  it('asks for at most half the context budget as output, and reserves on that bound', async () => {
+    const provider = scriptedProvider([reply('ok')]);
+    await run(new Pipeline(deps(provider)), input({ agentRef: smallId }));
+    expect(provider.requests[0]!.maxTokens).toBe(500);
+  });
+
+  it("counts a client's own system messages against the context budget", async () => {
+    const provider = scriptedProvider([reply('ok')]);
+    // About 600 tokens of system text in a window of 1000 with 500 kept for the reply.
+    const history = [{ role: 'system' as const, content: 'rule '.repeat(480) }];
+    const error = await run(new Pipeline(deps(provider)), input({ agentRef: smallId, source: 'openai', history })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(provider.requests).toHaveLength(0);
+    // Without it, the same turn fits.
+    await run(new Pipeline(deps(provider)), input({ agentRef: smallId, source: 'openai', history: [] }));
+    expect(provider.requests).toHaveLength(1);
+  });
+});
