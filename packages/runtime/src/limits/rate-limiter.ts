@@ -1,9 +1,6 @@
-/** The answer of a rate limiter: allowed, or how long to wait. */
-export interface RateDecision {
-  allowed: boolean;
-  /** Seconds until a request would be allowed (0 when allowed). */
-  retryAfterSeconds: number;
-}
+import { minuteOf, slidingWindowDecision, type RateDecision } from './sliding-window.js';
+
+export type { RateDecision } from './sliding-window.js';
 
 /** Per-tenant requests-per-minute limiting; implementations may be local or shared by replicas. */
 export interface RateLimiter {
@@ -22,18 +19,13 @@ export class LocalRateLimiter implements RateLimiter {
   constructor(private readonly now: () => number = Date.now) {}
 
   async take(tenantId: string, perMinute: number): Promise<RateDecision> {
-    const at = this.now();
-    const minute = Math.floor(at / 60_000);
+    const { minute, elapsed } = minuteOf(this.now());
     let w = this.windows.get(tenantId);
     if (!w || w.minute < minute - 1) w = { minute, current: 0, previous: 0 };
     else if (w.minute === minute - 1) w = { minute, current: 0, previous: w.current };
     this.windows.set(tenantId, w);
-    const elapsed = (at % 60_000) / 60_000;
-    const estimate = w.previous * (1 - elapsed) + w.current;
-    if (estimate + 1 > perMinute) {
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((1 - elapsed) * 60_000) / 1000)) };
-    }
-    w.current += 1;
-    return { allowed: true, retryAfterSeconds: 0 };
+    const decision = slidingWindowDecision(elapsed, w.current + 1, w.previous, perMinute);
+    if (decision.allowed) w.current += 1;
+    return decision;
   }
 }
