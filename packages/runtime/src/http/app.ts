@@ -159,13 +159,6 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   );
   const manager = new TenantManager({ backend, pool, log });
   const metrics = new Metrics({ tenantCounts: () => backend.master.tenants.countByStatus(), poolStats: () => pool.stats() });
-  // One histogram child per stage, looked up once: observe() with a label object hashes it on every call.
-  const stageTimers = new Map<string, { observe(seconds: number): void }>();
-  const stageTimer = (stage: string) => {
-    let timer = stageTimers.get(stage);
-    if (timer === undefined) stageTimers.set(stage, (timer = metrics.stageDuration.labels({ stage })));
-    return timer;
-  };
   const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
   const providers = createProviders(options.providers ?? providerOptions(config));
   const notifier = createWebhookNotifier(config.budgetWebhookUrl, log);
@@ -177,7 +170,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     notifier,
     log,
     now: Date.now,
-    observeStage: (stage, seconds) => stageTimer(stage).observe(seconds),
+    observeStage: (stage, seconds) => metrics.observeStage(stage, seconds),
     defaultMaxTokens: config.defaultMaxTokens,
     defaultContextTokens: config.defaultContextTokens,
     maxToolIterations: 5,

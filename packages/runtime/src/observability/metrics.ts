@@ -12,7 +12,9 @@ export class Metrics {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly errors: Counter<'code'>;
-  readonly stageDuration: Histogram<'stage'>;
+  private readonly stageDuration: Histogram<'stage'>;
+  /** One histogram child per stage, looked up once: observe() with a label object hashes it on every call. */
+  private readonly stageTimers = new Map<string, { observe(seconds: number): void }>();
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'agentik_process_' });
@@ -71,5 +73,12 @@ export class Metrics {
         this.inc(sources.poolStats().evictions);
       },
     });
+  }
+
+  /** Records the time one pipeline stage took. */
+  observeStage(stage: string, seconds: number): void {
+    let timer = this.stageTimers.get(stage);
+    if (timer === undefined) this.stageTimers.set(stage, (timer = this.stageDuration.labels({ stage })));
+    timer.observe(seconds);
   }
 }
