@@ -7,19 +7,9 @@ import { auditEntry, type TenantContext } from '../tenants/context.js';
 
 const DAY_MS = 86_400_000;
 
-/** The month `budgetPeriod` answered last, as [from, to) in epoch ms. */
-let lastPeriod = { month: '', from: 0, to: 0 };
-
-/**
- * The budget month of an instant, `YYYY-MM` in UTC. Every message asks this two or three times,
- * nearly always for the same month, so the last month's bounds are kept and reused; any instant
- * outside them (and NaN, which then throws) goes through `budgetMonthWindow`.
- */
+/** The budget month of an instant, `YYYY-MM` in UTC. */
 export function budgetPeriod(at: number): string {
-  if (at >= lastPeriod.from && at < lastPeriod.to) return lastPeriod.month;
-  const w = budgetMonthWindow(at);
-  lastPeriod = { month: w.month, from: w.from.getTime(), to: w.to.getTime() };
-  return w.month;
+  return budgetMonthWindow(at).month;
 }
 
 /**
