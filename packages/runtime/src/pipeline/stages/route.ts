@@ -6,7 +6,12 @@ import type { Stage } from './stage.js';
 export const route: Stage = async (ctx) => {
   const { store } = ctx.tenant;
   const ref = ctx.input.agentRef;
-  const agent = (await store.agents.get(ref)) ?? (await store.agents.findByName(ref));
+  // The OpenAI-compatible API names agents as models (by name, as /v1/models lists them); the
+  // REST API by id. Each tries its usual form first, then the other.
+  const agent =
+    ctx.input.source === 'openai'
+      ? ((await store.agents.findByName(ref)) ?? (await store.agents.get(ref)))
+      : ((await store.agents.get(ref)) ?? (await store.agents.findByName(ref)));
   if (!agent) throw notFound('agent');
   ctx.agent = agent;
   const { conversationId, userId } = ctx.input;
