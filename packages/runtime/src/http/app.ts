@@ -13,7 +13,7 @@ import { openSqliteBackend } from '../storage/sqlite/backend.js';
 import { createIsolator } from '../tenants/isolator.js';
 import { TenantManager } from '../tenants/manager.js';
 import { TenantPool } from '../tenants/pool.js';
-import { errorBody, errorHandler } from './errors.js';
+import { errorBody, errorHandler, sendRouteNotFound } from './errors.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { loadPricing } from '../cost/pricing.js';
 import { resolveEncryptionKey } from '../lib/encryption-key.js';
@@ -166,7 +166,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   const pipeline = new Pipeline({
     providers: createProviderResolver(providers, box, config.providers.tenantUrls),
     pricing: await loadPricing(config.pricingFile),
-    rateLimiter: options.rateLimiter ?? rateLimiter.limiter,
+    rateLimiter: rateLimiter.limiter,
     notifier,
     log,
     now: Date.now,
@@ -193,10 +193,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => {
-    const path = (request.url.split('?')[0] ?? '').slice(0, 200);
-    void reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${path}`));
-  });
+  app.setNotFoundHandler((request, reply) => void sendRouteNotFound(request, reply));
   registerJsonBodyParser(app);
 
   app.decorateRequest('principal', null);

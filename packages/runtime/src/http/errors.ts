@@ -14,6 +14,12 @@ const FRAMEWORK: Record<string, ErrorCode> = {
   FST_ERR_ASYNC_CONSTRAINT: 'MALFORMED_REQUEST',
 };
 
+/** The JSON 404 for a path no route serves (the query string left out of the message). */
+export function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply) {
+  const urlPath = (request.url.split('?')[0] ?? '').slice(0, 200);
+  return reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${urlPath}`));
+}
+
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }

@@ -4,7 +4,7 @@ import type { AgentRecord, ApiKeyRecord, AuditRecord, Page, TenantRecord } from 
 
 /** Renders records as the API shows them: ISO dates, no secrets. */
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export function presentTenant(t: TenantRecord): Tenant {

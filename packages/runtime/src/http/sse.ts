@@ -7,10 +7,7 @@ import type { ServerResponse } from 'node:http';
 export class SseWriter {
   private started = false;
 
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly headers: Record<string, string> = {},
-  ) {}
+  constructor(private readonly res: ServerResponse) {}
 
   get hasStarted(): boolean {
     return this.started;
@@ -26,7 +23,6 @@ export class SseWriter {
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
-        ...this.headers,
       });
     }
     const payload = typeof data === 'string' ? data : JSON.stringify(data);

@@ -2,10 +2,9 @@ import { z } from 'zod';
 import { ConversationList, ConversationListQuery, ConversationWithMessages, IdParams, SearchQuery, SearchResult } from '@agentik/shared';
 import { deleteConversation, getConversation, listConversations, searchMessages } from '../../memory/conversations.js';
 import type { ConversationRecord, CostEventRecord, MessageRecord } from '../../storage/records.js';
-import { presentPage } from '../present.js';
+import { iso, presentPage } from '../present.js';
 import { TENANT_READ, TENANT_WRITE, ctxOf, type App } from '../types.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function presentConversation(c: ConversationRecord) {
   return { id: c.id, agentId: c.agentId, userId: c.userId, source: c.source, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) };

@@ -1,10 +1,9 @@
 import { Budget, BudgetBody, CostEventList, CostEventsQuery, CostSummary, CostSummaryQuery } from '@agentik/shared';
 import { getBudget, parseRange, presentBudget, setBudget } from '../../cost/budget-service.js';
 import type { CostEventRecord } from '../../storage/records.js';
-import { presentPage } from '../present.js';
+import { iso, presentPage } from '../present.js';
 import { TENANT_ADMIN, TENANT_READ, ctxOf, type App } from '../types.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function presentCostEvent(e: CostEventRecord) {
   return { ...e, createdAt: iso(e.createdAt) };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from '../errors.js';
+import { sendRouteNotFound } from '../errors.js';
 import type { App } from '../types.js';
 
 /** Paths that belong to the API: an unknown one keeps its JSON 404, never the SPA's index.html. */
@@ -99,10 +99,6 @@ function fileFor(dir: string, urlPath: string): string | undefined {
  */
 export function dashboardRoutes(app: App, deps: { dir: string | undefined }) {
   const { dir, built } = locateDashboard(deps.dir);
-  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
-    const urlPath = (request.url.split('?')[0] ?? '').slice(0, 200);
-    return reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${urlPath}`));
-  };
 
   if (!dir || !built) {
     app.log.warn({ dashboardDir: dir ?? null }, 'dashboard not built; serving the API only');
@@ -128,7 +124,7 @@ export function dashboardRoutes(app: App, deps: { dir: string | undefined }) {
 
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const urlPath = request.url.split('?')[0] ?? '/';
-    if (RESERVED.test(urlPath)) return notFound(request, reply);
+    if (RESERVED.test(urlPath)) return sendRouteNotFound(request, reply);
     const file = fileFor(root, urlPath);
     if (file === 'index.html') return sendIndex(reply);
     if (file) {
@@ -139,7 +135,7 @@ export function dashboardRoutes(app: App, deps: { dir: string | undefined }) {
         .sendFile(file);
     }
     // A missing asset is a 404 (a stale index.html naming an old build), not an HTML page.
-    if (urlPath.startsWith('/assets/') || !wantsHtml(request)) return notFound(request, reply);
+    if (urlPath.startsWith('/assets/') || !wantsHtml(request)) return sendRouteNotFound(request, reply);
     return sendIndex(reply);
   });
 }
