@@ -11,7 +11,8 @@
 #   localhost/agentik-base-node-runtime  RUNTIME_IMAGE: distroless-like: Node 24 at /nodejs/bin/node,
 #                                        its shared libraries, CA certificates, user nonroot 65532, no shell
 #   localhost/agentik-base-nginx         NGINX_IMAGE: Debian's nginx set up like nginx-unprivileged
-#                                        (uid 101, port 8080, /etc/nginx/conf.d, pid and temp files in /tmp)
+#                                        (uid 101, port 8080, /etc/nginx/conf.d, pid and temp files in
+#                                        /tmp, wget as in the alpine image's busybox)
 #
 # Each tag is a hash of what the image is made from; an image already present is not rebuilt
 # (podman's storage persists on the machine, so a missing image only costs time). Needs root.
@@ -140,11 +141,12 @@ nginx_containerfile() {
   cat <<CONTAINERFILE
 FROM $DEBIAN_IMAGE
 # Debian's nginx, arranged like nginxinc/nginx-unprivileged: user nginx (uid/gid 101), a default
-# server on 8080 in /etc/nginx/conf.d, pid and temp files under /tmp, logs to stdout/stderr.
+# server on 8080 in /etc/nginx/conf.d, pid and temp files under /tmp, logs to stdout/stderr,
+# and wget for health checks (busybox has it in the alpine image).
 RUN groupadd --system --gid 101 nginx \\
  && useradd --system --uid 101 --gid nginx --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin nginx \\
  && apt-get update -qq \\
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light wget >/dev/null \\
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /etc/nginx/sites-enabled /etc/nginx/sites-available \\
  && rm -f /etc/nginx/conf.d/* \\
  && mkdir -p /usr/share/nginx/html /var/cache/nginx \\
