@@ -47,7 +47,24 @@ export const ConfigSchema = z.object({
   AGENTIK_PRICING_FILE: z.string().min(1).optional(),
   AGENTIK_BUDGET_WEBHOOK_URL: httpUrl.optional(),
   AGENTIK_DASHBOARD_DIR: z.string().min(1).optional(),
+  AGENTIK_METRICS_TENANT_LABELS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
 });
+
+/**
+ * Settings that hold secrets. Each may instead come from a file named by `<NAME>_FILE` (the
+ * Docker and Kubernetes secrets convention); setting both is an error.
+ */
+export const SECRET_SETTINGS = [
+  'AGENTIK_OPERATOR_KEY',
+  'AGENTIK_ENCRYPTION_KEY',
+  'AGENTIK_DATABASE_URL',
+  'AGENTIK_OPENAI_API_KEY',
+  'AGENTIK_ANTHROPIC_API_KEY',
+  'AGENTIK_REDIS_URL',
+] as const satisfies ReadonlyArray<keyof typeof ConfigSchema.shape>;
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
@@ -88,4 +105,6 @@ export interface Config {
   budgetWebhookUrl: string | undefined;
   /** Folder of the built dashboard (`index.html` + `assets/`); unset: `packages/dashboard/dist`. */
   dashboardDir: string | undefined;
+  /** Cost and token metrics carry a `tenant` label (one series per tenant and model). */
+  metricsTenantLabels: boolean;
 }

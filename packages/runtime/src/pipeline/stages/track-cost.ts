@@ -39,6 +39,15 @@ export const trackCost: Stage = async (ctx, deps) => {
     return booked === 0 && ctx.reservedUsd === 0 ? undefined : tx.budget.settle(ctx.reservedUsd, booked, period, at);
   });
   ctx.settled = true;
+  deps.recordUsage({
+    provider: agent.provider,
+    model: agent.model,
+    tenant: ctx.tenant.tenant.slug,
+    inputTokens: result.usage.inputTokens,
+    outputTokens: result.usage.outputTokens,
+    costUsd: ctx.costUsd ?? null,
+    outcome: result.outcome,
+  });
   if (!settled) return;
   const { before, after } = settled;
   if (after.monthlyLimitUsd === null || after.monthlyLimitUsd <= 0) return;
