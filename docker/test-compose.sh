@@ -179,10 +179,16 @@ write_env() { # PROJECT EXTRA_LINES...
 dc() { (cd "$stack" && docker-compose -f docker-compose.prod.yml -f docker-compose.local.yml "$@"); }
 
 # podman runs no health checks without systemd: run them for the project's containers meanwhile.
+# The first passing check of each container is noted (the time just before it ran): podman keeps
+# only the last few results, and the start order is checked against these.
 health_loop() { # PROJECT
+  local since
   while :; do
     for c in $(podman ps --filter "label=com.docker.compose.project=$1" --format '{{.Names}}' 2>/dev/null); do
-      podman healthcheck run "$c" >/dev/null 2>&1 || true
+      since=$(date +%s%3N)
+      if podman healthcheck run "$c" >/dev/null 2>&1 && ! grep -q "^$c " "$work/healthy-$1" 2>/dev/null; then
+        echo "$c $since" >>"$work/healthy-$1"
+      fi
     done
     sleep 2
   done
@@ -198,10 +204,8 @@ check_start_order() { # PROJECT
     const all = JSON.parse(require("fs").readFileSync(0, "utf8"));
     const byService = {};
     for (const c of all) byService[c.Config.Labels["com.docker.compose.service"]] = c;
-    const healthyAt = (c) => {
-      const ok = (c.State.Health?.Log ?? c.State.Healthcheck?.Log ?? []).filter((l) => l.ExitCode === 0).map((l) => Date.parse(l.End));
-      return ok.length ? Math.min(...ok) : Infinity;
-    };
+    const firstHealthy = new Map(require("fs").readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => l.split(" ")));
+    const healthyAt = (c) => Number(firstHealthy.get(c.Name.replace(/^\//, "")) ?? Infinity);
     const deps = JSON.parse(process.argv[1]);
     let bad = 0;
     for (const [svc, needs] of Object.entries(deps)) {
@@ -215,7 +219,7 @@ check_start_order() { # PROJECT
       }
     }
     process.exit(bad ? 1 : 0);
-  ' '{"proxy":["certs","runtime","dashboard"],"prometheus":["runtime"],"runtime-2":["postgres","redis"]}'
+  ' '{"proxy":["certs","runtime","dashboard"],"prometheus":["runtime"],"runtime-2":["postgres","redis"]}' "$work/healthy-$1"
 }
 
 # Waits until every listed service's container is running and healthy.
@@ -226,7 +230,10 @@ wait_healthy() { # PROJECT SERVICE...
     while :; do
       status=$(podman ps --filter "label=com.docker.compose.project=$p" --filter "label=com.docker.compose.service=$svc" --format '{{.Status}}' | head -n1)
       case $status in *"(healthy)"*) break ;; esac
-      [ $SECONDS -lt $deadline ] || fail "$svc is not healthy: '$status'"
+      if [ $SECONDS -ge $deadline ]; then
+        podman logs --tail 40 "$(container_of "$p" "$svc")" >&2 || true
+        fail "$svc is not healthy: '$status'"
+      fi
       sleep 1
     done
   done
@@ -405,8 +412,6 @@ COMPOSE_PROJECT_NAME=$project dc --profile postgres down -v -t 5 >/dev/null 2>&1
 log "postgres profile done"
 }
 
-case $part in
-  default) default_stack ;;
-  postgres) postgres_stack ;;
-  all) default_stack && postgres_stack ;;
-esac
+# Called as plain commands (not in an && list), so that set -e stays in force inside them.
+if [ "$part" = all ] || [ "$part" = default ]; then default_stack; fi
+if [ "$part" = all ] || [ "$part" = postgres ]; then postgres_stack; fi

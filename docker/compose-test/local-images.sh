@@ -10,7 +10,7 @@
 #                     /prometheus, busybox-like wget for the health check
 #   PROXY_IMAGE       the NGINX_IMAGE of docker/.local-bases.env, plus wget when it has none
 #                     (the official alpine nginx images have it)
-# Each tag is a hash of its Containerfile (and base); an existing image is reused.
+# Each tag is a hash of its Containerfile and files (the base is named in it); an existing image is reused.
 # Usage: local-images.sh DEBIAN_IMAGE NGINX_IMAGE
 set -euo pipefail
 shopt -s inherit_errexit
@@ -28,7 +28,7 @@ build() {
   local name=$1 file="$work/$1.Containerfile"
   cat >"$file"
   local image
-  image="localhost/agentik-test-$name:$(short_hash <"$file")"
+  image="localhost/agentik-test-$name:$( { cat "$file"; [ ! -d "$work/$name-files" ] || find "$work/$name-files" -type f -exec cat {} +; } | short_hash)"
   if ! podman image exists "$image"; then
     echo "compose-test: building $image" >&2
     mkdir -p "$work/$name"
@@ -55,6 +55,7 @@ cat >"$work/postgres-files/docker-entrypoint.sh" <<'EOF'
 set -euo pipefail
 shopt -s inherit_errexit
 : "${PGDATA:=/var/lib/postgresql/data}" "${POSTGRES_USER:=postgres}" "${POSTGRES_DB:=postgres}"
+if [ "${1:-}" = postgres ]; then shift; fi
 if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE"); fi
 if [ -z "${POSTGRES_PASSWORD:-}" ]; then echo "postgres: no superuser password" >&2; exit 1; fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -62,7 +63,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") --auth-local=trust --auth-host=scram-sha-256 -D "$PGDATA" >/dev/null
   printf "listen_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
   printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' $*" -w start >/dev/null
   [ "$POSTGRES_DB" = postgres ] || psql -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\"" >/dev/null
   for f in /docker-entrypoint-initdb.d/*; do
     case $f in
