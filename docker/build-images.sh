@@ -36,7 +36,7 @@ build() { # <name> <dockerfile> -> prints the image id
   fi
   rm -f "$iid.log"
   local id
-  id=$(cat "$iid")
+  id=$(sed "s/^sha256://" "$iid")
   rm -f "$iid"
   if [ -n "$previous" ] && [ "$previous" != "$id" ]; then podman rmi "$previous" >/dev/null 2>&1 || true; fi
   printf '%s\n' "$id"

@@ -31,8 +31,8 @@ step "runtime image: metadata"
 assert_eq "$(inspect "$RUNTIME" '{{.Config.User}}')" "65532:65532" "runtime user"
 assert_eq "$(inspect "$RUNTIME" '{{json .Config.Entrypoint}}')" '["/nodejs/bin/node","/app/packages/runtime/dist/cli/main.js"]' "entrypoint"
 assert_eq "$(inspect "$RUNTIME" '{{json .Config.Cmd}}')" '["serve"]' "cmd"
-# podman 4.3 shows the health check at the top level, not under Config.
-assert_eq "$(inspect "$RUNTIME" '{{json .Healthcheck.Test}}')" '["CMD","/nodejs/bin/node","/app/packages/runtime/dist/cli/main.js","healthcheck"]' "HEALTHCHECK (exec form, node by path)"
+# podman 4.3 shows the health check at the top level (field HealthCheck), not under Config.
+assert_contains "$(inspect "$RUNTIME" '{{json .HealthCheck}}')" '"Test":["CMD","/nodejs/bin/node","/app/packages/runtime/dist/cli/main.js","healthcheck"]' "HEALTHCHECK (exec form, node by path)"
 env_json=$(inspect "$RUNTIME" '{{json .Config.Env}}')
 assert_contains "$env_json" '"AGENTIK_HOST=0.0.0.0"' "env"
 assert_contains "$env_json" '"AGENTIK_DATA_DIR=/var/lib/agentik-os"' "env"
@@ -91,7 +91,7 @@ wait_healthy "$first" 60
 assert_eq "$(podman inspect --format '{{.State.Health.Status}}' "$first")" healthy "health status"
 pass "healthy by its own HEALTHCHECK after $((SECONDS - t0)) s"
 assert_eq "$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$first")" true "read-only root"
-assert_eq "$(podman top "$first" uid | tail -n +2 | sort -u | tr -d ' ')" 65532 "process uid"
+assert_eq "$(process_uid "$first")" 65532 "process uid"
 set +e
 ro=$(podman exec "$first" /nodejs/bin/node -e "require('fs').writeFileSync('/app/probe', 'x')" 2>&1)
 set -e
@@ -106,7 +106,7 @@ slug="images-$RANDOM"
 created=$(curl -fsS -X POST "$url/api/tenants" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
   -d "{\"name\":\"Image test\",\"slug\":\"$slug\",\"owner\":\"ops@example.com\"}")
 tenant_id=$(printf '%s' "$created" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
-[[ "$tenant_id" == ten_* ]] || fail "tenant not created: $created"
+[[ "$tenant_id" == tn_* ]] || fail "tenant not created: $created"
 pass "tenant $slug created ($tenant_id)"
 metrics=$(curl -fsS "$url/metrics")
 for name in agentik_cost_usd_total agentik_tokens_total agentik_model_calls_total agentik_tenants; do
@@ -116,14 +116,14 @@ pass "/metrics has the cost and token counters"
 
 step "runtime: podman stop"
 t0=$(date +%s%N)
-podman stop "$first" >/dev/null
+quiet_podman stop "$first" >/dev/null
 elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$first")
 assert_eq "$exit_code" 0 "exit code after SIGTERM"
 ((elapsed_ms < 2000)) || fail "podman stop took ${elapsed_ms} ms (limit 2000)"
 pass "stopped in ${elapsed_ms} ms, exit code 0"
 podman logs "$first" 2>&1 | grep -q '"msg":"shutting down"' || fail "no clean shutdown in the logs"
-podman rm "$first" >/dev/null
+quiet_podman rm "$first" >/dev/null
 
 step "runtime: a new container on the same volume"
 second="$TEST_PREFIX-runtime-2"
@@ -135,13 +135,13 @@ listed=$(curl -fsS "$url/api/tenants" -H "Authorization: Bearer $key")
 assert_contains "$listed" "\"$tenant_id\"" "tenants after restart"
 assert_contains "$listed" "\"$slug\"" "tenants after restart"
 pass "the operator key still works and tenant $slug is still there"
-podman stop "$second" >/dev/null
+quiet_podman stop "$second" >/dev/null
 
 # ---------------------------------------------------------------------------------------------
 step "dashboard image: metadata"
 assert_eq "$(inspect "$DASHBOARD" '{{.Config.User}}')" 101 "dashboard user"
 assert_contains "$(inspect "$DASHBOARD" '{{json .Config.ExposedPorts}}')" '"8080/tcp"' "exposed ports"
-assert_contains "$(inspect "$DASHBOARD" '{{json .Healthcheck.Test}}')" '/healthz' "dashboard HEALTHCHECK"
+assert_contains "$(inspect "$DASHBOARD" '{{json .HealthCheck}}')" '"Test":["CMD","wget","-q","-O","/dev/null","http://127.0.0.1:8080/healthz"]' "dashboard HEALTHCHECK"
 assert_contains "$(inspect "$DASHBOARD" '{{json .Config.Labels}}')" '"org.opencontainers.image.licenses":"Apache-2.0"' "labels"
 pass "user 101, port 8080, HEALTHCHECK on /healthz, labels"
 
@@ -150,7 +150,7 @@ dash="$TEST_PREFIX-dashboard"
 cleanup_container "$dash"
 quiet_podman run -d --name "$dash" --read-only --cap-drop ALL --security-opt no-new-privileges -p 127.0.0.1::8080 "$DASHBOARD" >/dev/null
 wait_healthy "$dash" 30
-assert_eq "$(podman top "$dash" uid | tail -n +2 | sort -u | tr -d ' ')" 101 "nginx uid"
+assert_eq "$(process_uid "$dash")" 101 "nginx uid"
 durl="http://127.0.0.1:$(host_port "$dash" 8080)"
 index=$(curl -fsS "$durl/")
 assert_contains "$index" '<div id="root"></div>' "/"
@@ -175,7 +175,7 @@ assert_eq "$(header_of "$asset_headers" X-Content-Type-Options)" nosniff "asset 
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$durl/assets/index-missing.js")" 404 "missing asset"
 assert_eq "$(curl -fsS "$durl/healthz")" ok "/healthz"
 pass "hashed assets: a year, immutable, gzip; a missing asset is 404; /healthz"
-podman stop "$dash" >/dev/null
+quiet_podman stop "$dash" >/dev/null
 
 # ---------------------------------------------------------------------------------------------
 step "image sizes"
@@ -186,7 +186,7 @@ size_report() {
   dir=$(mktemp -d)
   cleanup_dir "$dir"
   podman save --format docker-archive -o "$dir/image.tar" "$image" 2>/dev/null
-  compressed=$(gzip -6 -c "$dir/image.tar" | wc -c)
+  compressed=$(gzip -6 -n <"$dir/image.tar" | wc -c)
   unpacked=$(inspect "$image" '{{.Size}}')
   base_layers=$(inspect "$base" '{{range .RootFS.Layers}}{{println .}}{{end}}')
   layers=$(inspect "$image" '{{range .RootFS.Layers}}{{println .}}{{end}}')
@@ -194,7 +194,7 @@ size_report() {
     grep -qx "$layer" <<<"$base_layers" && continue
     tar -xf "$dir/image.tar" -C "$dir" "${layer#sha256:}.tar"
     ours_u=$((ours_u + $(stat -c %s "$dir/${layer#sha256:}.tar")))
-    ours_c=$((ours_c + $(gzip -6 -c "$dir/${layer#sha256:}.tar" | wc -c)))
+    ours_c=$((ours_c + $(gzip -6 -n <"$dir/${layer#sha256:}.tar" | wc -c)))
   done
   rm -f "$dir/image.tar"
   awk -v l="$label" -v c="$compressed" -v u="$unpacked" -v oc="$ours_c" -v ou="$ours_u" 'BEGIN {
@@ -206,7 +206,7 @@ size_report() {
   size_report dashboard "$DASHBOARD" "$NGINX_IMAGE"
 } | tee "$SIZES_FILE"
 runtime_compressed=$(awk '/^runtime/ {print $3}' "$SIZES_FILE")
-dashboard_ours=$(awk '/^dashboard/ {print $8}' "$SIZES_FILE")
+dashboard_ours=$(awk '/^dashboard/ {print $10}' "$SIZES_FILE")
 awk -v v="$runtime_compressed" 'BEGIN { exit !(v < 100) }' || fail "runtime image ${runtime_compressed} MB compressed (bound 100 MB)"
 awk -v v="$dashboard_ours" 'BEGIN { exit !(v < 2) }' || fail "dashboard layers ${dashboard_ours} MB over the nginx base (bound 2 MB)"
 pass "runtime under 100 MB compressed; dashboard layers under 2 MB over nginx"

@@ -11,7 +11,7 @@ _cleanup_dirs=()
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 pass() { printf 'ok   %s\n' "$*"; }
-step() { printf '\n== %s\n' "$*"; }
+step() { printf "\n== %s  (+%d s)\n" "$*" "$SECONDS"; }
 
 # Registers things to remove on exit (only what this run made, by name).
 cleanup_container() { _cleanup_containers+=("$1"); }
@@ -20,6 +20,7 @@ cleanup_dir() { _cleanup_dirs+=("$1"); }
 run_cleanup() {
   local c v d
   for c in "${_cleanup_containers[@]}"; do podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
+  wait
   for v in "${_cleanup_volumes[@]}"; do podman volume rm -f "$v" >/dev/null 2>&1 || true; done
   for d in "${_cleanup_dirs[@]}"; do rm -rf "$d"; done
 }
@@ -42,6 +43,10 @@ wait_healthy() { # <container> [timeout seconds]
   podman logs --tail 30 "$name" >&2 || true
   fail "$name not healthy within ${timeout}s"
 }
+
+# The effective uid of a container's main process, read on the host (rootful podman, no user
+# namespace: the same number as inside; images without ps cannot answer `podman top`).
+process_uid() { awk '/^Uid:/ {print $3}' "/proc/$(podman inspect --format '{{.State.Pid}}' "$1")/status"; }
 
 # The host port podman published for a container port: host_port <container> <port>
 host_port() { podman port "$1" "$2/tcp" | head -n1 | sed 's/.*://'; }
