@@ -48,6 +48,18 @@ async function populated(): Promise<{ rt: TestRuntime; keys: Record<'acme' | 'be
   return { rt, keys };
 }
 
+/** A backup of {@link populated}'s data; the runtime is closed, and its data dir removed when `removeData`. */
+async function backedUp(removeData: boolean): Promise<{ rt: TestRuntime; out: string }> {
+  const { rt } = await populated();
+  const out = path.join(tempDir(), 'backup');
+  try {
+    backupData(rt.config, out, 'test');
+  } finally {
+    await (removeData ? rt.close() : rt.app.close());
+  }
+  return { rt, out };
+}
+
 describe('agentik backup (SQLite)', () => {
   it('copies master.db, every live tenant and the encryption key while the server runs, and restores them', async () => {
     const { rt, keys } = await populated();
@@ -129,13 +141,7 @@ describe('agentik backup (SQLite)', () => {
   });
 
   it('restore refuses a tampered, incomplete or foreign backup and leaves the data dir as it was', async () => {
-    const { rt } = await populated();
-    const out = path.join(tempDir(), 'backup');
-    try {
-      backupData(rt.config, out, 'test');
-    } finally {
-      await rt.close();
-    }
+    const { out } = await backedUp(true);
     const target = tempDir();
     const config = testConfig(target);
 
@@ -175,13 +181,7 @@ describe('agentik backup (SQLite)', () => {
   });
 
   it('restore sets existing data aside only with force, and never deletes it', async () => {
-    const { rt } = await populated();
-    const out = path.join(tempDir(), 'backup');
-    try {
-      backupData(rt.config, out, 'test');
-    } finally {
-      await rt.app.close();
-    }
+    const { rt, out } = await backedUp(false);
     const before = readFileSync(path.join(rt.dataDir, 'master.db'));
     expect(() => restoreBackup(rt.config, out)).toThrow(/already holds data \(master\.db, tenants, encryption\.key\)/);
     expect(readFileSync(path.join(rt.dataDir, 'master.db'))).toEqual(before);
@@ -194,13 +194,7 @@ describe('agentik backup (SQLite)', () => {
   });
 
   it('refuses a copy whose database fails integrity_check even when its checksum matches', async () => {
-    const { rt } = await populated();
-    const out = path.join(tempDir(), 'backup');
-    try {
-      backupData(rt.config, out, 'test');
-    } finally {
-      await rt.close();
-    }
+    const { out } = await backedUp(true);
     // Corrupt a tenant copy's pages past the header, then record the corrupt bytes as if genuine.
     const tenantFile = readdirSync(path.join(out, 'tenants'))[0]!;
     const file = path.join(out, 'tenants', tenantFile);
