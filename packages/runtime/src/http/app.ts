@@ -167,6 +167,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   const pipeline = new Pipeline({
     providers: createProviderResolver(providers, box, config.providers.tenantUrls),
     pricing: await loadPricing(config.pricingFile),
+    platformOpenAiFree: config.providers.openaiFree,
     rateLimiter: rateLimiter.limiter,
     notifier,
     log,

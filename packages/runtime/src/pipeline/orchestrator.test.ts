@@ -57,8 +57,9 @@ let errors: string[];
 
 function deps(provider: LlmProvider, over: Partial<PipelineDeps> = {}): PipelineDeps {
   return {
-    providers: { resolve: async () => provider },
+    providers: { resolve: async () => ({ provider, endpoint: 'platform' }) },
     pricing,
+    platformOpenAiFree: false,
     rateLimiter: new LocalRateLimiter(),
     notifier: { notify: (n) => void notices.push(n) },
     log: { error: (_o: unknown, msg: string) => void errors.push(msg), warn: (_o: unknown, msg: string) => void errors.push(msg) } as unknown as PipelineDeps['log'],
