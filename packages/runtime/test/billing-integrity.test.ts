@@ -76,12 +76,15 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     const events = async (t: Tenant) => ((await get(t, '/api/costs/events?limit=200')).json() as { data: CostEventView[] }).data;
     const budget = async (t: Tenant) => (await get(t, '/api/budget')).json() as { spentUsd: number; reservedUsd: number };
 
-    /** Makes the tenant's store refuse any message whose text contains `unsaveable` (a real trigger). */
-    async function refuseUnsaveableTurns(t: Tenant): Promise<void> {
+    /**
+     * Makes the tenant's store refuse inserts into `table` for which `when` holds (a real trigger,
+     * `when` written over the row as NEW).
+     */
+    async function refuseInserts(t: Tenant, table: 'messages' | 'cost_events', when: string): Promise<void> {
       if (backend === 'sqlite') {
         const file = new Database(path.join(rt.dataDir, 'tenants', `${t.id}.db`));
         try {
-          file.exec(`CREATE TRIGGER refuse_unsaveable BEFORE INSERT ON messages WHEN NEW.content LIKE '%unsaveable%'
+          file.exec(`CREATE TRIGGER refuse_${table} BEFORE INSERT ON ${table} WHEN ${when}
                      BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
         } finally {
           file.close();
@@ -92,14 +95,15 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await client.connect();
       try {
         const schema = `"t_${t.id}"`;
-        await client.query(`CREATE FUNCTION ${schema}.refuse_unsaveable() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN IF NEW.content LIKE '%unsaveable%' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
-        await client.query(`CREATE TRIGGER refuse_unsaveable BEFORE INSERT ON ${schema}.messages
-          FOR EACH ROW EXECUTE FUNCTION ${schema}.refuse_unsaveable()`);
+        await client.query(`CREATE FUNCTION ${schema}.refuse_${table}() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN IF ${when} THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+        await client.query(`CREATE TRIGGER refuse_${table} BEFORE INSERT ON ${schema}.${table}
+          FOR EACH ROW EXECUTE FUNCTION ${schema}.refuse_${table}()`);
       } finally {
         await client.end();
       }
     }
+    const refuseUnsaveableTurns = (t: Tenant) => refuseInserts(t, 'messages', `NEW.content LIKE '%unsaveable%'`);
 
     it('a NUL in any input string is refused with 400 VALIDATION_FAILED before the model is called', async () => {
       const t = await makeTenant('Nul input');
@@ -211,6 +215,22 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       expect(rt.logs.some((l) => l.includes('could not save the turn'))).toBe(true);
       // Nothing half-made: the refused turns left no conversation behind.
       expect(((await get(t, '/api/conversations')).json() as { data: unknown[] }).data).toEqual([]);
+    });
+
+    it('a call the store cannot book at all keeps its reservation held as spent, and the reply is delivered', async () => {
+      const t = await makeTenant('Unbookable');
+      const limit = 1;
+      expect((await rt.app.inject({ method: 'PUT', url: '/api/budget', headers: bearer(t.key), payload: { monthlyLimitUsd: limit, hard: true } })).statusCode).toBe(200);
+      await refuseInserts(t, 'cost_events', 'NEW.id IS NOT NULL');
+      const res = await ask(t, 'book me if you can');
+      expect(res.statusCode, res.body).toBe(200);
+      expect((res.json() as { message: { content: string } }).message.content).toBe('ok');
+      const held = await budget(t);
+      expect(held.spentUsd).toBe(0);
+      // The call's worst case (its prompt's byte bound and maxTokens 100 at gpt-4o) stays counted.
+      expect(held.reservedUsd).toBeGreaterThanOrEqual(CALL_USD);
+      expect(held.reservedUsd).toBeLessThan(CALL_USD + 0.002);
+      expect(rt.logs.some((l) => l.includes('could not book a model call'))).toBe(true);
     });
 
     it('usage the upstream over-reports or garbles is booked at the call bound and flagged, never lost', async () => {
