@@ -58,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       ollamaUrl: c.AGENTIK_OLLAMA_URL,
       openaiBaseUrl: c.AGENTIK_OPENAI_BASE_URL,
       openaiApiKey: c.AGENTIK_OPENAI_API_KEY,
+      openaiFree: c.AGENTIK_OPENAI_FREE === 'true',
       anthropicBaseUrl: c.AGENTIK_ANTHROPIC_BASE_URL,
       anthropicApiKey: c.AGENTIK_ANTHROPIC_API_KEY,
       tenantUrls: c.AGENTIK_TENANT_PROVIDER_URLS,

@@ -33,6 +33,7 @@ export const ConfigSchema = z.object({
   AGENTIK_OLLAMA_URL: httpUrl.default('http://127.0.0.1:11434'),
   AGENTIK_OPENAI_BASE_URL: httpUrl.optional(),
   AGENTIK_OPENAI_API_KEY: secret.optional(),
+  AGENTIK_OPENAI_FREE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   AGENTIK_ANTHROPIC_BASE_URL: httpUrl.optional(),
   AGENTIK_ANTHROPIC_API_KEY: secret.optional(),
   AGENTIK_ENCRYPTION_KEY: z
@@ -74,6 +75,11 @@ export interface Config {
     ollamaUrl: string;
     openaiBaseUrl: string | undefined;
     openaiApiKey: string | undefined;
+    /**
+     * The operator declares its AGENTIK_OPENAI_BASE_URL endpoint free (a self-hosted vLLM):
+     * `openai-compatible` calls to it are priced at 0. Never assumed: false by default.
+     */
+    openaiFree: boolean;
     anthropicBaseUrl: string | undefined;
     anthropicApiKey: string | undefined;
     /** Whether tenants may point a provider at a base URL of their own. */
