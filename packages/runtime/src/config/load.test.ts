@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       providers: {
         ollamaUrl: 'http://127.0.0.1:11434',
         openaiApiKey: undefined,
+        openaiFree: false,
         anthropicApiKey: undefined,
         tenantUrls: 'deny',
         timeoutMs: 120_000,
@@ -70,6 +71,7 @@ describe('loadConfig', () => {
     AGENTIK_OLLAMA_URL: ['http://127.0.0.1:1234', (c) => c.providers.ollamaUrl, 'http://127.0.0.1:1234'],
     AGENTIK_OPENAI_BASE_URL: ['https://llm.internal/v1', (c) => c.providers.openaiBaseUrl, 'https://llm.internal/v1'],
     AGENTIK_OPENAI_API_KEY: ['sk-test', (c) => c.providers.openaiApiKey, 'sk-test'],
+    AGENTIK_OPENAI_FREE: ['true', (c) => c.providers.openaiFree, true],
     AGENTIK_ANTHROPIC_BASE_URL: ['http://127.0.0.1:9', (c) => c.providers.anthropicBaseUrl, 'http://127.0.0.1:9'],
     AGENTIK_ANTHROPIC_API_KEY: ['ant-test', (c) => c.providers.anthropicApiKey, 'ant-test'],
     AGENTIK_ENCRYPTION_KEY: ['ab'.repeat(32), (c) => c.encryptionKey, 'ab'.repeat(32)],
@@ -135,6 +137,7 @@ describe('loadConfig', () => {
     ['AGENTIK_ANTHROPIC_BASE_URL', 'file://hosts/x'],
     ['AGENTIK_BUDGET_WEBHOOK_URL', 'javascript:alert(1)'],
     ['AGENTIK_OPENAI_API_KEY', 'k'.repeat(4097)],
+    ['AGENTIK_OPENAI_FREE', 'yes'],
     ['AGENTIK_ENCRYPTION_KEY', 'abc'],
     ['AGENTIK_ENCRYPTION_KEY', 'g'.repeat(64)],
     ['AGENTIK_TENANT_PROVIDER_URLS', 'maybe'],

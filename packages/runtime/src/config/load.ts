@@ -107,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       ollamaUrl: c.AGENTIK_OLLAMA_URL,
       openaiBaseUrl: c.AGENTIK_OPENAI_BASE_URL,
       openaiApiKey: c.AGENTIK_OPENAI_API_KEY,
+      openaiFree: c.AGENTIK_OPENAI_FREE === 'true',
       anthropicBaseUrl: c.AGENTIK_ANTHROPIC_BASE_URL,
       anthropicApiKey: c.AGENTIK_ANTHROPIC_API_KEY,
       tenantUrls: c.AGENTIK_TENANT_PROVIDER_URLS,
@@ -119,6 +120,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     pricingFile: c.AGENTIK_PRICING_FILE ? path.resolve(c.AGENTIK_PRICING_FILE) : undefined,
     budgetWebhookUrl: c.AGENTIK_BUDGET_WEBHOOK_URL,
     dashboardDir: c.AGENTIK_DASHBOARD_DIR ? path.resolve(c.AGENTIK_DASHBOARD_DIR) : undefined,
-    metricsTenantLabels: c.AGENTIK_METRICS_TENANT_LABELS,
+    metricsTenantLabels: c.AGENTIK_METRICS_TENANT_LABELS === 'true',
   };
 }

@@ -6,6 +6,8 @@ const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().min(1);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const secret = z.string().min(1).max(4096);
+/** An on/off setting, off unless set to `true`. */
+const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).default('false');
 
 /**
  * Every setting of the runtime, with its default. `README.md` documents each one in one table
@@ -33,6 +35,7 @@ export const ConfigSchema = z.object({
   AGENTIK_OLLAMA_URL: httpUrl.default('http://127.0.0.1:11434'),
   AGENTIK_OPENAI_BASE_URL: httpUrl.optional(),
   AGENTIK_OPENAI_API_KEY: secret.optional(),
+  AGENTIK_OPENAI_FREE: flag,
   AGENTIK_ANTHROPIC_BASE_URL: httpUrl.optional(),
   AGENTIK_ANTHROPIC_API_KEY: secret.optional(),
   AGENTIK_ENCRYPTION_KEY: z
@@ -47,10 +50,7 @@ export const ConfigSchema = z.object({
   AGENTIK_PRICING_FILE: z.string().min(1).optional(),
   AGENTIK_BUDGET_WEBHOOK_URL: httpUrl.optional(),
   AGENTIK_DASHBOARD_DIR: z.string().min(1).optional(),
-  AGENTIK_METRICS_TENANT_LABELS: z
-    .enum(['true', 'false'], { error: 'must be true or false' })
-    .default('false')
-    .transform((v) => v === 'true'),
+  AGENTIK_METRICS_TENANT_LABELS: flag,
 });
 
 /**
@@ -91,6 +91,11 @@ export interface Config {
     ollamaUrl: string;
     openaiBaseUrl: string | undefined;
     openaiApiKey: string | undefined;
+    /**
+     * The operator declares its AGENTIK_OPENAI_BASE_URL endpoint free (a self-hosted vLLM):
+     * `openai-compatible` calls to it are priced at 0. Never assumed: false by default.
+     */
+    openaiFree: boolean;
     anthropicBaseUrl: string | undefined;
     anthropicApiKey: string | undefined;
     /** Whether tenants may point a provider at a base URL of their own. */

@@ -14,6 +14,7 @@ import { createIsolator } from '../tenants/isolator.js';
 import { TenantManager } from '../tenants/manager.js';
 import { TenantPool } from '../tenants/pool.js';
 import { errorBody, errorHandler, sendRouteNotFound } from './errors.js';
+import { registerInputStringCheck } from './input-strings.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { loadPricing } from '../cost/pricing.js';
 import { resolveEncryptionKey } from '../lib/encryption-key.js';
@@ -172,6 +173,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   const pipeline = new Pipeline({
     providers: createProviderResolver(providers, box, config.providers.tenantUrls),
     pricing: await loadPricing(config.pricingFile),
+    platformOpenAiFree: config.providers.openaiFree,
     rateLimiter: rateLimiter.limiter,
     notifier,
     log,
@@ -202,6 +204,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => void sendRouteNotFound(request, reply));
   registerJsonBodyParser(app);
+  registerInputStringCheck(app);
 
   app.decorateRequest('principal', null);
   app.decorateRequest('tenantContext', null);

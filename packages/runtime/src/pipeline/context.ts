@@ -48,6 +48,13 @@ export interface PipelineOutput {
   aborted: boolean;
 }
 
+/**
+ * Why the booked token counts differ from what the provider reported: `over_bound`, a count
+ * above the call's bound (the prompt's byte bound, the request's output bound); `invalid`, a
+ * count that is not a non-negative integer. Either way the call is booked at its bound.
+ */
+export type UsageAnomaly = 'over_bound' | 'invalid';
+
 /** What `execute` produced. */
 export interface ExecutionResult {
   text: string;
@@ -56,6 +63,8 @@ export interface ExecutionResult {
   finishReason: FinishReason;
   outcome: 'ok' | 'aborted';
   latencyMs: number;
+  /** Set when the reported usage was out of bounds and the bound was booked instead. */
+  usageAnomaly: UsageAnomaly | null;
 }
 
 /**

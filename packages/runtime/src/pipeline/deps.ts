@@ -1,13 +1,20 @@
-import type { PricingTable } from '../cost/pricing.js';
+import type { CallEndpoint, PricingTable } from '../cost/pricing.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { Log } from '../lib/log.js';
 import type { LlmProvider, ProviderName } from '../providers/types.js';
 import type { TenantContext } from '../tenants/context.js';
 import type { ModelUsage } from '../observability/metrics.js';
 
+/** A provider ready for one call, and whose endpoint it calls (which decides its price). */
+export interface ResolvedProvider {
+  provider: LlmProvider;
+  /** `platform`: the operator's configured endpoint; `tenant`: a base URL the tenant set itself. */
+  endpoint: CallEndpoint;
+}
+
 /** Finds the provider to use for a tenant: its own credentials if it set some, else the platform's. */
 export interface ProviderResolver {
-  resolve(tenant: TenantContext, name: ProviderName): Promise<LlmProvider>;
+  resolve(tenant: TenantContext, name: ProviderName): Promise<ResolvedProvider>;
 }
 
 /** A budget threshold crossing, for the operator's webhook. */
@@ -30,6 +37,8 @@ export interface BudgetNotifier {
 export interface PipelineDeps {
   providers: ProviderResolver;
   pricing: PricingTable;
+  /** The operator declared its OpenAI-compatible endpoint free (AGENTIK_OPENAI_FREE=true). */
+  platformOpenAiFree: boolean;
   rateLimiter: RateLimiter;
   notifier: BudgetNotifier;
   log: Log;

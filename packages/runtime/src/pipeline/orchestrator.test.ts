@@ -57,11 +57,12 @@ let errors: string[];
 
 function deps(provider: LlmProvider, over: Partial<PipelineDeps> = {}): PipelineDeps {
   return {
-    providers: { resolve: async () => provider },
+    providers: { resolve: async () => ({ provider, endpoint: 'platform' }) },
     pricing,
+    platformOpenAiFree: false,
     rateLimiter: new LocalRateLimiter(),
     notifier: { notify: (n) => void notices.push(n) },
-    log: { error: (_o: unknown, msg: string) => void errors.push(msg) } as unknown as PipelineDeps['log'],
+    log: { error: (_o: unknown, msg: string) => void errors.push(msg), warn: (_o: unknown, msg: string) => void errors.push(msg) } as unknown as PipelineDeps['log'],
     now: Date.now,
     observeStage: (stage, seconds) => void observed.push([stage, seconds]),
     recordUsage: () => undefined,
@@ -180,9 +181,11 @@ describe('Pipeline', () => {
 
   it('crosses thresholds once each and notifies', async () => {
     const b = await budget();
-    // 0.0045 $ per reply at the usage below; a limit just over 2 replies crosses 50 then 80 and 100.
+    // 0.0045 $ per reply at the usage below (within the call's bounds: the prompt's byte bound and
+    // maxTokens 500); a limit just over 2 replies crosses 50 then 80 and 100.
     await ctx.store.budget.configure({ monthlyLimitUsd: b.spentUsd + 0.009, hard: false, thresholds: [50, 80, 100] }, b.period, Date.now());
-    const provider = scriptedProvider([reply('a', { inputTokens: 1000, outputTokens: 200 }), reply('b', { inputTokens: 1000, outputTokens: 200 }), reply('c', { inputTokens: 1000, outputTokens: 200 })]);
+    const usage = { inputTokens: 200, outputTokens: 400 };
+    const provider = scriptedProvider([reply('a', usage), reply('b', usage), reply('c', usage)]);
     const p = new Pipeline(deps(provider));
     await run(p);
     expect(notices.map((n) => n.thresholdPct)).toEqual([50]);

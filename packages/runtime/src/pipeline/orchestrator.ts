@@ -12,7 +12,7 @@ import { saveMemory } from './stages/save-memory.js';
 import { sendResponse } from './stages/send-response.js';
 import type { Stage } from './stages/stage.js';
 import { toolResolve } from './stages/tool-resolve.js';
-import { trackCost } from './stages/track-cost.js';
+import { bookCall, trackCost } from './stages/track-cost.js';
 
 /** Options of one run. */
 export interface RunOptions {
@@ -64,11 +64,14 @@ export class Pipeline {
       }
       return need(ctx.output, 'output');
     } finally {
-      if (!ctx.settled && ctx.reservedUsd > 0) await this.release(ctx);
+      // A model that answered is booked even when a later stage failed; only a run that never got
+      // an answer (refused, provider down) gives its reservation back.
+      if (!ctx.settled && ctx.result) await bookCall(ctx, this.deps);
+      else if (!ctx.settled && ctx.reservedUsd > 0) await this.release(ctx);
     }
   }
 
-  /** A run that failed after reserving gives the reservation back. */
+  /** A run that failed before the model answered gives the reservation back. */
   private async release(ctx: PipelineContext): Promise<void> {
     const at = this.deps.now();
     try {

@@ -60,6 +60,7 @@ function costEvent(agentId: string, overrides: Partial<CostEventRecord> = {}): C
     latencyMs: 12,
     outcome: 'ok',
     usageEstimated: false,
+    usageAnomaly: null,
     createdAt: T0,
     ...overrides,
   };

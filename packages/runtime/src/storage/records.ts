@@ -128,6 +128,11 @@ export interface CostEventRecord {
   outcome: 'ok' | 'aborted';
   /** True when the provider gave no usage (an aborted stream) and the counts are estimates. */
   usageEstimated: boolean;
+  /**
+   * Set when the provider's reported usage was out of bounds and the call was booked at its bound:
+   * `over_bound` (a count above the bound) or `invalid` (not a non-negative integer); else null.
+   */
+  usageAnomaly: 'over_bound' | 'invalid' | null;
   createdAt: EpochMs;
 }
 

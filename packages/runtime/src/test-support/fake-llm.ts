@@ -24,12 +24,13 @@ import {
   openAiStream,
   tokenize,
   type FakeContent,
+  type FakeUsage,
   type FakeProtocol,
   type FakeToolCall,
   type WireChunk,
 } from './fake-llm-wire.js';
 
-export type { FakeProtocol, FakeToolCall } from './fake-llm-wire.js';
+export type { FakeProtocol, FakeToolCall, FakeUsage } from './fake-llm-wire.js';
 
 const FIXTURES_URL = new URL('../../test/fixtures/providers/', import.meta.url);
 
@@ -56,7 +57,7 @@ export interface FakeReply {
   /** Explicit tokens instead of `text`. */
   tokens?: string[];
   /** Usage to report; `null` reports none. Default `{input: 24, output: 8}`. */
-  usage?: { input: number; output: number } | null;
+  usage?: FakeUsage | null;
   /** Tool calls the model makes. */
   toolCalls?: FakeToolCall[];
   /** Answer with this HTTP error instead (body defaults to the protocol's error shape). */

@@ -51,6 +51,11 @@ export const CostEvent = z.object({
   latencyMs: z.number().int(),
   outcome: z.enum(['ok', 'aborted']),
   usageEstimated: z.boolean(),
+  /**
+   * Set when the provider reported usage out of bounds and the call was booked at its bound:
+   * `over_bound` (above the request's bound) or `invalid` (not a non-negative integer).
+   */
+  usageAnomaly: z.enum(['over_bound', 'invalid']).nullable(),
   createdAt: IsoDate,
 });
 export type CostEvent = z.infer<typeof CostEvent>;

@@ -7,15 +7,25 @@ import type { ChatMessage, ChatRequest, ChatResult, ToolCall, Usage } from '../.
 import type { BudgetRecord } from '../../storage/records.js';
 import type { Tool } from '../../tools/registry.js';
 import { ToolInputError } from '../../tools/registry.js';
-import { need, type PipelineContext } from '../context.js';
+import { need, type ExecutionResult, type PipelineContext, type UsageAnomaly } from '../context.js';
+import { checkUsage, describeUsage, worstOf, type UsageBound } from '../usage-check.js';
 import type { PipelineDeps } from '../deps.js';
 import { budgetPeriod } from '../../cost/budget-service.js';
 import type { Stage } from './stage.js';
 
 /**
+ * Prompt tokens a provider adds on its side beyond the text we send: chat-template markers, and
+ * the hidden instructions that come with tools (Anthropic documents about 350 tokens for its tool
+ * use prompt). Part of the bound, so an honest count is never taken for an inflated one.
+ */
+const PROMPT_OVERHEAD_TOKENS = 256;
+const TOOLS_OVERHEAD_TOKENS = 512;
+
+/**
  * An upper bound on the prompt's tokens: every tokenizer in use makes at least one byte per
- * token, so UTF-8 bytes (plus a per-message overhead) can only overestimate. Reserving on it
- * keeps a hard budget hard even when our estimate and the provider's count differ.
+ * token, so UTF-8 bytes (plus a per-message and a provider-side overhead) can only overestimate.
+ * Reserving on it keeps a hard budget hard even when our estimate and the provider's count
+ * differ, and a reported count above it is booked at it (see `checkUsage`).
  */
 export function promptTokenBound(messages: ChatMessage[], tools: Tool[]): number {
   let bytes = 0;
@@ -24,7 +34,7 @@ export function promptTokenBound(messages: ChatMessage[], tools: Tool[]): number
     for (const call of m.toolCalls ?? []) bytes += Buffer.byteLength(call.name + call.arguments, 'utf8') + 8;
   }
   for (const t of tools) bytes += Buffer.byteLength(JSON.stringify(t.spec), 'utf8');
-  return bytes + 16;
+  return bytes + PROMPT_OVERHEAD_TOKENS + (tools.length > 0 ? TOOLS_OVERHEAD_TOKENS : 0);
 }
 
 /** A hard limit already reached: spent and reserved money cover it. */
@@ -32,10 +42,14 @@ function exhausted(b: BudgetRecord): boolean {
   return !canReserve(b.monthlyLimitUsd ?? undefined, b.hard, b.spentUsd, b.reservedUsd, 0);
 }
 
-/** Reserves the worst case of one more model call, or refuses with BUDGET_EXCEEDED. */
-async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatMessage[], tools: Tool[]) {
+/**
+ * Reserves the worst case of one more model call, or refuses with BUDGET_EXCEEDED. Returns the
+ * token bounds the reservation assumed: the most this call may be billed for.
+ */
+async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatMessage[], tools: Tool[]): Promise<UsageBound> {
   const price = need(ctx.price, 'price');
-  const amount = worstCaseUsd(price, promptTokenBound(messages, tools), need(ctx.maxTokens, 'maxTokens'));
+  const bound = { input: promptTokenBound(messages, tools), output: need(ctx.maxTokens, 'maxTokens') };
+  const amount = worstCaseUsd(price, bound.input, bound.output);
   const at = deps.now();
   const period = budgetPeriod(at);
   const { budget } = ctx.tenant.store;
@@ -45,6 +59,7 @@ async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatM
     amount === 0 ? !exhausted(await budget.get(period)) : await budget.reserve(amount, period, at);
   if (!allowed) throw new AppError('BUDGET_EXCEEDED', 'the tenant has reached its hard monthly budget');
   ctx.reservedUsd += amount;
+  return bound;
 }
 
 function addUsage(total: Usage | undefined, next: Usage): Usage {
@@ -103,13 +118,27 @@ export const execute: Stage = async (ctx, deps) => {
   let usage: Usage | undefined;
   let finishReason: ChatResult['finishReason'] = 'unknown';
   const stream = ctx.stream;
-  const onText = (t: string) => {
+  const onText = (raw: string) => {
+    const t = storableText(raw);
     text += t;
     ctx.sink.onText(t);
   };
+  let bound: UsageBound | undefined;
+  const anomalies: UsageAnomaly[] = [];
+  const checked = (reported: Usage): Usage => {
+    const check = checkUsage(reported, need(bound, 'usage bound'));
+    if (check.anomaly) {
+      anomalies.push(check.anomaly);
+      deps.log.warn(
+        { tenantId: ctx.tenant.tenant.id, agentId: agent.id, provider: agent.provider, model: agent.model, reported: describeUsage(reported), bound, anomaly: check.anomaly },
+        'the provider reported token usage out of bounds; the call is booked at its bound',
+      );
+    }
+    return check.usage;
+  };
   try {
     for (let i = 0; i < deps.maxToolIterations; i++) {
-      await reserve(ctx, deps, messages, tools);
+      bound = await reserve(ctx, deps, messages, tools);
       const iterationText = text;
       const result = await call(
         ctx,
@@ -124,9 +153,9 @@ export const execute: Stage = async (ctx, deps) => {
         stream,
         onText,
       );
-      if (!stream) text += result.text;
+      if (!stream) text += storableText(result.text);
       else if (text === iterationText && result.text !== '') onText(result.text);
-      usage = addUsage(usage, result.usage);
+      usage = addUsage(usage, checked(result.usage));
       finishReason = result.finishReason;
       const wantsTools = result.finishReason === 'tool_calls' && result.toolCalls.length > 0 && tools.length > 0;
       if (!wantsTools || i === deps.maxToolIterations - 1) break;
@@ -140,13 +169,21 @@ export const execute: Stage = async (ctx, deps) => {
       throw mapProviderError(error);
     }
     // The caller went away: keep what was generated and what it cost.
-    if (!stream && error.partial) text += error.partial.text;
-    usage = addUsage(usage, error.partial?.usage ?? { inputTokens: undefined, outputTokens: undefined });
-    ctx.result = finish(ctx, messages, text, usage, 'unknown', 'aborted', deps.now() - started);
+    if (!stream && error.partial) text += storableText(error.partial.text);
+    usage = addUsage(usage, error.partial && bound ? checked(error.partial.usage) : { inputTokens: undefined, outputTokens: undefined });
+    ctx.result = finish(ctx, messages, text, usage, 'unknown', 'aborted', deps.now() - started, worstOf(anomalies));
     return;
   }
-  ctx.result = finish(ctx, messages, text, usage, finishReason, 'ok', deps.now() - started);
+  ctx.result = finish(ctx, messages, text, usage, finishReason, 'ok', deps.now() - started, worstOf(anomalies));
 };
+
+/**
+ * A reply's text as it is streamed, returned and stored: each NUL becomes U+FFFD (the replacement
+ * character), because Postgres text cannot hold NUL and both backends must store the same thing.
+ */
+export function storableText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
 
 function finish(
   ctx: PipelineContext,
@@ -156,7 +193,8 @@ function finish(
   finishReason: ChatResult['finishReason'],
   outcome: 'ok' | 'aborted',
   latencyMs: number,
-) {
+  usageAnomaly: UsageAnomaly | null,
+): ExecutionResult {
   let input = usage?.inputTokens;
   let output = usage?.outputTokens;
   let estimated = false;
@@ -180,6 +218,7 @@ function finish(
     finishReason,
     outcome,
     latencyMs,
+    usageAnomaly,
   };
 }
 
