@@ -15,8 +15,8 @@
 #   3. the postgres profile: Postgres and Redis (local images from Debian's packages) and two
 #      runtime replicas behind the proxy, both serving one set of tenants; backup-postgres dumps.
 # Grafana is not run (its image cannot be had here); its provisioning is checked statically.
-# Images: AGENTIK_TEST_RUNTIME_IMAGE / AGENTIK_TEST_DASHBOARD_IMAGE if set (docker/test.sh
-# passes the ones it built), else built here from the Dockerfiles and docker/.local-bases.env.
+# Images: AGENTIK_TEST_RUNTIME_IMAGE and AGENTIK_TEST_DASHBOARD_IMAGE if set, else the ones
+# docker/build-images.sh builds from the unchanged Dockerfiles on the local bases.
 # Everything it makes is named agentik-test-compose-<random> and removed by name at the end.
 #   bash docker/test-compose.sh [all|static|default|postgres]     (default: all)
 set -euo pipefail
@@ -68,20 +68,13 @@ debian_tar=$(bash scripts/debian-base.sh)
 debian_image="localhost/agentik-base-debian:$(sha256sum <"$debian_tar" | cut -c1-16)"
 podman image exists "$debian_image" || podman import --quiet --change 'CMD ["/bin/bash"]' "$debian_tar" "$debian_image" >/dev/null
 
-build_image() { # NAME DOCKERFILE: prints a tag keyed by the sources it is built from
-  local tag
-  tag="localhost/agentik-test-$1:$({ git ls-files -s packages backends pnpm-lock.yaml package.json pnpm-workspace.yaml .npmrc tsconfig.base.json "$2" LICENSE NOTICE; git diff HEAD -- packages backends "$2"; cat docker/.local-bases.env; } | sha256sum | cut -c1-16)"
-  if ! podman image exists "$tag"; then
-    log "building $tag from $2"
-    # shellcheck disable=SC2046 # one --build-arg per line of the env file
-    podman build --quiet --format docker $(sed 's/^/--build-arg /' docker/.local-bases.env) \
-      --volume /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro --build-arg NODE_EXTRA_CA_CERTS=/run/host-ca.crt \
-      -f "$2" -t "$tag" . >/dev/null
-  fi
-  printf '%s\n' "$tag"
-}
-runtime_image=${AGENTIK_TEST_RUNTIME_IMAGE:-$(build_image runtime docker/Dockerfile.runtime)}
-dashboard_image=${AGENTIK_TEST_DASHBOARD_IMAGE:-$(build_image dashboard docker/Dockerfile.dashboard)}
+if [ -z "${AGENTIK_TEST_RUNTIME_IMAGE:-}" ] || [ -z "${AGENTIK_TEST_DASHBOARD_IMAGE:-}" ]; then
+  bash docker/build-images.sh >/dev/null
+  # shellcheck disable=SC1091 # written by docker/build-images.sh
+  . docker/.images.env
+fi
+runtime_image=${AGENTIK_TEST_RUNTIME_IMAGE:-$AGENTIK_RUNTIME_IMAGE}
+dashboard_image=${AGENTIK_TEST_DASHBOARD_IMAGE:-$AGENTIK_DASHBOARD_IMAGE}
 log "local stand-ins for certbot, postgres, redis, prometheus"
 eval "$(bash docker/compose-test/local-images.sh "$debian_image" "$NGINX_IMAGE")"
 
@@ -343,7 +336,7 @@ grep -q '"value":\[[0-9.]*,"1"\]' <<<"$query" || fail "Prometheus query up{job=a
 log "backup: tools profile into ./backups/<date>/, restored into a fresh volume"
 dc --profile tools run --rm backup >"$work/backup.log" 2>&1 || { cat "$work/backup.log" >&2; fail "backup service"; }
 backup_dir=$(find "$stack/backups" -mindepth 1 -maxdepth 1 -type d | head -n1)
-{ [ -n "$backup_dir" ] && [ -s "$backup_dir/manifest.json" ]; } || fail "no backup in ./backups: $(cat "$work/backup.log")"
+{ [ -n "$backup_dir" ] && [ -s "$backup_dir/backup.json" ]; } || fail "no backup in ./backups: $(cat "$work/backup.log")"
 [[ $(basename "$backup_dir") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z$ ]] || fail "backup folder name: $backup_dir"
 [ "$(podman ps -a --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=backup -q | wc -l)" = 0 ] ||
   fail "the backup container was left behind"
