@@ -161,7 +161,9 @@ write_env() { # PROJECT EXTRA_LINES...
     echo "BIND_ADDRESS=127.0.0.1"
     echo "HTTP_PORT=$http_port"
     echo "HTTPS_PORT=$https_port"
-    echo "TLS_MODE=selfsigned"
+    echo "TLS_MODE=${tls_mode:-selfsigned}"
+    echo "CERTS_CHECK_SECONDS=2"
+    echo "CERT_CHECK_SECONDS=2"
     echo "DOMAIN=localhost"
     echo "AGENTIK_OPENAI_BASE_URL=http://fake-llm:8080/v1"
     echo "AGENTIK_METRICS_TENANT_LABELS=true"
@@ -233,6 +235,18 @@ wait_healthy() { # PROJECT SERVICE...
 }
 
 container_of() { podman ps -q --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2" | head -n1; }
+
+# TLS_MODE=provided: the operator's certificate pair in ./certs (self-signed here, named N).
+provide_cert() { # N
+  openssl req -x509 -newkey rsa:2048 -sha256 -days 2 -nodes -subj "/CN=agentik-provided-$1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$stack/certs/privkey.pem.new" -out "$stack/certs/fullchain.pem.new" 2>/dev/null
+  mv "$stack/certs/privkey.pem.new" "$stack/certs/privkey.pem"
+  mv "$stack/certs/fullchain.pem.new" "$stack/certs/fullchain.pem"
+}
+served_cn() {
+  openssl s_client -connect "127.0.0.1:$https_port" -servername localhost </dev/null 2>/dev/null |
+    openssl x509 -noout -subject -nameopt multiline 2>/dev/null | sed -n 's/^ *commonName *= *//p'
+}
 
 base="https://127.0.0.1:$https_port"
 c_url() { curl -sS --cacert "$work/ca.pem" --max-time 20 "$@"; }
@@ -367,6 +381,9 @@ log "default stack done"
 postgres_stack() {
 project="agentik-test-compose-pg-$suffix"
 projects+=("$project")
+# This run uses TLS_MODE=provided: the operator's files in ./certs, replaced later on.
+tls_mode=provided
+provide_cert 1
 write_env "$project" "COMPOSE_PROFILES=postgres" "AGENTIK_STORAGE=postgres" "AGENTIK_REDIS_URL_FILE=/run/secrets/redis_url"
 health_loop "$project" &
 pids+=($!)
@@ -377,7 +394,8 @@ timeout 420 bash -c "cd '$stack' && docker-compose -f docker-compose.prod.yml -f
 wait_healthy "$project" postgres redis runtime runtime-2 dashboard proxy
 log "postgres stack healthy after $((SECONDS - up_start))s"
 check_start_order "$project" || fail "a service started before its dependency was healthy"
-podman exec "$(container_of "$project" proxy)" cat /etc/agentik-certs/live/fullchain.pem >"$work/ca.pem"
+cp "$stack/certs/fullchain.pem" "$work/ca.pem"
+served_cn | grep -qx 'agentik-provided-1' || fail "provided mode: the proxy serves '$(served_cn)'"
 
 operator_key=$(operator_key_of "$project" runtime runtime-2)
 [ -n "$operator_key" ] || fail "no operator key in either replica's logs"
@@ -393,6 +411,12 @@ grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply (postgres)
 upstreams=$(dc logs --no-color proxy 2>/dev/null | grep -o '"uri":"/api/agents/[^"]*".*"upstream":"[^"]*"' | grep -o '"upstream":"[^"]*"' | sort -u | wc -l)
 [ "$upstreams" -ge 2 ] || fail "the proxy used $upstreams runtime replica(s), expected 2"
 log "  both replicas served requests"
+
+log "provided certificate replaced: the proxy reloads and serves the new one"
+provide_cert 2
+for _ in $(seq 30); do [ "$(served_cn)" = agentik-provided-2 ] && break; sleep 1; done
+[ "$(served_cn)" = agentik-provided-2 ] || fail "after replacing ./certs the proxy still serves '$(served_cn)'"
+dc logs --no-color proxy 2>/dev/null | grep -q 'certificate changed, reloading nginx' || fail "no reload in the proxy's log"
 
 log "backup-postgres: pg_dump into ./backups/<date>/"
 rm -rf "${stack:?}/backups/"*

@@ -3,7 +3,8 @@
 # Keeps /etc/agentik-certs/live/{fullchain,privkey}.pem (the `certs` volume, read by the proxy,
 # which reloads when they change) according to TLS_MODE:
 #   selfsigned   made on first start (RSA 2048, 825 days, SAN: DOMAIN, localhost, 127.0.0.1)
-#   provided     copied from ./certs/fullchain.pem and ./certs/privkey.pem, checked every 5 minutes
+#   provided     copied from ./certs/fullchain.pem and ./certs/privkey.pem, checked every
+#                CERTS_CHECK_SECONDS (300)
 #   letsencrypt  certbot --webroot on the shared acme-webroot volume; tried at start (with a
 #                temporary self-signed certificate so nginx can serve the challenge), then twice a day
 # The volume is mounted only by this service and the proxy; the key is readable by the proxy's
@@ -62,7 +63,7 @@ case $mode in
       else
         log "TLS_MODE=provided: put fullchain.pem and privkey.pem into docker/certs/"
       fi
-      sleep 300
+      sleep "${CERTS_CHECK_SECONDS:-300}"
     done
     ;;
   letsencrypt)
