@@ -85,8 +85,6 @@ suffix=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 project="agentik-test-compose-$suffix"
 pids=()
 projects=()
-extra_containers=()
-extra_volumes=()
 cleanup() {
   local status=$?
   set +e
@@ -97,8 +95,6 @@ cleanup() {
     for v in $(podman volume ls --filter "label=com.docker.compose.project=$p" --format '{{.Name}}'); do podman volume rm -f "$v" >/dev/null 2>&1; done
     podman network rm -f "${p}_default" >/dev/null 2>&1
   done
-  for c in "${extra_containers[@]}"; do podman rm -f "$c" >/dev/null 2>&1; done
-  for v in "${extra_volumes[@]}"; do podman volume rm -f "$v" >/dev/null 2>&1; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   rm -rf "$work"
   if [ $status -eq 0 ]; then log "passed"; else log "failed (exit $status)"; fi
@@ -347,30 +343,30 @@ grep -q '^agentik_cost_usd_total{.*tenant="acme"' "$work/metrics.txt" || fail "n
 query=$(podman exec "$prom" wget -q -O - 'http://127.0.0.1:9090/api/v1/query?query=up%7Bjob%3D%22agentik-runtime%22%7D')
 grep -q '"value":\[[0-9.]*,"1"\]' <<<"$query" || fail "Prometheus query up{job=agentik-runtime}: $query"
 
-log "backup: tools profile into ./backups/<date>/, restored into a fresh volume"
+log "backup: tools profile into ./backups/<date>/; restored onto a fresh install (new volume)"
 dc --profile tools run --rm backup >"$work/backup.log" 2>&1 || { cat "$work/backup.log" >&2; fail "backup service"; }
 backup_dir=$(find "$stack/backups" -mindepth 1 -maxdepth 1 -type d | head -n1)
 { [ -n "$backup_dir" ] && [ -s "$backup_dir/backup.json" ]; } || fail "no backup in ./backups: $(cat "$work/backup.log")"
 [[ $(basename "$backup_dir") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z$ ]] || fail "backup folder name: $backup_dir"
 [ "$(podman ps -a --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=backup -q | wc -l)" = 0 ] ||
   fail "the backup container was left behind"
-restore_volume="$project-restore"
-extra_volumes+=("$restore_volume")
-podman volume create "$restore_volume" >/dev/null
-podman run --rm --read-only --cap-drop ALL -v "$restore_volume:/var/lib/agentik-os" -v "$backup_dir:/restore:ro" \
-  "$runtime_image" restore --from /restore >"$work/restore.log" 2>&1 || { cat "$work/restore.log" >&2; fail "restore"; }
-restored="$project-restored"
-extra_containers+=("$restored")
-restore_port=$(free_port)
-podman run -d --name "$restored" --read-only --cap-drop ALL -p "127.0.0.1:$restore_port:3000" \
-  -v "$restore_volume:/var/lib/agentik-os" -v "$stack/secrets/encryption_key:/run/secrets/encryption_key:ro" \
-  -e AGENTIK_ENCRYPTION_KEY_FILE=/run/secrets/encryption_key "$runtime_image" >/dev/null
-for _ in $(seq 60); do curl -fsS "http://127.0.0.1:$restore_port/ready" >/dev/null 2>&1 && break; sleep 0.5; done
-tenants=$(curl -fsS -H "Authorization: Bearer $operator_key" "http://127.0.0.1:$restore_port/api/tenants") || fail "restored runtime"
-grep -q '"slug":"acme"' <<<"$tenants" || fail "tenant missing after restore: $tenants"
-curl -fsS -H "Authorization: Bearer $operator_key" -H 'X-Tenant-ID: acme' "http://127.0.0.1:$restore_port/api/agents/$agent_id" | grep -q '"name":"support"' ||
-  fail "agent missing after restore"
-podman rm -f "$restored" >/dev/null
+# README's restore onto a fresh install: the stack and its volumes gone, `run ... restore` makes a
+# new runtime-data volume from the backup, then the stack starts on it with the same tenants.
+COMPOSE_PROJECT_NAME=$project dc --profile monitoring down -v -t 5 >/dev/null 2>&1
+[ -z "$(podman volume ls -q --filter "label=com.docker.compose.project=$project")" ] || fail "volumes left after down -v"
+dc run --rm --no-deps -v "$backup_dir:/restore:ro" runtime restore --from /restore >"$work/restore.log" 2>&1 ||
+  { cat "$work/restore.log" >&2; fail "restore"; }
+grep -q '^restored master.db and 1 tenant stores' "$work/restore.log" || fail "restore said: $(cat "$work/restore.log")"
+timeout 300 bash -c "cd '$stack' && docker-compose -f docker-compose.prod.yml -f docker-compose.local.yml up -d fake-llm proxy" >"$work/up2.log" 2>&1 ||
+  { cat "$work/up2.log" >&2; fail "docker-compose up after the restore"; }
+wait_healthy "$project" runtime proxy
+podman exec "$(container_of "$project" proxy)" cat /etc/agentik-certs/live/fullchain.pem >"$work/ca.pem"
+api GET /api/tenants | grep -q '"slug":"acme"' || fail "tenant missing after restore"
+api GET "/api/agents/$agent_id" | grep -q '"name":"support"' || fail "agent missing after restore"
+[ "$(COMPOSE_PROJECT_NAME=$project dc logs --no-color runtime 2>/dev/null | grep -c 'Operator key (shown once')" = 0 ] ||
+  fail "the restored runtime made a new operator key"
+reply=$(api POST "/api/agents/$agent_id/messages" '{"content":"Still there?"}')
+grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply after restore: $reply"
 
 log "down"
 COMPOSE_PROJECT_NAME=$project dc --profile monitoring down -v -t 5 >/dev/null 2>&1
