@@ -168,6 +168,14 @@ write_env() { # PROJECT EXTRA_LINES...
   } >"$stack/.env"
 }
 dc() { (cd "$stack" && docker-compose -f docker-compose.prod.yml -f docker-compose.local.yml "$@"); }
+# docker-compose ARGS (an `up -d`) with a time limit; its output is shown when it fails.
+dc_up() { # LOG_NAME ARGS...
+  local out="$work/$1.log"
+  shift
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timeout 420 bash -c 'cd "$1" && shift && docker-compose -f docker-compose.prod.yml -f docker-compose.local.yml "$@"' _ "$stack" "$@" >"$out" 2>&1 ||
+    { cat "$out" >&2; fail "docker-compose $*"; }
+}
 
 # podman runs no health checks without systemd: run them for the project's containers meanwhile.
 # The first passing check of each container is noted (the time just before it ran): podman keeps
@@ -265,164 +273,161 @@ operator_key_of() { # PROJECT SERVICE...: the key the runtime printed on first s
 
 # ---- 2. the default stack, self-signed, with Prometheus ------------------------------------------
 default_stack() {
-projects+=("$project")
-write_env "$project"
-health_loop "$project" &
-pids+=($!)
-log "up: certs, runtime, dashboard, proxy, prometheus ($project)"
-up_start=$SECONDS
-timeout 420 bash -c "cd '$stack' && docker-compose -f docker-compose.prod.yml -f docker-compose.local.yml --profile monitoring up -d fake-llm proxy prometheus" >"$work/up.log" 2>&1 ||
-  { cat "$work/up.log" >&2; fail "docker-compose up"; }
-wait_healthy "$project" certs runtime dashboard proxy prometheus
-log "stack healthy after $((SECONDS - up_start))s"
-check_start_order "$project" || fail "a service started before its dependency was healthy"
+  projects+=("$project")
+  write_env "$project"
+  health_loop "$project" &
+  pids+=($!)
+  log "up: certs, runtime, dashboard, proxy, prometheus ($project)"
+  up_start=$SECONDS
+  dc_up up --profile monitoring up -d fake-llm proxy prometheus
+  wait_healthy "$project" certs runtime dashboard proxy prometheus
+  log "stack healthy after $((SECONDS - up_start))s"
+  check_start_order "$project" || fail "a service started before its dependency was healthy"
 
-podman exec "$(container_of "$project" proxy)" cat /etc/agentik-certs/live/fullchain.pem >"$work/ca.pem"
-openssl x509 -in "$work/ca.pem" -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' || fail "self-signed certificate lacks 127.0.0.1"
+  podman exec "$(container_of "$project" proxy)" cat /etc/agentik-certs/live/fullchain.pem >"$work/ca.pem"
+  openssl x509 -in "$work/ca.pem" -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' || fail "self-signed certificate lacks 127.0.0.1"
 
-log "proxy: redirect, ACME path, TLS versions, HSTS, request ids, dashboard, API, body limit"
-redirect=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$http_port/api/tenants?x=1")
-[ "$redirect" = "301 https://127.0.0.1/api/tenants?x=1" ] || fail "HTTP redirect: $redirect"
-acme=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/.well-known/acme-challenge/none")
-[ "$acme" = 404 ] || fail "ACME challenge path must be served over HTTP, got $acme"
-c_url --tls-max 1.1 -o /dev/null "$base/" 2>/dev/null && fail "TLS 1.1 accepted"
-c_url --tlsv1.2 --tls-max 1.2 -o /dev/null "$base/health" || fail "TLS 1.2 refused"
-c_url --tlsv1.3 -o /dev/null "$base/health" || fail "TLS 1.3 refused"
-headers=$(c_url -D - -o "$work/index.html" "$base/")
-grep -qi '^strict-transport-security: max-age=63072000' <<<"$headers" || fail "no HSTS: $headers"
-grep -qi '^x-request-id: [0-9a-f]\{32\}' <<<"$headers" || fail "no request id: $headers"
-grep -qi '<div id="root">\|<script' "$work/index.html" || fail "/ did not serve the dashboard"
-deep=$(c_url -o /dev/null -w '%{http_code}' "$base/tenants/some/deep/link")
-[ "$deep" = 200 ] || fail "dashboard deep link: $deep"
-[ "$(c_url "$base/health" | json 'v.status')" = ok ] || fail "/health through the proxy"
-[ "$(c_url -o /dev/null -w '%{http_code}' "$base/ready")" = 200 ] || fail "/ready through the proxy"
-[ "$(c_url -o /dev/null -w '%{http_code}' "$base/metrics")" = 404 ] || fail "/metrics must not be public"
-unauthenticated=$(c_url "$base/api/agents" | json 'v.error.code')
-[ "$unauthenticated" = UNAUTHENTICATED ] || fail "API error through the proxy: $unauthenticated"
-head -c $((1048576 + 1024)) /dev/zero | tr '\0' 'a' >"$work/big.json"
-big=$(c_url -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary "@$work/big.json" "$base/api/tenants")
-[ "$big" = 413 ] || fail "a body over 1 MiB must get 413 from the proxy, got $big"
-access=$(dc logs --no-color proxy 2>/dev/null | grep -o '{"time":.*' | tail -n1)
-node -e 'const l=JSON.parse(process.argv[1]); if(!/^[0-9a-f]{32}$/.test(l.request_id)||typeof l.status!=="number") process.exit(1)' "$access" ||
-  fail "proxy access log is not JSON with a request id: $access"
+  log "proxy: redirect, ACME path, TLS versions, HSTS, request ids, dashboard, API, body limit"
+  redirect=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$http_port/api/tenants?x=1")
+  [ "$redirect" = "301 https://127.0.0.1/api/tenants?x=1" ] || fail "HTTP redirect: $redirect"
+  acme=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/.well-known/acme-challenge/none")
+  [ "$acme" = 404 ] || fail "ACME challenge path must be served over HTTP, got $acme"
+  c_url --tls-max 1.1 -o /dev/null "$base/" 2>/dev/null && fail "TLS 1.1 accepted"
+  c_url --tlsv1.2 --tls-max 1.2 -o /dev/null "$base/health" || fail "TLS 1.2 refused"
+  c_url --tlsv1.3 -o /dev/null "$base/health" || fail "TLS 1.3 refused"
+  headers=$(c_url -D - -o "$work/index.html" "$base/")
+  grep -qi '^strict-transport-security: max-age=63072000' <<<"$headers" || fail "no HSTS: $headers"
+  grep -qi '^x-request-id: [0-9a-f]\{32\}' <<<"$headers" || fail "no request id: $headers"
+  grep -qi '<div id="root">\|<script' "$work/index.html" || fail "/ did not serve the dashboard"
+  deep=$(c_url -o /dev/null -w '%{http_code}' "$base/tenants/some/deep/link")
+  [ "$deep" = 200 ] || fail "dashboard deep link: $deep"
+  [ "$(c_url "$base/health" | json 'v.status')" = ok ] || fail "/health through the proxy"
+  [ "$(c_url -o /dev/null -w '%{http_code}' "$base/ready")" = 200 ] || fail "/ready through the proxy"
+  [ "$(c_url -o /dev/null -w '%{http_code}' "$base/metrics")" = 404 ] || fail "/metrics must not be public"
+  unauthenticated=$(c_url "$base/api/agents" | json 'v.error.code')
+  [ "$unauthenticated" = UNAUTHENTICATED ] || fail "API error through the proxy: $unauthenticated"
+  head -c $((1048576 + 1024)) /dev/zero | tr '\0' 'a' >"$work/big.json"
+  big=$(c_url -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary "@$work/big.json" "$base/api/tenants")
+  [ "$big" = 413 ] || fail "a body over 1 MiB must get 413 from the proxy, got $big"
+  access=$(dc logs --no-color proxy 2>/dev/null | grep -o '{"time":.*' | tail -n1)
+  node -e 'const l=JSON.parse(process.argv[1]); if(!/^[0-9a-f]{32}$/.test(l.request_id)||typeof l.status!=="number") process.exit(1)' "$access" ||
+    fail "proxy access log is not JSON with a request id: $access"
 
-log "tenant, agent, a reply; SSE streams through the proxy event by event"
-operator_key=$(operator_key_of "$project" runtime)
-[ -n "$operator_key" ] || fail "no operator key in the runtime's logs"
-api POST /api/tenants '{"name":"Acme","slug":"acme","owner":"ops@acme.example"}' >/dev/null
-agent_id=$(api POST /api/agents '{"name":"support","systemPrompt":"You help.","provider":"openai-compatible","model":"fake-model"}' | json 'v.id')
-reply=$(api POST "/api/agents/$agent_id/messages" '{"content":"Hello?"}')
-grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply: $reply"
-# Each SSE line with the time it arrived; the fake model writes a token every 400 ms.
-c_url -N -X POST -H "Authorization: Bearer $operator_key" -H 'X-Tenant-ID: acme' -H 'Content-Type: application/json' \
-  -H 'Accept: text/event-stream' --data '{"content":"Stream, please."}' "$base/api/agents/$agent_id/messages" |
-  while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$work/sse.log"
-grep -c '^[0-9]* event: delta' "$work/sse.log" | grep -qx '[4-9]' || fail "SSE: expected the deltas: $(cat "$work/sse.log")"
-grep -q '^[0-9]* event: done' "$work/sse.log" || fail "SSE: no done event"
-first=$(grep '^[0-9]* event: delta' "$work/sse.log" | head -n1 | cut -d' ' -f1)
-last=$(grep '^[0-9]* event: delta' "$work/sse.log" | tail -n1 | cut -d' ' -f1)
-[ $((last - first)) -ge 1200 ] || fail "SSE was buffered: first and last delta $((last - first)) ms apart (expected >= 1200)"
-log "  SSE: first delta $((last - first)) ms before the last"
+  log "tenant, agent, a reply; SSE streams through the proxy event by event"
+  operator_key=$(operator_key_of "$project" runtime)
+  [ -n "$operator_key" ] || fail "no operator key in the runtime's logs"
+  api POST /api/tenants '{"name":"Acme","slug":"acme","owner":"ops@acme.example"}' >/dev/null
+  agent_id=$(api POST /api/agents '{"name":"support","systemPrompt":"You help.","provider":"openai-compatible","model":"fake-model"}' | json 'v.id')
+  reply=$(api POST "/api/agents/$agent_id/messages" '{"content":"Hello?"}')
+  grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply: $reply"
+  # Each SSE line with the time it arrived; the fake model writes a token every 400 ms.
+  c_url -N -X POST -H "Authorization: Bearer $operator_key" -H 'X-Tenant-ID: acme' -H 'Content-Type: application/json' \
+    -H 'Accept: text/event-stream' --data '{"content":"Stream, please."}' "$base/api/agents/$agent_id/messages" |
+    while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$work/sse.log"
+  grep -c '^[0-9]* event: delta' "$work/sse.log" | grep -qx '[4-9]' || fail "SSE: expected the deltas: $(cat "$work/sse.log")"
+  grep -q '^[0-9]* event: done' "$work/sse.log" || fail "SSE: no done event"
+  first=$(grep '^[0-9]* event: delta' "$work/sse.log" | head -n1 | cut -d' ' -f1)
+  last=$(grep '^[0-9]* event: delta' "$work/sse.log" | tail -n1 | cut -d' ' -f1)
+  [ $((last - first)) -ge 1200 ] || fail "SSE was buffered: first and last delta $((last - first)) ms apart (expected >= 1200)"
+  log "  SSE: first delta $((last - first)) ms before the last"
 
-log "Prometheus finds the runtime up; every metric the dashboards name exists"
-prom=$(container_of "$project" prometheus)
-for _ in $(seq 40); do
-  targets=$(podman exec "$prom" wget -q -O - 'http://127.0.0.1:9090/api/v1/targets?state=active' 2>/dev/null || true)
-  grep -q '"job":"agentik-runtime".*"health":"up"' <<<"$targets" && break
-  sleep 1
-done
-node -e 'const t=JSON.parse(process.argv[1]).data.activeTargets.filter((x)=>x.labels.job==="agentik-runtime"); if(!t.length||t.some((x)=>x.health!=="up")) process.exit(1)' "$targets" ||
-  fail "Prometheus: runtime target not up: $targets"
-podman exec "$prom" wget -q -O - http://runtime:3000/metrics >"$work/metrics.txt"
-missing=()
-while IFS= read -r name; do
-  grep -q "^${name}[{ ]" "$work/metrics.txt" || missing+=("$name")
-done < <(grep -oh 'agentik_[a-z0-9_]*' docker/grafana/dashboards/*.json | sort -u)
-[ ${#missing[@]} -eq 0 ] || fail "metrics named in the dashboards but not in /metrics: ${missing[*]}"
-grep -q '^agentik_cost_usd_total{.*tenant="acme"' "$work/metrics.txt" || fail "no per-tenant cost series with AGENTIK_METRICS_TENANT_LABELS=true"
-query=$(podman exec "$prom" wget -q -O - 'http://127.0.0.1:9090/api/v1/query?query=up%7Bjob%3D%22agentik-runtime%22%7D')
-grep -q '"value":\[[0-9.]*,"1"\]' <<<"$query" || fail "Prometheus query up{job=agentik-runtime}: $query"
+  log "Prometheus finds the runtime up; every metric the dashboards name exists"
+  prom=$(container_of "$project" prometheus)
+  for _ in $(seq 40); do
+    targets=$(podman exec "$prom" wget -q -O - 'http://127.0.0.1:9090/api/v1/targets?state=active' 2>/dev/null || true)
+    grep -q '"job":"agentik-runtime".*"health":"up"' <<<"$targets" && break
+    sleep 1
+  done
+  node -e 'const t=JSON.parse(process.argv[1]).data.activeTargets.filter((x)=>x.labels.job==="agentik-runtime"); if(!t.length||t.some((x)=>x.health!=="up")) process.exit(1)' "$targets" ||
+    fail "Prometheus: runtime target not up: $targets"
+  podman exec "$prom" wget -q -O - http://runtime:3000/metrics >"$work/metrics.txt"
+  missing=()
+  while IFS= read -r name; do
+    grep -q "^${name}[{ ]" "$work/metrics.txt" || missing+=("$name")
+  done < <(grep -oh 'agentik_[a-z0-9_]*' docker/grafana/dashboards/*.json | sort -u)
+  [ ${#missing[@]} -eq 0 ] || fail "metrics named in the dashboards but not in /metrics: ${missing[*]}"
+  grep -q '^agentik_cost_usd_total{.*tenant="acme"' "$work/metrics.txt" || fail "no per-tenant cost series with AGENTIK_METRICS_TENANT_LABELS=true"
+  query=$(podman exec "$prom" wget -q -O - 'http://127.0.0.1:9090/api/v1/query?query=up%7Bjob%3D%22agentik-runtime%22%7D')
+  grep -q '"value":\[[0-9.]*,"1"\]' <<<"$query" || fail "Prometheus query up{job=agentik-runtime}: $query"
 
-log "backup: tools profile into ./backups/<date>/; restored onto a fresh install (new volume)"
-dc --profile tools run --rm backup >"$work/backup.log" 2>&1 || { cat "$work/backup.log" >&2; fail "backup service"; }
-backup_dir=$(find "$stack/backups" -mindepth 1 -maxdepth 1 -type d | head -n1)
-{ [ -n "$backup_dir" ] && [ -s "$backup_dir/backup.json" ]; } || fail "no backup in ./backups: $(cat "$work/backup.log")"
-[[ $(basename "$backup_dir") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z$ ]] || fail "backup folder name: $backup_dir"
-[ "$(podman ps -a --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=backup -q | wc -l)" = 0 ] ||
-  fail "the backup container was left behind"
-# README's restore onto a fresh install: the stack and its volumes gone, `run ... restore` makes a
-# new runtime-data volume from the backup, then the stack starts on it with the same tenants.
-COMPOSE_PROJECT_NAME=$project dc --profile monitoring down -v -t 5 >/dev/null 2>&1
-[ -z "$(podman volume ls -q --filter "label=com.docker.compose.project=$project")" ] || fail "volumes left after down -v"
-dc run --rm --no-deps -v "$backup_dir:/restore:ro" runtime restore --from /restore >"$work/restore.log" 2>&1 ||
-  { cat "$work/restore.log" >&2; fail "restore"; }
-grep -q '^restored master.db and 1 tenant stores' "$work/restore.log" || fail "restore said: $(cat "$work/restore.log")"
-timeout 300 bash -c "cd '$stack' && docker-compose -f docker-compose.prod.yml -f docker-compose.local.yml up -d fake-llm proxy" >"$work/up2.log" 2>&1 ||
-  { cat "$work/up2.log" >&2; fail "docker-compose up after the restore"; }
-wait_healthy "$project" runtime proxy
-podman exec "$(container_of "$project" proxy)" cat /etc/agentik-certs/live/fullchain.pem >"$work/ca.pem"
-api GET /api/tenants | grep -q '"slug":"acme"' || fail "tenant missing after restore"
-api GET "/api/agents/$agent_id" | grep -q '"name":"support"' || fail "agent missing after restore"
-[ "$(COMPOSE_PROJECT_NAME=$project dc logs --no-color runtime 2>/dev/null | grep -c 'Operator key (shown once')" = 0 ] ||
-  fail "the restored runtime made a new operator key"
-reply=$(api POST "/api/agents/$agent_id/messages" '{"content":"Still there?"}')
-grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply after restore: $reply"
+  log "backup: tools profile into ./backups/<date>/; restored onto a fresh install (new volume)"
+  dc --profile tools run --rm backup >"$work/backup.log" 2>&1 || { cat "$work/backup.log" >&2; fail "backup service"; }
+  backup_dir=$(find "$stack/backups" -mindepth 1 -maxdepth 1 -type d | head -n1)
+  { [ -n "$backup_dir" ] && [ -s "$backup_dir/backup.json" ]; } || fail "no backup in ./backups: $(cat "$work/backup.log")"
+  [[ $(basename "$backup_dir") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z$ ]] || fail "backup folder name: $backup_dir"
+  [ "$(podman ps -a --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=backup -q | wc -l)" = 0 ] ||
+    fail "the backup container was left behind"
+  # README's restore onto a fresh install: the stack and its volumes gone, `run ... restore` makes a
+  # new runtime-data volume from the backup, then the stack starts on it with the same tenants.
+  COMPOSE_PROJECT_NAME=$project dc --profile monitoring down -v -t 5 >/dev/null 2>&1
+  [ -z "$(podman volume ls -q --filter "label=com.docker.compose.project=$project")" ] || fail "volumes left after down -v"
+  dc run --rm --no-deps -v "$backup_dir:/restore:ro" runtime restore --from /restore >"$work/restore.log" 2>&1 ||
+    { cat "$work/restore.log" >&2; fail "restore"; }
+  grep -q '^restored master.db and 1 tenant stores' "$work/restore.log" || fail "restore said: $(cat "$work/restore.log")"
+  dc_up up-restored up -d fake-llm proxy
+  wait_healthy "$project" runtime proxy
+  podman exec "$(container_of "$project" proxy)" cat /etc/agentik-certs/live/fullchain.pem >"$work/ca.pem"
+  api GET /api/tenants | grep -q '"slug":"acme"' || fail "tenant missing after restore"
+  api GET "/api/agents/$agent_id" | grep -q '"name":"support"' || fail "agent missing after restore"
+  [ "$(COMPOSE_PROJECT_NAME=$project dc logs --no-color runtime 2>/dev/null | grep -c 'Operator key (shown once')" = 0 ] ||
+    fail "the restored runtime made a new operator key"
+  reply=$(api POST "/api/agents/$agent_id/messages" '{"content":"Still there?"}')
+  grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply after restore: $reply"
 
-log "down"
-COMPOSE_PROJECT_NAME=$project dc --profile monitoring down -v -t 5 >/dev/null 2>&1
-log "default stack done"
+  log "down"
+  COMPOSE_PROJECT_NAME=$project dc --profile monitoring down -v -t 5 >/dev/null 2>&1
+  log "default stack done"
 }
 
 # ---- 3. the postgres profile: two runtime replicas ------------------------------------------------
 postgres_stack() {
-project="agentik-test-compose-pg-$suffix"
-projects+=("$project")
-# This run uses TLS_MODE=provided: the operator's files in ./certs, replaced later on.
-tls_mode=provided
-provide_cert 1
-write_env "$project" "COMPOSE_PROFILES=postgres" "AGENTIK_STORAGE=postgres" "AGENTIK_REDIS_URL_FILE=/run/secrets/redis_url"
-health_loop "$project" &
-pids+=($!)
-log "up: postgres profile ($project)"
-up_start=$SECONDS
-timeout 420 bash -c "cd '$stack' && docker-compose -f docker-compose.prod.yml -f docker-compose.local.yml up -d fake-llm proxy runtime-2" >"$work/up-pg.log" 2>&1 ||
-  { cat "$work/up-pg.log" >&2; fail "docker-compose up (postgres)"; }
-wait_healthy "$project" postgres redis runtime runtime-2 dashboard proxy
-log "postgres stack healthy after $((SECONDS - up_start))s"
-check_start_order "$project" || fail "a service started before its dependency was healthy"
-cp "$stack/certs/fullchain.pem" "$work/ca.pem"
-served_cn | grep -qx 'agentik-provided-1' || fail "provided mode: the proxy serves '$(served_cn)'"
+  project="agentik-test-compose-pg-$suffix"
+  projects+=("$project")
+  # This run uses TLS_MODE=provided: the operator's files in ./certs, replaced later on.
+  tls_mode=provided
+  provide_cert 1
+  write_env "$project" "COMPOSE_PROFILES=postgres" "AGENTIK_STORAGE=postgres" "AGENTIK_REDIS_URL_FILE=/run/secrets/redis_url"
+  health_loop "$project" &
+  pids+=($!)
+  log "up: postgres profile ($project)"
+  up_start=$SECONDS
+  dc_up up-postgres up -d fake-llm proxy runtime-2
+  wait_healthy "$project" postgres redis runtime runtime-2 dashboard proxy
+  log "postgres stack healthy after $((SECONDS - up_start))s"
+  check_start_order "$project" || fail "a service started before its dependency was healthy"
+  cp "$stack/certs/fullchain.pem" "$work/ca.pem"
+  served_cn | grep -qx 'agentik-provided-1' || fail "provided mode: the proxy serves '$(served_cn)'"
 
-operator_key=$(operator_key_of "$project" runtime runtime-2)
-[ -n "$operator_key" ] || fail "no operator key in either replica's logs"
-role=$(podman exec "$(container_of "$project" postgres)" psql -U postgres -tAc "select rolsuper, rolinherit, rolcreaterole from pg_roles where rolname = 'agentik'")
-[ "$role" = "f|f|t" ] || fail "login role must be NOSUPERUSER NOINHERIT CREATEROLE: $role"
-api POST /api/tenants '{"name":"Acme","slug":"acme","owner":"ops@acme.example"}' >/dev/null
-agent_id=$(api POST /api/agents '{"name":"support","systemPrompt":"You help.","provider":"openai-compatible","model":"fake-model"}' | json 'v.id')
-for i in 1 2 3 4 5 6; do
-  api GET "/api/agents/$agent_id" | grep -q '"name":"support"' || fail "request $i did not see the agent"
-done
-reply=$(api POST "/api/agents/$agent_id/messages" '{"content":"Hello?"}')
-grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply (postgres): $reply"
-upstreams=$(dc logs --no-color proxy 2>/dev/null | grep -o '"uri":"/api/agents/[^"]*".*"upstream":"[^"]*"' | grep -o '"upstream":"[^"]*"' | sort -u | wc -l)
-[ "$upstreams" -ge 2 ] || fail "the proxy used $upstreams runtime replica(s), expected 2"
-log "  both replicas served requests"
+  operator_key=$(operator_key_of "$project" runtime runtime-2)
+  [ -n "$operator_key" ] || fail "no operator key in either replica's logs"
+  role=$(podman exec "$(container_of "$project" postgres)" psql -U postgres -tAc "select rolsuper, rolinherit, rolcreaterole from pg_roles where rolname = 'agentik'")
+  [ "$role" = "f|f|t" ] || fail "login role must be NOSUPERUSER NOINHERIT CREATEROLE: $role"
+  api POST /api/tenants '{"name":"Acme","slug":"acme","owner":"ops@acme.example"}' >/dev/null
+  agent_id=$(api POST /api/agents '{"name":"support","systemPrompt":"You help.","provider":"openai-compatible","model":"fake-model"}' | json 'v.id')
+  for i in 1 2 3 4 5 6; do
+    api GET "/api/agents/$agent_id" | grep -q '"name":"support"' || fail "request $i did not see the agent"
+  done
+  reply=$(api POST "/api/agents/$agent_id/messages" '{"content":"Hello?"}')
+  grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply (postgres): $reply"
+  upstreams=$(dc logs --no-color proxy 2>/dev/null | grep -o '"uri":"/api/agents/[^"]*".*"upstream":"[^"]*"' | grep -o '"upstream":"[^"]*"' | sort -u | wc -l)
+  [ "$upstreams" -ge 2 ] || fail "the proxy used $upstreams runtime replica(s), expected 2"
+  log "  both replicas served requests"
 
-log "provided certificate replaced: the proxy reloads and serves the new one"
-provide_cert 2
-for _ in $(seq 30); do [ "$(served_cn)" = agentik-provided-2 ] && break; sleep 1; done
-[ "$(served_cn)" = agentik-provided-2 ] || fail "after replacing ./certs the proxy still serves '$(served_cn)'"
-dc logs --no-color proxy 2>/dev/null | grep -q 'certificate changed, reloading nginx' || fail "no reload in the proxy's log"
+  log "provided certificate replaced: the proxy reloads and serves the new one"
+  provide_cert 2
+  for _ in $(seq 30); do [ "$(served_cn)" = agentik-provided-2 ] && break; sleep 1; done
+  [ "$(served_cn)" = agentik-provided-2 ] || fail "after replacing ./certs the proxy still serves '$(served_cn)'"
+  dc logs --no-color proxy 2>/dev/null | grep -q 'certificate changed, reloading nginx' || fail "no reload in the proxy's log"
 
-log "backup-postgres: pg_dump into ./backups/<date>/"
-rm -rf "${stack:?}/backups/"*
-dc --profile postgres --profile tools run --rm backup-postgres >"$work/backup-pg.log" 2>&1 || { cat "$work/backup-pg.log" >&2; fail "backup-postgres"; }
-dump=$(find "$stack/backups" -name 'agentik.dump' | head -n1)
-{ [ -s "$dump" ] && [ -s "$(dirname "$dump")/roles.sql" ]; } || fail "no pg_dump in ./backups: $(cat "$work/backup-pg.log")"
-grep -q 'CREATE ROLE agentik;' "$(dirname "$dump")/roles.sql" || fail "roles.sql lacks the login role"
+  log "backup-postgres: pg_dump into ./backups/<date>/"
+  rm -rf "${stack:?}/backups/"*
+  dc --profile postgres --profile tools run --rm backup-postgres >"$work/backup-pg.log" 2>&1 || { cat "$work/backup-pg.log" >&2; fail "backup-postgres"; }
+  dump=$(find "$stack/backups" -name 'agentik.dump' | head -n1)
+  { [ -s "$dump" ] && [ -s "$(dirname "$dump")/roles.sql" ]; } || fail "no pg_dump in ./backups: $(cat "$work/backup-pg.log")"
+  grep -q 'CREATE ROLE agentik;' "$(dirname "$dump")/roles.sql" || fail "roles.sql lacks the login role"
 
-COMPOSE_PROJECT_NAME=$project dc --profile postgres down -v -t 5 >/dev/null 2>&1
-log "postgres profile done"
+  COMPOSE_PROJECT_NAME=$project dc --profile postgres down -v -t 5 >/dev/null 2>&1
+  log "postgres profile done"
 }
 
 # Called as plain commands (not in an && list), so that set -e stays in force inside them.

@@ -3,11 +3,11 @@
 // container from the runtime image's Node. Streamed tokens are FAKE_TOKEN_DELAY_MS apart so the
 // test can see the reply arrive through the proxy event by event. Node built-ins only.
 import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const delayMs = Number(process.env.FAKE_TOKEN_DELAY_MS ?? 400);
 const tokens = ['Hello', ' from', ' the', ' fake', ' model', '.'];
 const usage = { prompt_tokens: 21, completion_tokens: tokens.length, total_tokens: 21 + tokens.length };
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 createServer((req, res) => {
   let body = '';
