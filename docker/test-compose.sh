@@ -418,6 +418,7 @@ postgres_stack() {
   for _ in $(seq 30); do [ "$(served_cn)" = agentik-provided-2 ] && break; sleep 1; done
   [ "$(served_cn)" = agentik-provided-2 ] || fail "after replacing ./certs the proxy still serves '$(served_cn)'"
   dc logs --no-color proxy 2>/dev/null | grep -q 'certificate changed, reloading nginx' || fail "no reload in the proxy's log"
+  cp "$stack/certs/fullchain.pem" "$work/ca.pem"
 
   log "backup-postgres: pg_dump into ./backups/<date>/"
   rm -rf "${stack:?}/backups/"*
@@ -425,6 +426,24 @@ postgres_stack() {
   dump=$(find "$stack/backups" -name 'agentik.dump' | head -n1)
   { [ -s "$dump" ] && [ -s "$(dirname "$dump")/roles.sql" ]; } || fail "no pg_dump in ./backups: $(cat "$work/backup-pg.log")"
   grep -q 'CREATE ROLE agentik;' "$(dirname "$dump")/roles.sql" || fail "roles.sql lacks the login role"
+
+  log "restore of the dump, as the README says: a tenant made after the backup is gone, the rest is back"
+  api POST /api/tenants '{"name":"Later","slug":"later","owner":"ops@later.example"}' >/dev/null
+  dc stop -t 5 proxy runtime runtime-2 >/dev/null 2>&1
+  dc exec -T postgres psql -q -U postgres <"$(dirname "$dump")/roles.sql" >"$work/restore-pg.log" 2>&1 || true
+  dc exec -T postgres sh -c 'dropdb -U postgres agentik && createdb -U postgres -O agentik agentik && psql -q -U postgres -c "REVOKE ALL ON DATABASE agentik FROM PUBLIC"' >>"$work/restore-pg.log" 2>&1 ||
+    { cat "$work/restore-pg.log" >&2; fail "recreating the database"; }
+  dc exec -T postgres pg_restore -U postgres -d agentik --exit-on-error <"$dump" >>"$work/restore-pg.log" 2>&1 ||
+    { cat "$work/restore-pg.log" >&2; fail "pg_restore"; }
+  dc_up up-postgres-restored up -d proxy runtime-2
+  wait_healthy "$project" runtime runtime-2 proxy
+  tenants=$(api GET /api/tenants)
+  grep -q '"slug":"acme"' <<<"$tenants" || fail "tenant acme missing after the Postgres restore: $tenants"
+  ! grep -q '"slug":"later"' <<<"$tenants" || fail "tenant made after the backup is still there: $tenants"
+  reply=$(api POST "/api/agents/$agent_id/messages" '{"content":"Still there?"}')
+  grep -q 'Hello from the fake model.' <<<"$reply" || fail "agent reply after the Postgres restore: $reply"
+  owner=$(dc exec -T postgres psql -U postgres -d agentik -tAc "select nspowner::regrole from pg_namespace where nspname like 't\_%' limit 1" | tr -d '\r')
+  [[ $owner == agentik_t_* ]] || fail "tenant schema owner after restore: $owner"
 
   COMPOSE_PROJECT_NAME=$project dc --profile postgres down -v -t 5 >/dev/null 2>&1
   log "postgres profile done"
