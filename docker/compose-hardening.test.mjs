@@ -179,3 +179,14 @@ test('backup services write into ./backups', () => {
     assert.ok(services[name].volumes.includes(`${join(dockerDir, 'backups')}:/backups:rw`), `${name} mounts ./backups`);
   }
 });
+
+test('.env.example renders, and documents every variable the file reads', () => {
+  compose(['--env-file', join(dockerDir, '.env.example'), 'config', '-q']);
+  const example = readFileSync(join(dockerDir, '.env.example'), 'utf8');
+  const documented = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
+  const used = new Set([...raw.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]));
+  for (const name of used) assert.ok(documented.has(name), `${name} is used by the Compose file but not in .env.example`);
+  for (const name of documented) {
+    if (!name.startsWith('COMPOSE_')) assert.ok(used.has(name), `${name} is in .env.example but the Compose file never reads it`);
+  }
+});
