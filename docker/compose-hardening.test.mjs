@@ -4,7 +4,8 @@
 // (v1.29 from Debian, whose python3-yaml also turns the rendered YAML into JSON here) and promtool.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -188,5 +189,35 @@ test('.env.example renders, and documents every variable the file reads', () => 
   for (const name of used) assert.ok(documented.has(name), `${name} is used by the Compose file but not in .env.example`);
   for (const name of documented) {
     if (!name.startsWith('COMPOSE_')) assert.ok(used.has(name), `${name} is in .env.example but the Compose file never reads it`);
+  }
+});
+
+test('grafana: the provisioned data source, four dashboards, every query valid PromQL', () => {
+  const datasource = readFileSync(join(dockerDir, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8');
+  const uid = /uid: (\S+)/.exec(datasource)?.[1];
+  assert.ok(uid && /url: http:\/\/prometheus:9090/.test(datasource));
+  assert.match(readFileSync(join(dockerDir, 'grafana/provisioning/dashboards/agentik.yml'), 'utf8'), /path: \/etc\/grafana\/dashboards/);
+  const files = ['runtime-overview', 'cost-per-tenant-and-model', 'pipeline-stage-latency', 'tenant-pool'];
+  const rules = [];
+  for (const file of files) {
+    const board = JSON.parse(readFileSync(join(dockerDir, `grafana/dashboards/${file}.json`), 'utf8'));
+    assert.ok(board.uid && board.title && board.panels.length > 0, file);
+    for (const panel of board.panels) {
+      assert.equal(panel.datasource.uid, uid, `${file}: ${panel.title}`);
+      for (const target of panel.targets) {
+        assert.equal(target.datasource.uid, uid, `${file}: ${panel.title}`);
+        // Grafana's $__range is not PromQL: check the query with a fixed range in its place.
+        rules.push({ record: `check:${file.replace(/-/g, '_')}:${rules.length}`, expr: target.expr.replaceAll('$__range', '1h') });
+      }
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'agentik-dashboards-'));
+  try {
+    const file = join(dir, 'rules.yml');
+    // JSON is YAML: promtool parses each expression as a recording rule.
+    writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboards', rules }] }));
+    execFileSync('promtool', ['check', 'rules', file], { stdio: 'pipe' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
