@@ -273,6 +273,12 @@ operator_key_of() { # PROJECT SERVICE...: the key the runtime printed on first s
 
 # ---- 2. the default stack, self-signed, with Prometheus ------------------------------------------
 default_stack() {
+  log "proxy refuses a second replica while the runtime is on SQLite"
+  guard=$(podman run --rm --read-only --cap-drop ALL --add-host runtime-2:127.0.0.1 -e AGENTIK_STORAGE=sqlite \
+    -v "$repo/docker/nginx/entrypoint.sh:/etc/nginx/agentik/entrypoint.sh:ro" --entrypoint /bin/sh "$PROXY_IMAGE" \
+    /etc/nginx/agentik/entrypoint.sh 2>&1) && fail "the proxy started with runtime-2 and AGENTIK_STORAGE=sqlite"
+  grep -q 'refusing to serve.*AGENTIK_STORAGE=postgres' <<<"$guard" || fail "the proxy's refusal: $guard"
+
   projects+=("$project")
   write_env "$project"
   health_loop "$project" &
@@ -333,13 +339,15 @@ default_stack() {
 
   log "Prometheus finds the runtime up; every metric the dashboards name exists"
   prom=$(container_of "$project" prometheus)
-  for _ in $(seq 40); do
+  runtime_targets_up() { # every active target of the runtime job is up (Prometheus' API)
+    node -e 'const t=JSON.parse(process.argv[1]).data.activeTargets.filter((x)=>x.labels.job==="agentik-runtime"); process.exit(t.length&&t.every((x)=>x.health==="up")?0:1)' "$1" 2>/dev/null
+  }
+  for _ in $(seq 60); do
     targets=$(podman exec "$prom" wget -q -O - 'http://127.0.0.1:9090/api/v1/targets?state=active' 2>/dev/null || true)
-    grep -q '"job":"agentik-runtime".*"health":"up"' <<<"$targets" && break
+    runtime_targets_up "$targets" && break
     sleep 1
   done
-  node -e 'const t=JSON.parse(process.argv[1]).data.activeTargets.filter((x)=>x.labels.job==="agentik-runtime"); if(!t.length||t.some((x)=>x.health!=="up")) process.exit(1)' "$targets" ||
-    fail "Prometheus: runtime target not up: $targets"
+  runtime_targets_up "$targets" || fail "Prometheus: runtime target not up: $targets"
   podman exec "$prom" wget -q -O - http://runtime:3000/metrics >"$work/metrics.txt"
   missing=()
   while IFS= read -r name; do

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Entry point of the Compose stack's proxy (POSIX sh: runs on the alpine and the Debian nginx).
 # Writes /tmp/agentik-proxy/generated.conf, starts nginx in the foreground, and reloads it when
-# the certificate in /etc/agentik-certs/live changes (renewal, new provided files).
+# the certificate in /etc/agentik-certs/live changes (renewal, new provided files). Exits 78 when
+# the postgres profile's replica runs while the runtime is left on SQLite.
 set -eu
 
 cert=/etc/agentik-certs/live/fullchain.pem
@@ -30,6 +31,16 @@ case ${TLS_MODE:-selfsigned} in
   *) echo "proxy: TLS_MODE must be selfsigned, provided or letsencrypt, got '${TLS_MODE}'" >&2; exit 78 ;;
 esac
 
+# Replicas need Postgres: with the postgres profile, runtime-2 runs on Postgres, and a `runtime`
+# left on SQLite would split the tenants between two stores behind one address. Refuse that.
+storage_guard() {
+  if [ "${AGENTIK_STORAGE:-sqlite}" != postgres ] && getent hosts runtime-2 >/dev/null 2>&1; then
+    echo "proxy: refusing to serve: the postgres profile runs runtime-2 on Postgres while runtime has AGENTIK_STORAGE=${AGENTIK_STORAGE:-sqlite}, so requests would alternate between two different stores. Set AGENTIK_STORAGE=postgres and AGENTIK_REDIS_URL_FILE=/run/secrets/redis_url in .env (docker/README.md, \"Postgres profile\")." >&2
+    return 1
+  fi
+}
+storage_guard || exit 78
+
 cat >"$conf_dir/generated.conf" <<EOF
 resolver $resolver valid=10s ipv6=off;
 resolver_timeout 5s;
@@ -57,6 +68,11 @@ fingerprint() { cat "$cert" "$key" 2>/dev/null | cksum; }
   last=$(fingerprint)
   while kill -0 "$nginx_pid" 2>/dev/null; do
     sleep "${CERT_CHECK_SECONDS:-60}"
+    if ! storage_guard; then
+      touch "$conf_dir/refused"
+      kill -TERM "$nginx_pid" 2>/dev/null
+      break
+    fi
     now=$(fingerprint)
     if [ "$now" != "$last" ] && [ -s "$cert" ] && [ -s "$key" ]; then
       echo "proxy: certificate changed, reloading nginx" >&2
@@ -71,4 +87,5 @@ wait "$nginx_pid" || status=$?
 while kill -0 "$nginx_pid" 2>/dev/null; do
   wait "$nginx_pid" || status=$?
 done
+[ ! -e "$conf_dir/refused" ] || exit 78
 exit "$status"
