@@ -4,6 +4,7 @@
 // 60 MB member); anything else is refused with a message instead of a wrong file.
 import { closeSync, openSync, readSync, writeFileSync, fstatSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
+import { Buffer } from 'node:buffer';
 
 const [archive, entry, out] = process.argv.slice(2);
 if (!archive || !entry || !out) {

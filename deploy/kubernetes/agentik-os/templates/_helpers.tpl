@@ -148,6 +148,12 @@ with what to change. values.schema.json has already checked types, enums and key
 {{- if and $v.secrets.existingSecret (or $v.secrets.operatorKey $v.secrets.encryptionKey $v.secrets.openaiApiKey $v.secrets.anthropicApiKey) -}}
 {{- $errors = append $errors (printf "secrets.existingSecret=%s and inline secrets.* values are both set: put operator-key, encryption-key (and openai-api-key, anthropic-api-key) in that Secret and leave the secrets.* values empty." $v.secrets.existingSecret) -}}
 {{- end -}}
+{{- if and $v.secrets.operatorKey (not (regexMatch "^[!-~]{32,512}$" $v.secrets.operatorKey)) -}}
+{{- $errors = append $errors "secrets.operatorKey must be 32 to 512 printable characters without spaces, or the runtime refuses to start (e.g. $(openssl rand -hex 32))." -}}
+{{- end -}}
+{{- if and $v.secrets.encryptionKey (not (regexMatch "^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$" $v.secrets.encryptionKey)) -}}
+{{- $errors = append $errors "secrets.encryptionKey must be 32 bytes written as 64 hex characters (openssl rand -hex 32) or base64 (openssl rand -base64 32), or the runtime refuses to start." -}}
+{{- end -}}
 {{- if and $v.redis.url $v.redis.existingSecret -}}
 {{- $errors = append $errors "redis.url and redis.existingSecret are both set: keep one." -}}
 {{- end -}}

@@ -32,8 +32,10 @@ describe('renders that fail with a clear message', () => {
   });
 
   it('keys the runtime would refuse: a short operator key, an encryption key of the wrong size', () => {
-    expect(renderError({ set: { 'secrets.operatorKey': 'too-short' } })).toMatch(/secrets.operatorKey: Does not match pattern/);
-    expect(renderError({ set: { 'secrets.encryptionKey': 'abcd' } })).toMatch(/secrets.encryptionKey: Does not match pattern/);
+    expect(renderError({ set: { 'secrets.operatorKey': 'too-short' } })).toContain('secrets.operatorKey must be 32 to 512 printable characters without spaces');
+    expect(renderError({ set: { 'secrets.operatorKey': 'x'.repeat(31) + ' y' } })).toContain('secrets.operatorKey must be 32 to 512 printable characters');
+    expect(renderError({ set: { 'secrets.encryptionKey': 'abcd' } })).toContain('secrets.encryptionKey must be 32 bytes written as 64 hex characters');
+    expect(renderError({ set: { 'secrets.encryptionKey': 'g'.repeat(64) } })).toContain('secrets.encryptionKey must be 32 bytes');
   });
 
   it('Postgres without a database secret', () => {

@@ -9,7 +9,8 @@ import { chartDir, examplesDir } from './paths.js';
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // labels and annotations may be absent: the tests that read them assert on them first.
+  metadata: { name: string; namespace?: string; labels: Record<string, string>; annotations: Record<string, string> };
   // Rendered objects are checked against the Kubernetes schemas separately (k8s-schema.ts);
   // tests read the fields they assert on.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
