@@ -212,3 +212,27 @@ with what to change. values.schema.json has already checked types, enums and key
 {{ include "agentik.secretEnv" (dict "name" "AGENTIK_REDIS_URL" "secret" $chartSecret "key" "redis-url") }}
 {{- end }}
 {{- end -}}
+
+{{/* What the migrate init container and the runtime container share: settings, lockdown, mounts. */}}
+{{- define "agentik.runtimeContainerBase" -}}
+{{- $rt := .Values.runtime -}}
+envFrom:
+  - configMapRef:
+      name: {{ include "agentik.fullname" . }}-runtime
+{{- with include "agentik.runtimeEnv" . }}
+env:
+  {{- . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml $rt.securityContext | nindent 2 }}
+resources:
+  {{- toYaml $rt.resources | nindent 2 }}
+volumeMounts:
+  - name: data
+    mountPath: /var/lib/agentik-os
+  - name: tmp
+    mountPath: /tmp
+  {{- with $rt.extraVolumeMounts }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}

@@ -33,7 +33,8 @@ describe('values.yaml, values.schema.json and the README table', () => {
       writeFileSync(readmePath, `${readme.slice(0, start + TABLE_START.length)}\n${expected}\n${readme.slice(end)}`);
       return;
     }
-    expect(readme.slice(start + TABLE_START.length, end).trim()).toBe(expected);
+    const fix = 'README.md table out of date: AGENTIK_UPDATE_VALUES_TABLE=1 pnpm --dir deploy/kubernetes/tests exec vitest run src/values-docs.test.ts';
+    expect(readme.slice(start + TABLE_START.length, end).trim(), fix).toBe(expected);
   });
 
   it('has a schema entry for every documented value, and a documented value for every schema entry', () => {
