@@ -24,6 +24,8 @@ export interface RenderOptions {
   set?: Record<string, string | number | boolean | null>;
   /** `--api-versions` capabilities, e.g. `monitoring.coreos.com/v1`. */
   apiVersions?: string[];
+  /** Release name (default `agentik`). */
+  release?: string;
   /** The cluster version the render assumes (the chart's minimum by default). */
   kubeVersion?: string;
 }
@@ -54,7 +56,7 @@ export function helm(args: string[]): HelmResult {
 }
 
 function renderArgs(options: RenderOptions): string[] {
-  const args = ['template', RELEASE, chartDir, '--namespace', NAMESPACE, '--kube-version', options.kubeVersion ?? '1.28.0'];
+  const args = ['template', options.release ?? RELEASE, chartDir, '--namespace', NAMESPACE, '--kube-version', options.kubeVersion ?? '1.28.0'];
   for (const example of options.examples ?? []) args.push('--values', path.join(examplesDir, example));
   for (const [key, value] of Object.entries(options.set ?? {})) {
     args.push(typeof value === 'string' ? '--set-string' : '--set', `${key}=${value === null ? 'null' : value}`);

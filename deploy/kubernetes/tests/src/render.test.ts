@@ -394,3 +394,31 @@ describe('images', () => {
     expect(runtimeContainer(objects)).toMatchObject({ image: 'ghcr.io/agentik-os/runtime:9.9.9', imagePullPolicy: 'Always' });
   });
 });
+
+describe('names', () => {
+  it('stay within Kubernetes limits for the longest release name Helm allows', async () => {
+    const release = 'a-very-long-release-name-for-a-production-agentik-os'.padEnd(53, 'x');
+    const objects = render({ release, set: { 'runtime.replicas': 3, 'runtime.storage': 'postgres', 'postgres.existingSecret': 'db', 'secrets.existingSecret': 's' } });
+    await expectSound(objects);
+    // The pods' controller-revision-hash label is the StatefulSet name + "-" + 10 characters.
+    expect(runtimeOf(objects).metadata.name.length + 11).toBeLessThanOrEqual(63);
+    for (const o of objects) expect(o.metadata.name, o.kind).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+
+  it('are the release name alone when it already says agentik-os', () => {
+    expect(runtimeOf(render({ release: 'agentik-os' })).metadata.name).toBe('agentik-os-runtime');
+    expect(runtimeOf(render({ set: { fullnameOverride: 'ai' } })).metadata.name).toBe('ai-runtime');
+  });
+});
+
+describe('networkPolicy.extraIngress', () => {
+  it('admits a cloud load balancer to the runtime and the dashboard', async () => {
+    const objects = render({
+      set: { 'networkPolicy.extraIngress[0].from[0].ipBlock.cidr': '35.191.0.0/16', 'networkPolicy.extraIngress[0].from[1].ipBlock.cidr': '130.211.0.0/22' },
+    });
+    await expectSound(objects);
+    const rule = { from: [{ ipBlock: { cidr: '35.191.0.0/16' } }, { ipBlock: { cidr: '130.211.0.0/22' } }] };
+    expect(find(objects, 'NetworkPolicy', '-runtime').spec.ingress.at(-1)).toEqual(rule);
+    expect(find(objects, 'NetworkPolicy', '-dashboard').spec.ingress.at(-1)).toEqual(rule);
+  });
+});
