@@ -62,7 +62,7 @@ app.kubernetes.io/part-of: agentik-os
 
 {{- define "agentik.imagePullSecrets" -}}
 {{- $secrets := concat (.root.Values.global.imagePullSecrets | default list) (.extra | default list) | uniq -}}
-{{- if $secrets }}
+{{- if $secrets -}}
 imagePullSecrets:
 {{- range $secrets }}
   - name: {{ . }}
@@ -88,16 +88,6 @@ imagePullSecrets:
 {{- else -}}
 {{- .Values.dashboard.replicas -}}
 {{- end -}}
-{{- end -}}
-
-{{/* storageClassName for the PVC template: "" for "-", none when empty. */}}
-{{- define "agentik.storageClass" -}}
-{{- $class := .Values.runtime.persistence.storageClass -}}
-{{- if eq $class "-" }}
-storageClassName: ""
-{{- else if $class }}
-storageClassName: {{ $class | quote }}
-{{- end }}
 {{- end -}}
 
 {{/* Preferred anti-affinity over nodes and a zone spread, for a component with several replicas. */}}
@@ -223,7 +213,7 @@ with what to change. values.schema.json has already checked types, enums and key
 envFrom:
   - configMapRef:
       name: {{ include "agentik.fullname" . }}-runtime
-{{- with include "agentik.runtimeEnv" . }}
+{{- with include "agentik.runtimeEnv" . | trim }}
 env:
   {{- . | nindent 2 }}
 {{- end }}

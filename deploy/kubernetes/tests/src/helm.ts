@@ -65,11 +65,16 @@ function renderArgs(options: RenderOptions): string[] {
   return args;
 }
 
-/** `helm template` that must succeed: the rendered objects, tests' hook pods included. */
-export function render(options: RenderOptions = {}): K8sObject[] {
+/** `helm template` that must succeed: its output. */
+export function renderText(options: RenderOptions = {}): string {
   const result = helm(renderArgs(options));
   if (result.status !== 0) throw new Error(`helm template failed (${result.status}):\n${result.stderr}`);
-  return parseObjects(result.stdout);
+  return result.stdout;
+}
+
+/** `helm template` that must succeed: the rendered objects, tests' hook pods included. */
+export function render(options: RenderOptions = {}): K8sObject[] {
+  return parseObjects(renderText(options));
 }
 
 /** `helm template` that must fail: its error output. */

@@ -1,14 +1,15 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { helm, render } from './helm.js';
+import { helm, parseObjects as parse, render, renderText } from './helm.js';
 import { expectSound } from './invariants.js';
 import { chartDir, examplesDir } from './paths.js';
 
 const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.yaml')).sort();
 
 describe('helm lint --strict', () => {
-  it('passes for the defaults', () => {
+  it('passes for the defaults, whose render has no trailing blanks', () => {
+    expect(renderText()).not.toMatch(/[ \t]+$/m);
     const result = helm(['lint', '--strict', chartDir]);
     expect(result.stdout + result.stderr).toContain('1 chart(s) linted, 0 chart(s) failed');
     expect(result.status).toBe(0);
@@ -23,7 +24,9 @@ describe('helm lint --strict', () => {
     const result = helm(['lint', '--strict', chartDir, '--values', path.join(examplesDir, example)]);
     expect(result.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
     expect(result.status).toBe(0);
-    await expectSound(render({ examples: [example], apiVersions: ['monitoring.coreos.com/v1'] }));
+    const text = renderText({ examples: [example], apiVersions: ['monitoring.coreos.com/v1'] });
+    expect(text, 'rendered lines end without blanks').not.toMatch(/[ \t]+$/m);
+    await expectSound(parse(text));
   });
 
   it('fails for a values file with a misspelled key', () => {

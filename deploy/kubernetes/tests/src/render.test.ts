@@ -56,6 +56,12 @@ describe('helm template with the defaults', () => {
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
   });
 
+  it('takes a StorageClass, or none with "-"', () => {
+    const claim = (storageClass: string) => runtimeOf(render({ set: { 'runtime.persistence.storageClass': storageClass } })).spec.volumeClaimTemplates[0].spec;
+    expect(claim('fast-ssd').storageClassName).toBe('fast-ssd');
+    expect(claim('-').storageClassName).toBe('');
+  });
+
   it('migrates in an init container, then serves, both from the runtime image at the chart appVersion', () => {
     const image = `agentik-os/runtime:${chart.appVersion}`;
     expect(pod.initContainers.map((c: K8sObject) => [c.name, c.image, c.args])).toEqual([['migrate', image, ['migrate']]]);
