@@ -156,6 +156,9 @@ describe('helm template with the defaults', () => {
     ]);
     const dashboard = find(objects, 'NetworkPolicy', '-dashboard');
     expect(dashboard.spec.ingress).toEqual([{ from: [np.spec.ingress[0].from[0]], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    // Static files only: no egress rule at all, so every outgoing connection is denied.
+    expect(dashboard.spec.policyTypes).toContain('Egress');
+    expect(dashboard.spec.egress).toBeUndefined();
   });
 });
 
