@@ -148,6 +148,11 @@ with what to change. values.schema.json has already checked types, enums and key
 {{- if and $v.secrets.encryptionKey (not (regexMatch "^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$" $v.secrets.encryptionKey)) -}}
 {{- $errors = append $errors "secrets.encryptionKey must be 32 bytes written as 64 hex characters (openssl rand -hex 32) or base64 (openssl rand -base64 32), or the runtime refuses to start." -}}
 {{- end -}}
+{{- /* On upgrade (lookup finds nothing in helm template or --dry-run): the encryption key in use must stay. */ -}}
+{{- $inUse := (lookup "v1" "Secret" .Release.Namespace (include "agentik.secretName" .)).data | default dict -}}
+{{- if and (index $inUse "encryption-key") (not $v.secrets.existingSecret) (ne (index $inUse "encryption-key" | b64dec) ($v.secrets.encryptionKey | default "")) -}}
+{{- $errors = append $errors (printf "secrets.encryptionKey must stay the one this release was installed with (in Secret %s): without it, or with another, tenants' stored provider keys can no longer be decrypted. Pass the same value again, e.g. --set secrets.encryptionKey=$(kubectl -n %s get secret %s -o jsonpath='{.data.encryption-key}' | base64 -d)." (include "agentik.secretName" .) .Release.Namespace (include "agentik.secretName" .)) -}}
+{{- end -}}
 {{- if and $v.redis.url $v.redis.existingSecret -}}
 {{- $errors = append $errors "redis.url and redis.existingSecret are both set: keep one." -}}
 {{- end -}}
