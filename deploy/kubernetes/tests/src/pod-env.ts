@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { K8sObject } from './helm.js';
 
 /** Values of Secrets the chart does not make (the operator's), by Secret name and key. */
@@ -24,7 +25,8 @@ export function podEnv(objects: K8sObject[], container: K8sObject, outside: Outs
     }
     const ref = entry.valueFrom.secretKeyRef;
     const own = objects.find((o) => o.kind === 'Secret' && o.metadata.name === ref.name);
-    const value: string | undefined = own ? own.stringData?.[ref.key] : outside[ref.name]?.[ref.key];
+    const encoded: string | undefined = own?.data?.[ref.key];
+    const value = own ? (encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8')) : outside[ref.name]?.[ref.key];
     if (value !== undefined) env[entry.name] = value;
     else if (!ref.optional) throw new Error(`${entry.name}: Secret ${ref.name} has no key ${ref.key}`);
   }

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -209,7 +210,9 @@ describe('Postgres with 3 runtime replicas', () => {
     };
     expect(secretRefs(runtimeContainer(objects))).toEqual(expected);
     expect(secretRefs(sts.spec.template.spec.initContainers[0])).toEqual(expected);
-    expect(find(objects, 'Secret').stringData).toEqual({
+    const secret = find(objects, 'Secret');
+    expect(secret.stringData).toBeUndefined();
+    expect(Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))).toEqual({
       'operator-key': OPERATOR_KEY,
       'encryption-key': ENCRYPTION_KEY,
       'redis-url': 'redis://redis.data.svc:6379/0',
