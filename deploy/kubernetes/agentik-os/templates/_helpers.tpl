@@ -149,9 +149,12 @@ with what to change. values.schema.json has already checked types, enums and key
 {{- $errors = append $errors "secrets.encryptionKey must be 32 bytes written as 64 hex characters (openssl rand -hex 32) or base64 (openssl rand -base64 32), or the runtime refuses to start." -}}
 {{- end -}}
 {{- /* On upgrade (lookup finds nothing in helm template or --dry-run): the encryption key in use must stay. */ -}}
+{{- /* Nested, not one `and`: Helm builds before Go 1.18 evaluate every argument of `and`. */ -}}
 {{- $inUse := (lookup "v1" "Secret" .Release.Namespace (include "agentik.secretName" .)).data | default dict -}}
-{{- if and (index $inUse "encryption-key") (not $v.secrets.existingSecret) (ne (index $inUse "encryption-key" | b64dec) ($v.secrets.encryptionKey | default "")) -}}
-{{- $errors = append $errors (printf "secrets.encryptionKey must stay the one this release was installed with (in Secret %s): without it, or with another, tenants' stored provider keys can no longer be decrypted. Pass the same value again, e.g. --set secrets.encryptionKey=$(kubectl -n %s get secret %s -o jsonpath='{.data.encryption-key}' | base64 -d)." (include "agentik.secretName" .) .Release.Namespace (include "agentik.secretName" .)) -}}
+{{- with index $inUse "encryption-key" -}}
+{{- if and (not $v.secrets.existingSecret) (ne (b64dec .) ($v.secrets.encryptionKey | default "")) -}}
+{{- $errors = append $errors (printf "secrets.encryptionKey must stay the one this release was installed with (in Secret %s): without it, or with another, tenants' stored provider keys can no longer be decrypted. Pass the same value again, e.g. --set secrets.encryptionKey=$(kubectl -n %s get secret %s -o jsonpath='{.data.encryption-key}' | base64 -d)." (include "agentik.secretName" $) $.Release.Namespace (include "agentik.secretName" $)) -}}
+{{- end -}}
 {{- end -}}
 {{- if and $v.redis.url $v.redis.existingSecret -}}
 {{- $errors = append $errors "redis.url and redis.existingSecret are both set: keep one." -}}

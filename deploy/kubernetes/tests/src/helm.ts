@@ -39,10 +39,13 @@ export interface HelmResult {
   stderr: string;
 }
 
-/** Runs the pinned Helm with a private home, so no user config or repository cache leaks in. */
-export function helm(args: string[]): HelmResult {
+/**
+ * Runs a pinned Helm (3.17.3, or `oldest`: 3.9.4) with a private home, so no user config or
+ * repository cache leaks in.
+ */
+export function helm(args: string[], release: 'current' | 'oldest' = 'current'): HelmResult {
   const home = path.join(os.tmpdir(), 'agentik-helm-tests-home');
-  const result = spawnSync(inject('helm'), args, {
+  const result = spawnSync(inject(release === 'oldest' ? 'helmOldest' : 'helm'), args, {
     encoding: 'utf8',
     env: {
       PATH: process.env.PATH ?? '',
@@ -66,8 +69,8 @@ function renderArgs(options: RenderOptions): string[] {
 }
 
 /** `helm template` that must succeed: its output. */
-export function renderText(options: RenderOptions = {}): string {
-  const result = helm(renderArgs(options));
+export function renderText(options: RenderOptions = {}, release: 'current' | 'oldest' = 'current'): string {
+  const result = helm(renderArgs(options), release);
   if (result.status !== 0) throw new Error(`helm template failed (${result.status}):\n${result.stderr}`);
   return result.stdout;
 }
@@ -78,8 +81,8 @@ export function render(options: RenderOptions = {}): K8sObject[] {
 }
 
 /** `helm template` that must fail: its error output. */
-export function renderError(options: RenderOptions): string {
-  const result = helm(renderArgs(options));
+export function renderError(options: RenderOptions, release: 'current' | 'oldest' = 'current'): string {
+  const result = helm(renderArgs(options), release);
   if (result.status === 0) throw new Error('helm template succeeded, but it should have failed');
   return result.stderr;
 }
