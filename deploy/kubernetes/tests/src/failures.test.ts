@@ -26,6 +26,12 @@ describe('renders that fail with a clear message', () => {
     expect(renderError({ set: { 'runtime.config.AGENTIK_LOG_LEVEL': 'loud' } })).toMatch(/AGENTIK_LOG_LEVEL must be one of the following/);
   });
 
+  it('a runtime setting the runtime would refuse: typed and bounded as the runtime’s own schema says', () => {
+    expect(renderError({ set: { 'runtime.config.AGENTIK_OLLAMA_URL': 'not-a-url' } })).toContain("runtime.config.AGENTIK_OLLAMA_URL: Does not match format 'uri'");
+    expect(renderError({ set: { 'runtime.config.AGENTIK_PROVIDER_RETRIES': 11 } })).toContain('runtime.config.AGENTIK_PROVIDER_RETRIES: Must be less than or equal to 10');
+    expect(renderError({ set: { 'runtime.config.AGENTIK_DEFAULT_MAX_TOKENS': 'many' } })).toContain('runtime.config.AGENTIK_DEFAULT_MAX_TOKENS: Invalid type. Expected: integer, given: string');
+  });
+
   it('a secret in the ConfigMap settings, or a setting the chart owns: refused by the schema', () => {
     expect(renderError({ set: { 'runtime.config.AGENTIK_OPERATOR_KEY': OPERATOR_KEY } })).toMatch(/Additional property AGENTIK_OPERATOR_KEY is not allowed/);
     expect(renderError({ set: { 'runtime.config.AGENTIK_PORT': 4000 } })).toMatch(/Additional property AGENTIK_PORT is not allowed/);

@@ -2,18 +2,23 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './paths.js';
 
-/** The runtime's settings, as the repository README's settings table lists them. */
-export function runtimeSettings(): string[] {
+/** The repository README's settings table: each setting's meaning, by name, in table order. */
+export function runtimeSettingsTable(): Record<string, string> {
   const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8').split('\n');
   const header = readme.findIndex((line) => /^\| name \| default \| meaning \|$/.test(line.trim()));
   if (header < 0) throw new Error('README.md: no settings table (| name | default | meaning |)');
-  const names: string[] = [];
+  const table: Record<string, string> = {};
   for (const line of readme.slice(header + 2)) {
-    const match = /^\| `(AGENTIK_[A-Z0-9_]+)` \|/.exec(line);
+    const match = /^\| `(AGENTIK_[A-Z0-9_]+)` \|[^|]*\| (.*) \|$/.exec(line);
     if (!match) break;
-    names.push(match[1]!);
+    table[match[1]!] = match[2]!.replace(/\\\|/g, '|');
   }
-  return names;
+  return table;
+}
+
+/** The runtime's settings, as the repository README's settings table lists them. */
+export function runtimeSettings(): string[] {
+  return Object.keys(runtimeSettingsTable());
 }
 
 /** Settings the chart sets itself from its own values (not in `runtime.config`). */

@@ -2,10 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chartDir } from './paths.js';
-import { CHART_MANAGED, SECRET_SETTINGS, isFileVariant, runtimeSettings } from './runtime-settings.js';
+import { runtimeConfigSchema, type JsonSchema } from './runtime-config-schema.js';
+import { CHART_MANAGED, SECRET_SETTINGS, runtimeSettings } from './runtime-settings.js';
 import { TABLE_END, TABLE_START, readValuesDoc, valuesTable } from './values-doc.js';
 
 const readmePath = path.join(chartDir, 'README.md');
+const schemaPath = path.join(chartDir, 'values.schema.json');
+// AGENTIK_UPDATE_CHART_DOCS=1 rewrites the README's values table and the schema's runtime.config
+// from their sources (values.yaml; the runtime's settings) instead of comparing with them.
+const UPDATE = process.env.AGENTIK_UPDATE_CHART_DOCS === '1';
+const FIX = 'out of date: run `pnpm build && AGENTIK_UPDATE_CHART_DOCS=1 pnpm --dir deploy/kubernetes/tests exec vitest run src/values-docs.test.ts`';
 const { documented, undocumented } = readValuesDoc();
 const keys = documented.map((v) => v.key);
 
@@ -13,7 +19,7 @@ interface SchemaNode {
   $ref?: string;
   properties?: Record<string, SchemaNode>;
 }
-const schema = JSON.parse(readFileSync(path.join(chartDir, 'values.schema.json'), 'utf8')) as SchemaNode & { definitions: Record<string, SchemaNode> };
+const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as SchemaNode & { definitions: Record<string, SchemaNode> };
 const resolve = (node: SchemaNode) => (node.$ref ? schema.definitions[node.$ref.replace('#/definitions/', '')]! : node);
 
 describe('values.yaml, values.schema.json and the README table', () => {
@@ -28,13 +34,11 @@ describe('values.yaml, values.schema.json and the README table', () => {
     const end = readme.indexOf(TABLE_END);
     expect(start, 'README.md has the table markers').toBeGreaterThan(0);
     const expected = valuesTable(documented);
-    // AGENTIK_UPDATE_VALUES_TABLE=1 rewrites the table from values.yaml instead of comparing.
-    if (process.env.AGENTIK_UPDATE_VALUES_TABLE === '1') {
+    if (UPDATE) {
       writeFileSync(readmePath, `${readme.slice(0, start + TABLE_START.length)}\n${expected}\n${readme.slice(end)}`);
       return;
     }
-    const fix = 'README.md table out of date: AGENTIK_UPDATE_VALUES_TABLE=1 pnpm --dir deploy/kubernetes/tests exec vitest run src/values-docs.test.ts';
-    expect(readme.slice(start + TABLE_START.length, end).trim(), fix).toBe(expected);
+    expect(readme.slice(start + TABLE_START.length, end).trim(), `README.md values table ${FIX}`).toBe(expected);
   });
 
   it('has a schema entry for every documented value, and a documented value for every schema entry', () => {
@@ -80,11 +84,18 @@ describe('values.yaml, values.schema.json and the README table', () => {
     expect(defaults).toMatchObject({ 'runtime.replicas': 1, 'runtime.storage': 'sqlite', 'postgres.secretKey': 'database-url', 'networkPolicy.enabled': true });
   });
 
-  it('accepts in runtime.config exactly the runtime settings that are neither secret nor set by the chart', () => {
-    const configNames = Object.keys(resolve(schema.properties!.runtime!).properties!.config!.properties!);
-    const expected = runtimeSettings().filter((name) => !CHART_MANAGED.includes(name) && !SECRET_SETTINGS.includes(name) && !isFileVariant(name));
-    expect(configNames.sort()).toEqual(expected.sort());
+  it('accepts in runtime.config exactly the runtime settings that are neither secret nor set by the chart, typed as the runtime types them', async () => {
+    const expected = await runtimeConfigSchema();
+    const config = (resolve(schema.properties!.runtime!).properties!.config as JsonSchema);
+    if (UPDATE) {
+      config.properties = expected;
+      writeFileSync(schemaPath, `${JSON.stringify(schema, null, 2)}\n`);
+      return;
+    }
+    expect(config.additionalProperties).toBe(false);
+    expect(config.properties, `values.schema.json runtime.config ${FIX}`).toEqual(expected);
     // The names the chart handles itself are runtime settings too.
     expect(runtimeSettings()).toEqual(expect.arrayContaining([...CHART_MANAGED, ...SECRET_SETTINGS]));
+    expect(Object.keys(expected)).toContain('AGENTIK_LOG_LEVEL');
   });
 });
