@@ -238,3 +238,8 @@ volumeMounts:
   {{- toYaml . | nindent 2 }}
   {{- end }}
 {{- end -}}
+
+{{/* "true" when the cluster serves the Prometheus Operator's ServiceMonitor (by group/version or group/version/kind, as --api-versions may give either). */}}
+{{- define "agentik.hasServiceMonitor" -}}
+{{- if or (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor") (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") -}}true{{- end -}}
+{{- end -}}

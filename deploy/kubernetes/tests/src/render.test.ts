@@ -365,6 +365,8 @@ describe('every optional part off', () => {
 describe('metrics.serviceMonitor', () => {
   it('renders a ServiceMonitor only when the cluster serves monitoring.coreos.com/v1', async () => {
     expect(render({ set: { 'metrics.serviceMonitor.enabled': true } }).filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
+    expect(render({ set: { 'metrics.serviceMonitor.enabled': true }, apiVersions: ['monitoring.coreos.com/v1/ServiceMonitor'] }).filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(1);
+    expect(render({ apiVersions: ['monitoring.coreos.com/v1'] }).filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
     const objects = render({ set: { 'metrics.serviceMonitor.enabled': true }, apiVersions: ['monitoring.coreos.com/v1'] });
     await expectSound(objects);
     const sm = find(objects, 'ServiceMonitor');
