@@ -163,7 +163,8 @@ with what to change. values.schema.json has already checked types, enums and key
 {{- if le (mul (int $v.runtime.terminationGracePeriodSeconds) 1000) $drainMs -}}
 {{- $errors = append $errors (printf "runtime.terminationGracePeriodSeconds=%d must be above the runtime's drain time (AGENTIK_SHUTDOWN_TIMEOUT_MS=%d ms), or Kubernetes kills pods in the middle of requests: raise it to at least %d." (int $v.runtime.terminationGracePeriodSeconds) $drainMs (add (div $drainMs 1000) 5)) -}}
 {{- end -}}
-{{- if and $v.dashboard.autoscaling.enabled (gt (int $v.dashboard.autoscaling.minReplicas) (int $v.dashboard.autoscaling.maxReplicas)) -}}
+{{- /* Checked with the HPA off too: values that cannot be turned on are wrong already. */ -}}
+{{- if gt (int $v.dashboard.autoscaling.minReplicas) (int $v.dashboard.autoscaling.maxReplicas) -}}
 {{- $errors = append $errors (printf "dashboard.autoscaling.minReplicas=%d is above dashboard.autoscaling.maxReplicas=%d: make maxReplicas at least minReplicas." (int $v.dashboard.autoscaling.minReplicas) (int $v.dashboard.autoscaling.maxReplicas)) -}}
 {{- end -}}
 {{- if and $v.ingress.enabled $v.ingress.tls.enabled (not $v.ingress.host) -}}

@@ -70,6 +70,7 @@ describe('renders that fail with a clear message', () => {
   it('HPA with minReplicas above maxReplicas', () => {
     const error = renderError({ set: { 'dashboard.autoscaling.enabled': true, 'dashboard.autoscaling.minReplicas': 6, 'dashboard.autoscaling.maxReplicas': 3 } });
     expect(error).toContain('dashboard.autoscaling.minReplicas=6 is above dashboard.autoscaling.maxReplicas=3: make maxReplicas at least minReplicas.');
+    expect(renderError({ set: { 'dashboard.autoscaling.minReplicas': 6, 'dashboard.autoscaling.maxReplicas': 3 } })).toContain('is above dashboard.autoscaling.maxReplicas=3');
   });
 
   it('a grace period not above the drain time', () => {
