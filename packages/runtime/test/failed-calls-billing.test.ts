@@ -194,6 +194,28 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       expect(await conversationsOf(t)).toEqual([]);
     });
 
+    it('a tool loop whose second call the budget refuses books the first call, and the client gets 402', async () => {
+      const t = await makeTenant(rt, 'Tool loop over budget');
+      // The first call answers slowly; meanwhile the limit is lowered below what is already reserved.
+      llm.enqueue({ toolCalls: [{ name: 'calculator', arguments: '{"expression":"6*7"}' }], usage: { input: 40, output: 20 }, firstByteDelayMs: 300 }, { text: 'never asked' });
+      const calls = llm.chatRequestCount;
+      const pending = ask(t, 'calc', 'What is 6*7?', false);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const put = await rt.app.inject({ method: 'PUT', url: '/api/budget', headers: bearer(t.key), payload: { monthlyLimitUsd: 1e-6, hard: true } });
+      expect(put.statusCode, put.body).toBe(200);
+      const res = await pending;
+      expect(llm.chatRequestCount - calls).toBe(1);
+      llm.reset();
+      expect(res.statusCode, res.body).toBe(402);
+      expect((res.json() as { error: { code: string } }).error.code).toBe('BUDGET_EXCEEDED');
+      const events = await eventsOf(t);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ outcome: 'failed', inputTokens: 40, outputTokens: 20, usageEstimated: false });
+      const budget = await budgetOf(t);
+      expect(budget.spentUsd).toBeCloseTo((40 * 2.5 + 20 * 10) / 1e6, 12);
+      expect(budget.reservedUsd).toBe(0);
+    });
+
     it('hard budget: 25 concurrent runs that each break off mid-stream are booked and stay within the limit', async () => {
       const limit = 5 * ONE_CALL_BOUND_USD;
       const t = await makeTenant(rt, 'Broken hammer', limit);
@@ -246,6 +268,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       expect(after.spentUsd).toBeLessThanOrEqual(limit + 1e-9);
       expect(after.spentUsd).toBeGreaterThan(limit - ONE_CALL_BOUND_USD);
       expect(after.reservedUsd).toBe(0);
+      // Spend booked by failed runs crosses the thresholds like any other (audited once each).
+      const audit = ((await get(t, '/api/audit?limit=200')).json() as { data: { action: string; details: { thresholdPct: number } }[] }).data;
+      const crossed = audit.filter((e) => e.action === 'budget.threshold_crossed').map((e) => e.details.thresholdPct);
+      expect(crossed).toEqual(expect.arrayContaining([50, 80]));
+      expect(new Set(crossed).size).toBe(crossed.length);
     });
 
     it('a run that failed before any byte came back books nothing and releases its reservation', async () => {
