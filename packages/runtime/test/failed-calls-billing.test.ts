@@ -161,6 +161,23 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       expect((await budgetOf(t)).reservedUsd).toBe(0);
     });
 
+    it('a JSON answer that came back but cannot be read (cut off, malformed) is booked as failed, output at its bound', async () => {
+      const t = await makeTenant(rt, 'Unreadable answer');
+      llm.enqueue({ raw: { body: '{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hel', contentType: 'application/json' } });
+      const res = await ask(t, 'openai', 'answer me', false);
+      expect(res.statusCode, res.body).toBe(502);
+      expect((res.json() as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
+      const events = await eventsOf(t);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ outcome: 'failed', outputTokens: 100, usageEstimated: true, messageId: null });
+      expect(events[0]!.inputTokens).toBeGreaterThan(0);
+      const budget = await budgetOf(t);
+      expect(budget.spentUsd).toBeCloseTo(events[0]!.costUsd!, 12);
+      expect(budget.spentUsd).toBeGreaterThan(0);
+      expect(budget.reservedUsd).toBe(0);
+      expect(await conversationsOf(t)).toEqual([]);
+    });
+
     it('a tool loop whose second call fails books the first call at its reported usage (JSON and SSE)', async () => {
       const t = await makeTenant(rt, 'Tool loop');
       const toolCall: FakeReply = { toolCalls: [{ name: 'calculator', arguments: '{"expression":"6*7"}' }], usage: { input: 40, output: 20 } };

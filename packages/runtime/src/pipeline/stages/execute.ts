@@ -182,8 +182,9 @@ export const execute: Stage = async (ctx, deps) => {
     // The caller went away: keep what was generated and what it cost, even when nothing came back.
     const aborted = error instanceof ProviderError && ctx.signal.aborted;
     const partial = error instanceof ProviderError ? error.partial : undefined;
+    const answered = error instanceof ProviderError && error.answered;
     if (!stream && partial) text += storableText(partial.text);
-    const broken = inFlight && brokenCallUsage(messages, text.slice(inFlight.textBefore), partial, inFlight.bound, aborted, checked);
+    const broken = inFlight && brokenCallUsage(messages, text.slice(inFlight.textBefore), partial, answered, inFlight.bound, aborted, checked);
     const total = broken ? addUsage(usage, broken.usage) : usage;
     const latencyMs = deps.now() - started;
     if (aborted) {
@@ -204,21 +205,25 @@ export const execute: Stage = async (ctx, deps) => {
 
 /**
  * The usage of a call that did not complete, or undefined when it produced nothing (no text, no
- * tool call, no usage: it failed before any byte of a reply came back) and was not aborted. Counts
- * the provider reported are checked against the call's bound; a missing one is estimated (the
- * prompt it was sent, the text and tool calls it streamed) and capped by the bound.
+ * tool call, no usage, no 2xx answer: it failed before any byte of a reply came back) and was not
+ * aborted. Counts the provider reported are checked against the call's bound; a missing one is
+ * estimated (the prompt it was sent, the text and tool calls it streamed) and capped by the bound.
+ * A non-streaming answer that came back but could not be read was generated whole, for all we
+ * know: its output is booked at the bound.
  */
 function brokenCallUsage(
   sent: ChatMessage[],
   streamed: string,
   partial: ChatResult | undefined,
+  answered: boolean,
   bound: UsageBound,
   aborted: boolean,
   checked: (reported: Usage, bound: UsageBound) => Usage,
 ): { usage: Usage; estimated: boolean } | undefined {
   const reported = partial?.usage ?? { inputTokens: undefined, outputTokens: undefined };
   const toolCalls = partial?.toolCalls ?? [];
-  const produced = streamed !== '' || toolCalls.length > 0 || reported.inputTokens !== undefined || reported.outputTokens !== undefined;
+  const produced =
+    answered || streamed !== '' || toolCalls.length > 0 || reported.inputTokens !== undefined || reported.outputTokens !== undefined;
   if (!produced && !aborted) return undefined;
   const usage = checked(reported, bound);
   let estimated = false;
@@ -227,7 +232,7 @@ function brokenCallUsage(
     estimated = true;
   }
   if (usage.outputTokens === undefined) {
-    usage.outputTokens = Math.min(bound.output, estimateTokens(streamed) + toolCallTokens(toolCalls));
+    usage.outputTokens = answered && !partial ? bound.output : Math.min(bound.output, estimateTokens(streamed) + toolCallTokens(toolCalls));
     estimated = true;
   }
   return { usage, estimated };
