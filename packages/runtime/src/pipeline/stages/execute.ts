@@ -179,15 +179,14 @@ export const execute: Stage = async (ctx, deps) => {
       }
     }
   } catch (error) {
-    // The caller went away: keep what was generated and what it cost, even when nothing came back.
     const aborted = error instanceof ProviderError && ctx.signal.aborted;
     const partial = error instanceof ProviderError ? error.partial : undefined;
-    const answered = error instanceof ProviderError && error.answered;
     if (!stream && partial) text += storableText(partial.text);
-    const broken = inFlight && brokenCallUsage(messages, text.slice(inFlight.textBefore), partial, answered, inFlight.bound, aborted, checked);
+    const broken = inFlight && brokenCallUsage(error, messages, text.slice(inFlight.textBefore), inFlight.bound, aborted, checked);
     const total = broken ? addUsage(usage, broken.usage) : usage;
     const latencyMs = deps.now() - started;
     if (aborted) {
+      // The caller went away: keep what was generated and what it cost, even when nothing came back.
       ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'aborted', latencyMs, worstOf(anomalies));
       return;
     }
@@ -212,14 +211,15 @@ export const execute: Stage = async (ctx, deps) => {
  * know: its output is booked at the bound.
  */
 function brokenCallUsage(
+  error: unknown,
   sent: ChatMessage[],
   streamed: string,
-  partial: ChatResult | undefined,
-  answered: boolean,
   bound: UsageBound,
   aborted: boolean,
   checked: (reported: Usage, bound: UsageBound) => Usage,
 ): { usage: Usage; estimated: boolean } | undefined {
+  const partial = error instanceof ProviderError ? error.partial : undefined;
+  const answered = error instanceof ProviderError && error.answered;
   const reported = partial?.usage ?? { inputTokens: undefined, outputTokens: undefined };
   const toolCalls = partial?.toolCalls ?? [];
   const produced =
