@@ -45,7 +45,7 @@ export class AnthropicProvider extends ChatProvider {
 
   protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
-    yield parseAnthropicMessage(this.name, parseWireObject(this.name, await res.text(), 'response body'));
+    yield await this.answer(res, parseAnthropicMessage);
   }
 
   protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {

@@ -69,7 +69,7 @@ export class OllamaProvider extends ChatProvider {
 
   protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
-    yield parseOllamaResponse(this.name, parseWireObject(this.name, await res.text(), 'response body'));
+    yield await this.answer(res, parseOllamaResponse);
   }
 
   protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {

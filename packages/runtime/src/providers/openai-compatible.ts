@@ -55,7 +55,7 @@ export class OpenAiCompatibleProvider extends ChatProvider {
 
   protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
-    yield parseOpenAiCompletion(this.name, parseWireObject(this.name, await res.text(), 'response body'));
+    yield await this.answer(res, parseOpenAiCompletion);
   }
 
   protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {

@@ -437,6 +437,22 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         expect((await store.messages.search(['whale'], undefined, 10)).map((h) => h.messageId)).toEqual([m1.id]);
       });
 
+      it('keeps each cost event\'s outcome (ok, aborted, failed), counts a failed run as a call, and refuses any other', async () => {
+        const { store } = await freshTenant();
+        const agent = newId('agent');
+        const events = (['ok', 'aborted', 'failed'] as const).map((outcome, i) =>
+          costEvent(agent, { createdAt: T0 + i, outcome, usageEstimated: outcome !== 'ok', costUsd: 0.5 }),
+        );
+        for (const e of events) await store.costs.insert(e);
+        const range = { from: T0, to: T0 + DAY };
+        expect((await store.costs.list({ limit: 10 }, range)).items).toEqual(events);
+        const summary = await store.costs.summary(range, 'agent');
+        expect(summary).toMatchObject({ calls: 3 });
+        expect(summary.totalUsd).toBeCloseTo(1.5, 10);
+        await expect(store.costs.insert(costEvent(agent, { createdAt: T0 + 5, outcome: 'lost' as never }))).rejects.toThrow();
+        expect((await store.costs.list({ limit: 10 }, range)).items).toHaveLength(3);
+      });
+
       it('records cost events, pages them by time and sums them by day, model and agent', async () => {
         const { store } = await freshTenant();
         const [a1, a2] = [newId('agent'), newId('agent')];
