@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import Fastify from 'fastify';
 import fastifySwagger from '@fastify/swagger';
@@ -144,6 +146,47 @@ function createRateLimiter(config: Config, backend: StorageBackend): { limiter: 
 }
 
 /**
+ * Slow clients cannot hold sockets open: the headers must arrive within the headers timeout, the
+ * whole request within headers + body timeout (a body trickled a byte at a time is cut off with
+ * 408), and an idle keep-alive connection closes after the idle timeout. Node checks the first
+ * two on a timer, run here often enough for the check to fire near the limit.
+ */
+function connectionTimeouts(config: Config) {
+  const { headersTimeoutMs, bodyTimeoutMs, idleTimeoutMs } = config.connections;
+  return {
+    requestTimeout: headersTimeoutMs + bodyTimeoutMs,
+    keepAliveTimeout: idleTimeoutMs,
+    http: {
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(Math.min(headersTimeoutMs, bodyTimeoutMs) / 4))),
+    },
+  };
+}
+
+/**
+ * Closes a new connection at once when its client address already holds `max` open ones, so one
+ * client cannot take every file descriptor. Behind a reverse proxy every connection comes from
+ * the proxy: raise the cap or set 0 there and cap per client at the proxy.
+ */
+function capConnectionsPerIp(server: Server, max: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const ip = socket.remoteAddress ?? '';
+    const n = open.get(ip) ?? 0;
+    if (n >= max) {
+      socket.destroy();
+      return;
+    }
+    open.set(ip, n + 1);
+    socket.once('close', () => {
+      const left = (open.get(ip) ?? 1) - 1;
+      if (left === 0) open.delete(ip);
+      else open.set(ip, left);
+    });
+  });
+}
+
+/**
  * The composition root: builds every component from the config and wires them into a Fastify
  * app that is not listening yet (tests call `app.inject`, `serve` calls `app.listen`).
  */
@@ -184,12 +227,14 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     genReqId: () => ulid(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    ...connectionTimeouts(config),
     frameworkErrors: (error, _request, reply) => {
       const raw = reply as unknown as { code(status: number): { send(body: unknown): unknown } };
       void raw.code(400).send(errorBody('MALFORMED_REQUEST', error.message));
     },
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
 
+  if (config.connections.maxPerIp > 0) capConnectionsPerIp(app.server, config.connections.maxPerIp);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
