@@ -21,7 +21,9 @@ import { loadPricing } from '../cost/pricing.js';
 import { resolveEncryptionKey } from '../lib/encryption-key.js';
 import { SecretBox } from '../lib/secret-box.js';
 import { DatabaseRateLimiter } from '../limits/db-rate-limiter.js';
+import { LocalConcurrencyLimiter, type ConcurrencyLimiter } from '../limits/concurrency-limiter.js';
 import { LocalRateLimiter, type RateLimiter } from '../limits/rate-limiter.js';
+import { RedisConcurrencyLimiter } from '../limits/redis-concurrency-limiter.js';
 import { RedisRateLimiter } from '../limits/redis-rate-limiter.js';
 import { createWebhookNotifier } from '../notifications/webhook-notifier.js';
 import { Pipeline } from '../pipeline/orchestrator.js';
@@ -71,7 +73,12 @@ export interface Runtime {
 /** Provider settings from the config: Ollama always (the air-gapped default), the others when set. */
 export function providerOptions(config: Config): ProvidersOptions {
   const p = config.providers;
-  const http = { headersTimeoutMs: p.timeoutMs, bodyTimeoutMs: p.timeoutMs, maxRetries: p.retries };
+  const http = {
+    headersTimeoutMs: p.timeoutMs,
+    bodyTimeoutMs: p.timeoutMs,
+    maxRetries: p.retries,
+    connectionsPerOrigin: config.upstream.connectionsPerOrigin,
+  };
   const openai = p.openaiApiKey !== undefined || p.openaiBaseUrl !== undefined;
   return {
     ollama: { baseUrl: p.ollamaUrl },
@@ -130,6 +137,23 @@ export async function openBackend(config: Config, migrations?: MigrationSets, lo
     onBackgroundFailure: (task, file, message) =>
       log?.warn({ task, file: path.basename(file), reason: message }, 'background work on a tenant file failed; the next write retries it'),
   });
+}
+
+/**
+ * Model calls in flight per tenant: in Redis (leases, shared by replicas) when configured, else
+ * in this process.
+ */
+function createConcurrencyLimiter(config: Config): { limiter: ConcurrencyLimiter; close(): Promise<void> } {
+  if (config.redisUrl !== undefined) {
+    const redis = new RedisConcurrencyLimiter(config.redisUrl);
+    return { limiter: redis, close: () => redis.close() };
+  }
+  return { limiter: new LocalConcurrencyLimiter(), close: async () => undefined };
+}
+
+/** How many of one upstream origin's sockets a tenant may hold: its share, at least one. */
+export function upstreamSharePerTenant(config: Config): number {
+  return Math.max(1, Math.floor((config.upstream.connectionsPerOrigin * config.upstream.tenantSharePct) / 100));
 }
 
 /**
@@ -206,10 +230,13 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   const providers = createProviders(options.providers ?? providerOptions(config));
   const notifier = createWebhookNotifier(config.budgetWebhookUrl, log);
   const rateLimiter = options.rateLimiter ? { limiter: options.rateLimiter, close: async () => undefined } : createRateLimiter(config, backend);
+  const concurrency = createConcurrencyLimiter(config);
   const pipeline = new Pipeline({
     providers: createProviderResolver(providers, box, config.providers.tenantUrls),
     pricing: await loadPricing(config.pricingFile),
     rateLimiter: rateLimiter.limiter,
+    concurrency: concurrency.limiter,
+    upstreamShare: { limiter: new LocalConcurrencyLimiter(), perTenant: upstreamSharePerTenant(config) },
     notifier,
     log,
     now: Date.now,
@@ -298,6 +325,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     await pool.closeAll();
     await providers.close();
     await rateLimiter.close();
+    await concurrency.close();
     await backend.close();
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadPricing, type PricingTable } from '../cost/pricing.js';
 import { AppError } from '../lib/app-error.js';
+import { LocalConcurrencyLimiter } from '../limits/concurrency-limiter.js';
 import { LocalRateLimiter } from '../limits/rate-limiter.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from '../providers/types.js';
@@ -60,6 +61,8 @@ function deps(provider: LlmProvider, over: Partial<PipelineDeps> = {}): Pipeline
     providers: { resolve: async () => provider },
     pricing,
     rateLimiter: new LocalRateLimiter(),
+    concurrency: new LocalConcurrencyLimiter(),
+    upstreamShare: { limiter: new LocalConcurrencyLimiter(), perTenant: 32 },
     notifier: { notify: (n) => void notices.push(n) },
     log: { error: (_o: unknown, msg: string) => void errors.push(msg) } as unknown as PipelineDeps['log'],
     now: Date.now,

@@ -50,6 +50,7 @@ export class Pipeline {
       stream: options.stream,
       startedAt: this.deps.now(),
       reservedUsd: 0,
+      leases: [],
       writes: [],
       settled: false,
     };
@@ -64,6 +65,7 @@ export class Pipeline {
       }
       return need(ctx.output, 'output');
     } finally {
+      for (const lease of ctx.leases) lease.release();
       if (!ctx.settled && ctx.reservedUsd > 0) await this.release(ctx);
     }
   }
