@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAN_LIMITS } from '@agentik/shared';
 import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
-import { bearer, startTestRuntime } from '../src/test-support/harness.js';
+import { bearer, createAgent, startTestRuntime } from '../src/test-support/harness.js';
 import { spawnServe, stopServe, type ServeChild } from '../src/test-support/spawn-runtime.js';
 
 /**
@@ -153,13 +153,7 @@ describe("a tenant's share of an upstream origin's sockets", () => {
       const agentOf = async (name: string) => {
         const t = await rt.createTenant({ name, plan: 'enterprise' });
         const key = await rt.createKey(t.id);
-        const a = await rt.app.inject({
-          method: 'POST',
-          url: '/api/agents',
-          headers: bearer(key),
-          payload: { name: 'bot', systemPrompt: 'Be brief.', provider: 'ollama', model: 'llama3.2' },
-        });
-        return { key, id: (a.json() as { id: string }).id };
+        return { key, id: await createAgent(rt, key, { provider: 'ollama', model: 'llama3.2' }) };
       };
       const [x, y] = [await agentOf('X'), await agentOf('Y')];
       const ask = (t: { key: string; id: string }) =>

@@ -28,6 +28,7 @@ import { RedisRateLimiter } from '../limits/redis-rate-limiter.js';
 import { createWebhookNotifier } from '../notifications/webhook-notifier.js';
 import { Pipeline } from '../pipeline/orchestrator.js';
 import { createProviderResolver } from '../pipeline/provider-resolver.js';
+import { createAddressGuard } from '../providers/address-guard.js';
 import { createProviders, type Providers, type ProvidersOptions } from '../providers/registry.js';
 import { agentRoutes } from './routes/agents.js';
 import { conversationRoutes } from './routes/conversations.js';
@@ -227,7 +228,10 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   const manager = new TenantManager({ backend, pool, log });
   const metrics = new Metrics({ tenantCounts: () => backend.master.tenants.countByStatus(), poolStats: () => pool.stats() });
   const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
-  const providers = createProviders(options.providers ?? providerOptions(config));
+  // Tenant-chosen provider URLs reach only addresses the guard allows, checked when saved and
+  // again on every connection (DNS may change in between).
+  const guard = createAddressGuard({ allowHosts: config.providers.allowHosts, ownAddresses: [config.host] });
+  const providers = createProviders({ ...(options.providers ?? providerOptions(config)), tenantUrlGuard: guard });
   const notifier = createWebhookNotifier(config.budgetWebhookUrl, log);
   const rateLimiter = options.rateLimiter ? { limiter: options.rateLimiter, close: async () => undefined } : createRateLimiter(config, backend);
   const concurrency = createConcurrencyLimiter(config);
@@ -314,7 +318,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   messageRoutes(app, { pipeline, pool });
   conversationRoutes(app);
   costRoutes(app);
-  providerRoutes(app, { box, tenantUrls: config.providers.tenantUrls });
+  providerRoutes(app, { box, tenantUrls: config.providers.tenantUrls, guard });
   openAiRoutes(app, { pipeline, pool });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   dashboardRoutes(app, { dir: config.dashboardDir });

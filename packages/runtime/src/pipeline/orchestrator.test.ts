@@ -152,7 +152,10 @@ describe('Pipeline', () => {
 
   it('maps a provider that said no to PROVIDER_ERROR and passes other errors through', async () => {
     const rejected = new ProviderError({ provider: 'openai', message: 'bad', status: 400, code: 'invalid_request' });
-    await expect(run(new Pipeline(deps(scriptedProvider([rejected]))))).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringContaining('400, invalid_request') });
+    await expect(run(new Pipeline(deps(scriptedProvider([rejected]))))).rejects.toMatchObject({
+      code: 'PROVIDER_ERROR',
+      message: 'the openai provider rejected the request (bad request, HTTP 400)',
+    });
     const plain = new Error('boom');
     await expect(run(new Pipeline(deps(scriptedProvider([plain]))))).rejects.toBe(plain);
     expect((await budget()).reservedUsd).toBe(0);
