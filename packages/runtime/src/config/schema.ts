@@ -54,7 +54,7 @@ export const ConfigSchema = z.object({
   AGENTIK_IDLE_TIMEOUT_MS: positiveInt.max(600_000).default(5_000),
   AGENTIK_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(256),
   AGENTIK_UPSTREAM_CONNECTIONS: positiveInt.max(100_000).default(128),
-  AGENTIK_UPSTREAM_TENANT_SHARE_PCT: positiveInt.max(100).default(25),
+  AGENTIK_UPSTREAM_TENANT_SHARE_PCT: positiveInt.max(100).default(50),
   AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS: z
     .string()
     .max(8192)
