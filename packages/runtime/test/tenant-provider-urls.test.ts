@@ -146,12 +146,22 @@ describe('the address guard', () => {
   it('refuses a name with any forbidden address, and lets listed names and ranges through', async () => {
     const lookup = async (host: string) => (host === 'mixed.test' ? ['203.0.113.5', '192.168.0.10'] : ['10.0.0.7']);
     const guard = createAddressGuard({ allowHosts: ['vllm.lan', '10.0.0.0/24'], lookup });
-    await expect(guard.resolve('mixed.test')).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' });
-    await expect(guard.resolve('vllm.lan')).resolves.toBe('10.0.0.7');
-    await expect(guard.resolve('other.test')).resolves.toBe('10.0.0.7'); // 10.0.0.7 is in the listed range
-    await expect(guard.resolve('10.0.1.7')).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' });
-    await expect(guard.resolve('[::ffff:a00:107]')).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' }); // 10.0.1.7, mapped
-    await expect(guard.resolve('[64:ff9b::7f00:1]')).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' }); // 127.0.0.1, NAT64
-    await expect(guard.resolve('203.0.113.5')).resolves.toBe('203.0.113.5');
+    await expect(guard.resolve('mixed.test', 80)).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' });
+    await expect(guard.resolve('vllm.lan', 80)).resolves.toBe('10.0.0.7');
+    await expect(guard.resolve('other.test', 80)).resolves.toBe('10.0.0.7'); // 10.0.0.7 is in the listed range
+    await expect(guard.resolve('10.0.1.7', 80)).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' });
+    await expect(guard.resolve('[::ffff:a00:107]', 80)).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' }); // 10.0.1.7, mapped
+    await expect(guard.resolve('[64:ff9b::7f00:1]', 80)).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' }); // 127.0.0.1, NAT64
+    await expect(guard.resolve('203.0.113.5', 80)).resolves.toBe('203.0.113.5');
+  });
+
+  it('limits an entry with a port to that port', async () => {
+    const guard = createAddressGuard({ allowHosts: ['127.0.0.1:8000', 'gpu.lan:8443', '[fd00::5]:9000'], lookup: async () => ['192.168.7.7'] });
+    await expect(guard.resolve('127.0.0.1', 8000)).resolves.toBe('127.0.0.1');
+    await expect(guard.resolve('127.0.0.1', 5432)).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' });
+    await expect(guard.resolve('gpu.lan', 8443)).resolves.toBe('192.168.7.7');
+    await expect(guard.resolve('gpu.lan', 22)).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' });
+    await expect(guard.resolve('[fd00::5]', 9000)).resolves.toBe('fd00::5');
+    await expect(guard.resolve('[fd00::5]', 9001)).rejects.toMatchObject({ code: 'AGENTIK_ADDRESS_NOT_ALLOWED' });
   });
 });

@@ -86,9 +86,9 @@ describe('loadConfig', () => {
     AGENTIK_UPSTREAM_CONNECTIONS: ['64', (c) => c.upstream.connectionsPerOrigin, 64],
     AGENTIK_UPSTREAM_TENANT_SHARE_PCT: ['50', (c) => c.upstream.tenantSharePct, 50],
     AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS: [
-      ' vllm.lan , 10.0.0.0/8,[::1],LocalHost',
+      ' vllm.lan , 10.0.0.0/8,[::1],LocalHost,127.0.0.1:8000,[fd00::5]:8000,fd00::/8,gpu.lan:443',
       (c) => c.providers.allowHosts,
-      ['vllm.lan', '10.0.0.0/8', '[::1]', 'localhost'],
+      ['vllm.lan', '10.0.0.0/8', '[::1]', 'localhost', '127.0.0.1:8000', '[fd00::5]:8000', 'fd00::/8', 'gpu.lan:443'],
     ],
   };
 
@@ -148,6 +148,7 @@ describe('loadConfig', () => {
     ['AGENTIK_TENANT_PROVIDER_URLS', 'maybe'],
     ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'http://vllm.lan'],
     ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'a b'],
+    ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'vllm.lan:80:80'],
     ['AGENTIK_UPSTREAM_TENANT_SHARE_PCT', '101'],
     ['AGENTIK_UPSTREAM_CONNECTIONS', '0'],
     ['AGENTIK_MAX_CONNECTIONS_PER_IP', '-1'],

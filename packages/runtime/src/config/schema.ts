@@ -6,8 +6,12 @@ const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().min(1);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const secret = z.string().min(1).max(4096);
-/** A host name, an IPv4/IPv6 address (IPv6 bracketed or not), optionally with a /prefix. */
-const ALLOW_HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[?[0-9a-f:.]+\]?(?:\/\d{1,3})?)$/;
+/**
+ * A host name or IPv4 address (optionally /prefix), then optionally :port; or an IPv6 address
+ * (optionally /prefix), bare or in brackets, and then optionally :port.
+ */
+const ALLOW_HOST =
+  /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?:\/\d{1,2})?)(?::\d{1,5})?|[0-9a-f:.]*:[0-9a-f:.]*(?:\/\d{1,3})?|\[[0-9a-f:.]+(?:\/\d{1,3})?\](?::\d{1,5})?)$/;
 
 /**
  * Every setting of the runtime, with its default. `README.md` documents each one in one table

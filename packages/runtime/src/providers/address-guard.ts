@@ -50,7 +50,8 @@ export class HostNotFoundError extends Error {
 export interface AddressGuardOptions {
   /**
    * Host names, addresses and CIDR ranges the operator allows although they are forbidden
-   * otherwise (AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS, lower-case).
+   * otherwise (AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS, lower-case), each optionally with `:port`
+   * to allow that port only (IPv6 in brackets then: `[fd00::5]:8000`).
    */
   allowHosts: readonly string[];
   /** More addresses of this runtime (the configured listen address); interfaces are added here. */
@@ -67,7 +68,14 @@ export interface AddressGuard {
    * resolves to is forbidden and not allowed by the operator, {@link HostNotFoundError} when it
    * does not resolve.
    */
-  resolve(hostname: string): Promise<string>;
+  resolve(hostname: string, port: number): Promise<string>;
+}
+
+/** Splits `host[:port]`, `[v6][:port]` or a bare IPv6 address (no port) into its parts. */
+function splitPort(entry: string): { host: string; port: number | undefined } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry);
+  if (m) return { host: unbracket(m[1]!), port: Number(m[2]) };
+  return { host: unbracket(entry), port: undefined };
 }
 
 const unbracket = (host: string) => (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
@@ -107,29 +115,36 @@ export function createAddressGuard(options: AddressGuardOptions): AddressGuard {
   for (const [address, prefix, type] of FORBIDDEN) forbidden.addSubnet(address, prefix, type);
   const own = [...(options.ownAddresses ?? []), ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))];
   for (const address of own) addRange(forbidden, address.split('%')[0]!);
-  const allowedRanges = new BlockList();
+  // Allowed ranges and names per port; key 0 stands for "any port".
+  const allowedRanges = new Map<number, BlockList>();
   const allowedNames = new Set<string>();
-  for (const entry of options.allowHosts) if (!addRange(allowedRanges, entry)) allowedNames.add(entry);
+  for (const entry of options.allowHosts) {
+    const { host, port = 0 } = splitPort(entry);
+    const ranges = allowedRanges.get(port) ?? new BlockList();
+    allowedRanges.set(port, ranges);
+    if (!addRange(ranges, host)) allowedNames.add(`${host}:${port}`);
+  }
   const lookup = options.lookup ?? systemLookup;
 
-  const denied = (address: string): boolean => {
+  const denied = (address: string, port: number): boolean => {
     const family = isIP(address);
     const forms: Array<[string, 'ipv4' | 'ipv6']> = [[address, family === 4 ? 'ipv4' : 'ipv6']];
     const v4 = family === 6 ? embeddedIpv4(address) : undefined;
     if (v4 !== undefined) forms.push([v4, 'ipv4']);
-    return forms.some(([a, t]) => forbidden.check(a, t)) && !forms.some(([a, t]) => allowedRanges.check(a, t));
+    if (!forms.some(([a, t]) => forbidden.check(a, t))) return false;
+    const lists = [allowedRanges.get(0), allowedRanges.get(port)].filter((l): l is BlockList => l !== undefined);
+    return !lists.some((l) => forms.some(([a, t]) => l.check(a, t)));
   };
 
   return {
-    async resolve(hostname) {
+    async resolve(hostname, port) {
       const host = unbracket(hostname.toLowerCase());
       const addresses = isIP(host) !== 0 ? [host] : await lookup(host);
       if (addresses.length === 0) throw new HostNotFoundError();
       // A name the operator listed may resolve anywhere; otherwise every address must be allowed,
       // so a name with one public and one private record cannot be used to reach the private one.
-      if (!allowedNames.has(host) && !allowedNames.has(hostname.toLowerCase()) && addresses.some(denied)) {
-        throw new AddressNotAllowedError();
-      }
+      const listed = allowedNames.has(`${host}:0`) || allowedNames.has(`${host}:${port}`);
+      if (!listed && addresses.some((a) => denied(a, port))) throw new AddressNotAllowedError();
       return addresses[0]!;
     },
   };
@@ -143,7 +158,8 @@ export function createAddressGuard(options: AddressGuardOptions): AddressGuard {
 export function guardedConnector(guard: AddressGuard, options: buildConnector.BuildOptions): buildConnector.connector {
   const connect = buildConnector(options);
   return (opts, callback) => {
-    guard.resolve(opts.hostname).then(
+    const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+    guard.resolve(opts.hostname, port).then(
       (address) => connect({ ...opts, hostname: address }, callback),
       (error: Error) => callback(error, null),
     );

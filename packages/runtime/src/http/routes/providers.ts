@@ -15,7 +15,8 @@ import { TENANT_ADMIN, TENANT_READ, ctxOf, type App } from '../types.js';
  */
 async function checkReachable(guard: AddressGuard, baseUrl: string): Promise<void> {
   try {
-    await guard.resolve(new URL(baseUrl).hostname);
+    const url = new URL(baseUrl);
+    await guard.resolve(url.hostname, Number(url.port) || (url.protocol === 'https:' ? 443 : 80));
   } catch (error) {
     if (error instanceof AddressNotAllowedError) {
       throw new AppError(
