@@ -81,6 +81,17 @@ describe('loadConfig', () => {
     AGENTIK_PRICING_FILE: ['prices.json', (c) => c.pricingFile, path.resolve('prices.json')],
     AGENTIK_BUDGET_WEBHOOK_URL: ['https://hooks.example.test/b', (c) => c.budgetWebhookUrl, 'https://hooks.example.test/b'],
     AGENTIK_DASHBOARD_DIR: ['dash', (c) => c.dashboardDir, path.resolve('dash')],
+    AGENTIK_HEADERS_TIMEOUT_MS: ['2000', (c) => c.connections.headersTimeoutMs, 2000],
+    AGENTIK_BODY_TIMEOUT_MS: ['3000', (c) => c.connections.bodyTimeoutMs, 3000],
+    AGENTIK_IDLE_TIMEOUT_MS: ['4000', (c) => c.connections.idleTimeoutMs, 4000],
+    AGENTIK_MAX_CONNECTIONS_PER_IP: ['0', (c) => c.connections.maxPerIp, 0],
+    AGENTIK_UPSTREAM_CONNECTIONS: ['64', (c) => c.upstream.connectionsPerOrigin, 64],
+    AGENTIK_UPSTREAM_TENANT_SHARE_PCT: ['50', (c) => c.upstream.tenantSharePct, 50],
+    AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS: [
+      ' vllm.lan , 10.0.0.0/8,[::1],LocalHost,127.0.0.1:8000,[fd00::5]:8000,fd00::/8,gpu.lan:443',
+      (c) => c.providers.allowHosts,
+      ['vllm.lan', '10.0.0.0/8', '[::1]', 'localhost', '127.0.0.1:8000', '[fd00::5]:8000', 'fd00::/8', 'gpu.lan:443'],
+    ],
   };
 
   it('reads and converts every setting, all at once', () => {
@@ -138,6 +149,13 @@ describe('loadConfig', () => {
     ['AGENTIK_ENCRYPTION_KEY', 'abc'],
     ['AGENTIK_ENCRYPTION_KEY', 'g'.repeat(64)],
     ['AGENTIK_TENANT_PROVIDER_URLS', 'maybe'],
+    ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'http://vllm.lan'],
+    ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'a b'],
+    ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'vllm.lan:80:80'],
+    ['AGENTIK_UPSTREAM_TENANT_SHARE_PCT', '101'],
+    ['AGENTIK_UPSTREAM_CONNECTIONS', '0'],
+    ['AGENTIK_MAX_CONNECTIONS_PER_IP', '-1'],
+    ['AGENTIK_BODY_TIMEOUT_MS', '0'],
     ['AGENTIK_PROVIDER_TIMEOUT_MS', '0'],
     ['AGENTIK_PROVIDER_RETRIES', '11'],
     ['AGENTIK_PROVIDER_RETRIES', '-1'],

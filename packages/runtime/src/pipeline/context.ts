@@ -1,4 +1,5 @@
 import type { ResolvedPrice } from '../cost/pricing.js';
+import type { Lease } from '../limits/concurrency-limiter.js';
 import type { ChatMessage, FinishReason, LlmProvider } from '../providers/types.js';
 import type { TenantStore } from '../storage/port.js';
 import type { AgentRecord, CostOutcome } from '../storage/records.js';
@@ -96,6 +97,8 @@ export interface PipelineContext {
   maxTokens?: number;
   /** tool-resolve */
   tools?: Tool[];
+  /** normalize, model-select: concurrency slots held until the run ends (released by the orchestrator) */
+  leases: Lease[];
   /** execute: USD reserved against the budget so far */
   reservedUsd: number;
   /** execute */

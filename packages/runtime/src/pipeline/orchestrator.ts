@@ -50,6 +50,7 @@ export class Pipeline {
       stream: options.stream,
       startedAt: this.deps.now(),
       reservedUsd: 0,
+      leases: [],
       writes: [],
       settled: false,
     };
@@ -67,6 +68,7 @@ export class Pipeline {
       // A model that answered is booked even when a later stage failed, and so is a run that
       // failed after a model call produced output (execute sets a `failed` result then); only a
       // run none of whose calls produced anything (refused, provider down) gives its reservation back.
+      for (const lease of ctx.leases) lease.release();
       if (!ctx.settled && ctx.result) await this.book(ctx);
       else if (!ctx.settled && ctx.reservedUsd > 0) await this.release(ctx);
     }

@@ -37,7 +37,7 @@ export class AnthropicProvider extends ChatProvider {
   private readonly defaultMaxTokens: number;
 
   constructor(options: AnthropicOptions) {
-    super('anthropic', options.http, options.dispatcher);
+    super('anthropic', options.http, options.dispatcher, options.baseUrl);
     this.url = joinUrl(options.baseUrl, '/v1/messages');
     this.headers = { 'anthropic-version': ANTHROPIC_VERSION, ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) };
     this.defaultMaxTokens = options.defaultMaxTokens ?? 4096;

@@ -11,13 +11,17 @@ import { parseWireObject } from './wire-json.js';
  */
 export abstract class ChatProvider implements LlmProvider {
   protected readonly http: HttpClient;
+  /** The upstream origin (`scheme://host:port`) of `baseUrl`. */
+  readonly origin: string;
 
   protected constructor(
     readonly name: ProviderName,
     http: HttpClientOptions | undefined,
     dispatcher: Dispatcher | undefined,
+    baseUrl: string,
   ) {
     this.http = new HttpClient(name, http, dispatcher);
+    this.origin = URL.canParse(baseUrl) ? new URL(baseUrl).origin : baseUrl;
   }
 
   /** Non-streaming call. */

@@ -46,7 +46,7 @@ export class OpenAiCompatibleProvider extends ChatProvider {
   private readonly includeUsage: boolean;
 
   constructor(options: OpenAiCompatibleOptions) {
-    super(options.name, options.http, options.dispatcher);
+    super(options.name, options.http, options.dispatcher, options.baseUrl);
     this.url = joinUrl(options.baseUrl, '/chat/completions');
     this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
     this.maxTokensField = options.maxTokensField ?? (options.name === 'openai' ? 'max_completion_tokens' : 'max_tokens');

@@ -277,8 +277,52 @@ function finish(
 /** Provider failures become the API's stable codes; anything else passes through. */
 export function mapProviderError(error: unknown): unknown {
   if (!(error instanceof ProviderError)) return error;
+  // Fixed words per class and at most a status number: nothing the upstream sent (bodies, codes)
+  // is echoed, and a tenant URL cannot tell a refused port from an unreachable host.
   if (error.kind === 'rejected') {
-    return new AppError('PROVIDER_ERROR', `the ${error.provider} provider rejected the request (${error.status ?? 'no status'}${error.code ? `, ${error.code}` : ''})`);
+    return new AppError('PROVIDER_ERROR', `the ${error.provider} provider rejected the request (${rejectionClass(error.status)})`);
   }
-  return new AppError('PROVIDER_UNAVAILABLE', `the ${error.provider} provider is unavailable (${error.code ?? error.status ?? 'error'})`);
+  return new AppError('PROVIDER_UNAVAILABLE', `the ${error.provider} provider is unavailable (${unavailableClass(error)})`);
+}
+
+const REJECTIONS: Record<number, string> = {
+  400: 'bad request',
+  401: 'credentials refused',
+  403: 'credentials refused',
+  404: 'model or endpoint not found',
+  413: 'request too large',
+  422: 'request not accepted',
+  429: 'rate limited upstream',
+};
+
+function httpStatus(status: number | undefined): string | undefined {
+  return status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599 ? `HTTP ${status}` : undefined;
+}
+
+function rejectionClass(status: number | undefined): string {
+  const http = httpStatus(status);
+  const what = status === undefined ? undefined : REJECTIONS[status];
+  return [what, http].filter(Boolean).join(', ') || 'rejected';
+}
+
+const UNAVAILABLE: Record<string, string> = {
+  timeout: 'timed out',
+  connect_timeout: 'timed out',
+  body_timeout: 'timed out',
+  connection_refused: 'could not connect',
+  host_not_found: 'could not connect',
+  host_unreachable: 'could not connect',
+  connection_failed: 'could not connect',
+  connection_reset: 'connection interrupted',
+  address_not_allowed: 'address not allowed',
+  malformed_response: 'malformed response',
+  stream_truncated: 'connection interrupted',
+  aborted: 'aborted',
+};
+
+function unavailableClass(error: ProviderError): string {
+  // Our own transport codes only: an upstream's code (which comes with a status, or inside a
+  // mid-stream error) is not looked up, so nothing of it reaches the message.
+  const known = error.code !== undefined && error.status === undefined && Object.hasOwn(UNAVAILABLE, error.code) ? UNAVAILABLE[error.code] : undefined;
+  return known ?? (httpStatus(error.status) ? `upstream error, ${httpStatus(error.status)}` : 'upstream error');
 }
