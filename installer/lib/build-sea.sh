@@ -77,11 +77,11 @@ grep -q "\"$version\"" "$work/agentik.cjs" || { echo 'build-sea: the version was
 cat >"$work/sea-config.json" <<EOF
 { "main": "$work/agentik.cjs", "output": "$work/sea.blob", "disableExperimentalSEAWarning": true, "useSnapshot": false, "useCodeCache": false }
 EOF
-"$node24" --experimental-sea-config "$work/sea-config.json" >/dev/null
+"$node24" --experimental-sea-config "$work/sea-config.json" >"$work/sea.log" 2>&1 || { cat "$work/sea.log" >&2; exit 1; }
 cp "$node24" "$work/agentik"
 chmod 0755 "$work/agentik"
 node_modules/.bin/postject "$work/agentik" NODE_SEA_BLOB "$work/sea.blob" \
-  --sentinel-fuse NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2 >/dev/null
+  --sentinel-fuse NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2 >"$work/postject.log" 2>&1 || { cat "$work/postject.log" >&2; exit 1; }
 install -m 0755 "$work/agentik" "$out/agentik"
 install -m 0644 "$addon_dir/better_sqlite3.node" "$out/better_sqlite3.node"
 install -m 0644 "$js_dir/sqlite-driver.cjs" "$out/sqlite-driver.cjs"
