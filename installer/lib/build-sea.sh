@@ -74,10 +74,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sed "s/$placeholder/$version/g" "$js_dir/agentik.cjs" >"$work/agentik.cjs"
 grep -q "\"$version\"" "$work/agentik.cjs" || { echo 'build-sea: the version was not stamped' >&2; exit 1; }
+# Relative paths: the blob records the main script's name, and a temp folder in it would make
+# two builds of one commit differ.
 cat >"$work/sea-config.json" <<EOF
-{ "main": "$work/agentik.cjs", "output": "$work/sea.blob", "disableExperimentalSEAWarning": true, "useSnapshot": false, "useCodeCache": false }
+{ "main": "agentik.cjs", "output": "sea.blob", "disableExperimentalSEAWarning": true, "useSnapshot": false, "useCodeCache": false }
 EOF
-"$node24" --experimental-sea-config "$work/sea-config.json" >"$work/sea.log" 2>&1 || { cat "$work/sea.log" >&2; exit 1; }
+(cd "$work" && "$node24" --experimental-sea-config sea-config.json >sea.log 2>&1) || { cat "$work/sea.log" >&2; exit 1; }
 cp "$node24" "$work/agentik"
 chmod 0755 "$work/agentik"
 node_modules/.bin/postject "$work/agentik" NODE_SEA_BLOB "$work/sea.blob" \
