@@ -137,7 +137,7 @@ step 'bundles to refuse'
 # before sealing), so that tampering and verifying take seconds, not minutes.
 mkdir -p "$work/bad" "$work/small"
 cp -R "$work/r1/$top101" "$work/small/"
-printf '#!/bin/sh\necho stub\n' >"$work/small/$top101/bin/agentik"
+printf '#!/bin/sh\necho "stub agentik: $*: failing on purpose" >&2\nexit 1\n' >"$work/small/$top101/bin/agentik"
 small=$(bash installer/lib/seal-bundle.sh --dir "$work/small/$top101" --out "$work/small-out" --sign-key "$release_fpr" | tail -n 1)
 # shellcheck source=installer/lib/bundle-verify.sh
 . installer/lib/bundle-verify.sh
@@ -202,7 +202,7 @@ export -f enter_root
 # The host's NODE_EXTRA_CA_CERTS names a file the clean root does not have.
 in_ns() { unshare --mount --net --pid --fork --mount-proc env -u NODE_EXTRA_CA_CERTS bash -c "$1" _ "${@:2}"; }
 
-refuse_case() { # NAME BUNDLE EXPECTED_MESSAGE
+refuse_case() { # NAME BUNDLE EXPECTED_MESSAGE [ALSO_ALLOWED_FIND_ARGS...]
   local c rc=0 left
   c=$(new_case "$1")
   cp "$2" "$c/upper/media/bundle.tar.gz"
@@ -211,9 +211,12 @@ refuse_case() { # NAME BUNDLE EXPECTED_MESSAGE
   [ "$rc" != 0 ] || fail "$1: the installer accepted it"
   grep -qF -- "$3" "$c/err" || fail "$1: expected \"$3\" on stderr, got: $(cat "$c/err")"
   # Nothing installed: the overlay's upper layer holds only the medium (and an emptied /var/tmp).
-  left=$(cd "$c/upper" && find . -mindepth 1 ! -path './media' ! -path './media/*' ! -path ./var ! -path ./var/tmp)
+  left=$(cd "$c/upper" && find . -mindepth 1 ! -path './media' ! -path './media/*' ! -path ./var ! -path ./var/tmp "${@:4}")
   [ -z "$left" ] || fail "$1: the refused install left: $left"
-  ok "$1 refused (exit $rc): $(grep -m1 'refused' "$c/err")"
+  if [ -d "$c/upper/etc" ] && grep -qs '^agentik:' "$c/upper/etc/passwd" "$c/upper/etc/group" "$c/upper/etc/shadow"; then
+    fail "$1: the agentik user or group was left behind"
+  fi
+  ok "$1 refused (exit $rc): $(grep -m1 -E 'refused|failed' "$c/err")"
 }
 step 'refusals (each in a fresh root; nothing may be left behind)'
 refuse_case byte-changed "$work/bad/byte.tar.gz" 'sha256 mismatch (the file was changed): LICENSE'
@@ -225,6 +228,10 @@ refuse_case signature-removed "$work/bad/unsigned.tar.gz" 'manifest.json.sig is 
 refuse_case dotdot-entry "$work/bad/dotdot.tar.gz" 'entry with a . or .. segment'
 refuse_case symlink-out "$work/bad/symlink.tar.gz" 'something other than plain files and folders'
 refuse_case other-arch "$work/bad/arch.tar.gz" 'the bundle is for arch arm64, this machine is x64'
+# Past verification, a failing step (here: migrate, by the stub executable) removes what the run
+# created: the release, the user (its entries in the account files), the config, the data dir.
+refuse_case migrate-fails "$small" 'agentik migrate failed' ! -path ./etc ! -path ./var/log ! -path ./var/lib ! -path ./opt \
+  ! -path ./etc/.pwd.lock ! -regex '\./etc/\(passwd\|group\|shadow\|gshadow\|subuid\|subgid\)-?' ! -regex '\./var/log/\(lastlog\|faillog\)'
 
 step 'install, serve, healthcheck, tenant, models'
 c=$(new_case install)
