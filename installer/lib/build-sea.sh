@@ -45,8 +45,8 @@ if [ ! -s "$addon_dir/better_sqlite3.node" ]; then
   "$node24" -e "require(process.argv[1])" "$work/pkg/build/Release/better_sqlite3.node"
   mkdir -p "$work/out"
   cp "$work/pkg/build/Release/better_sqlite3.node" "$work/out/"
-  rm -rf "$addon_dir"
-  mv "$work/out" "$addon_dir"
+  # Another build may have finished first: keep its copy (same inputs, same result).
+  mv -T "$work/out" "$addon_dir" 2>/dev/null || true
   rm -rf "$work"
 fi
 
@@ -65,8 +65,7 @@ if [ ! -s "$js_dir/agentik.cjs" ]; then
   "$esbuild" packages/runtime/src/cli/main.ts "${common[@]}" --outfile="$work/agentik.cjs" \
     --define:AGENTIK_BUILD_VERSION="\"$placeholder\"" --external:pg-native
   "$esbuild" "$sqlite_pkg/lib/index.js" "${common[@]}" --outfile="$work/sqlite-driver.cjs"
-  rm -rf "$js_dir"
-  mv "$work" "$js_dir"
+  mv -T "$work" "$js_dir" 2>/dev/null || rm -rf "$work"
 fi
 
 mkdir -p "$out"

@@ -308,7 +308,7 @@ in_ns '
   grep -q "Operator key (shown once" "$c/serve.log" && fail "serve generated its own operator key"
 
   # The schema dump in the bundle is what the migrations made here.
-  dump() { node "$repo/installer/lib/schema-dump.cjs" "$sqlite_dev" "" "$1"; }
+  dump() { node "$repo/installer/lib/schema-dump.mjs" "$sqlite_dev" "" "$1"; }
   dump "$m/var/lib/agentik-os/master.db" | cmp -s - "$m/opt/agentik-os/current/schema/master.sql" || fail "schema/master.sql differs from a fresh master store"
   dump "$(ls "$m"/var/lib/agentik-os/tenants/*.db | head -n 1)" | cmp -s - "$m/opt/agentik-os/current/schema/tenant.sql" || fail "schema/tenant.sql differs from a fresh tenant store"
   ok "schema/master.sql and schema/tenant.sql match the fresh stores"
