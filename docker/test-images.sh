@@ -5,7 +5,7 @@
 #              with a read-only root and no capabilities, the first-start operator key in the logs,
 #              a tenant created, the container removed and started again on the same volume with
 #              the tenant still there, `podman stop` under 2 s with exit code 0, a config error
-#              (AGENTIK_<NAME>_FILE unreadable) exits 78;
+#              (AGENTIK_<NAME>_FILE unreadable) exits 78, `agentik backup` works while it serves;
 #   dashboard: healthy, `/` serves the app, a deep link falls back to index.html, cache and
 #              security headers, gzip, a missing asset is a 404, /healthz;
 #   sizes:     compressed (gzip -6 of `podman save`), unpacked, and what our layers add to the base.
@@ -113,6 +113,14 @@ for name in agentik_cost_usd_total agentik_tokens_total agentik_model_calls_tota
   assert_contains "$metrics" "# TYPE $name " "/metrics"
 done
 pass "/metrics has the cost and token counters"
+
+step "runtime: agentik backup in the running container"
+backup_out=$(podman exec "$first" /nodejs/bin/node /app/packages/runtime/dist/cli/main.js backup --out /tmp/backup-1 2>&1) \
+  || fail "backup in the container failed: $backup_out"
+assert_contains "$backup_out" "1 tenant stores" "backup output"
+podman exec "$first" /nodejs/bin/node -e "const m = JSON.parse(require('fs').readFileSync('/tmp/backup-1/backup.json', 'utf8')); if (!m || typeof m !== 'object') process.exit(1)" \
+  || fail "no readable backup.json"
+pass "backup --out while serving: $backup_out"
 
 step "runtime: podman stop"
 t0=$(date +%s%N)
