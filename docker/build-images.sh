@@ -22,12 +22,15 @@ if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
   ca_args=(--volume /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro --build-arg NODE_EXTRA_CA_CERTS=/run/host-ca.crt)
 fi
 
+# The labels are also given with --label: podman's layer cache does not see a changed build
+# argument in a LABEL instruction, so a cached build would keep the previous commit's revision.
 build() { # <name> <dockerfile> -> prints the image id
   local image="localhost/agentik-os-$1:$TAG" previous iid
   previous=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
   iid=$(mktemp)
   if ! podman build --format docker --layers "${base_args[@]}" "${ca_args[@]}" \
       --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
+      --label "org.opencontainers.image.version=$version" --label "org.opencontainers.image.revision=$revision" \
       --iidfile "$iid" -f "$2" -t "$image" . >"$iid.log" 2>&1; then
     tail -n 40 "$iid.log" >&2
     rm -f "$iid" "$iid.log"
