@@ -146,6 +146,21 @@ pass "the operator key still works and tenant $slug is still there"
 quiet_podman stop "$second" >/dev/null
 
 # ---------------------------------------------------------------------------------------------
+if [ -n "${AGENTIK_RUNTIME_WITH_DASHBOARD_IMAGE_ID:-}" ]; then
+  step "runtime image with WITH_DASHBOARD=1 serves the dashboard itself"
+  combined="$TEST_PREFIX-runtime-dashboard"
+  cleanup_container "$combined"
+  quiet_podman run -d --name "$combined" --read-only --cap-drop ALL --security-opt no-new-privileges \
+    -p 127.0.0.1::3000 "$AGENTIK_RUNTIME_WITH_DASHBOARD_IMAGE_ID" >/dev/null
+  wait_healthy "$combined" 60
+  curl_url="http://127.0.0.1:$(host_port "$combined" 3000)"
+  assert_contains "$(curl -fsS "$curl_url/")" '<div id="root"></div>' "/ of the runtime with the dashboard"
+  assert_contains "$(curl -fsS -H 'Accept: text/html' "$curl_url/tenants/x")" '<div id="root"></div>' "deep link"
+  pass "/ and a deep link serve the dashboard from the runtime image"
+  quiet_podman rm -f "$combined" >/dev/null
+fi
+
+# ---------------------------------------------------------------------------------------------
 step "dashboard image: metadata"
 assert_eq "$(inspect "$DASHBOARD" '{{.Config.User}}')" 101 "dashboard user"
 assert_contains "$(inspect "$DASHBOARD" '{{json .Config.ExposedPorts}}')" '"8080/tcp"' "exposed ports"
