@@ -157,7 +157,7 @@ if [ -n "${AGENTIK_RUNTIME_WITH_DASHBOARD_IMAGE_ID:-}" ]; then
   assert_contains "$(curl -fsS "$curl_url/")" '<div id="root"></div>' "/ of the runtime with the dashboard"
   assert_contains "$(curl -fsS -H 'Accept: text/html' "$curl_url/tenants/x")" '<div id="root"></div>' "deep link"
   pass "/ and a deep link serve the dashboard from the runtime image"
-  quiet_podman rm -f "$combined" >/dev/null
+  quiet_podman rm -f -v "$combined" >/dev/null
 fi
 
 # ---------------------------------------------------------------------------------------------
