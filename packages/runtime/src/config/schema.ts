@@ -12,6 +12,8 @@ const secret = z.string().min(1).max(4096);
  */
 const ALLOW_HOST =
   /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?:\/\d{1,2})?)(?::\d{1,5})?|[0-9a-f:.]*:[0-9a-f:.]*(?:\/\d{1,3})?|\[[0-9a-f:.]+(?:\/\d{1,3})?\](?::\d{1,5})?)$/;
+/** An on/off setting, off unless set to `true`. */
+const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).default('false');
 
 /**
  * Every setting of the runtime, with its default. `README.md` documents each one in one table
@@ -39,7 +41,7 @@ export const ConfigSchema = z.object({
   AGENTIK_OLLAMA_URL: httpUrl.default('http://127.0.0.1:11434'),
   AGENTIK_OPENAI_BASE_URL: httpUrl.optional(),
   AGENTIK_OPENAI_API_KEY: secret.optional(),
-  AGENTIK_OPENAI_FREE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  AGENTIK_OPENAI_FREE: flag,
   AGENTIK_ANTHROPIC_BASE_URL: httpUrl.optional(),
   AGENTIK_ANTHROPIC_API_KEY: secret.optional(),
   AGENTIK_ENCRYPTION_KEY: z
@@ -69,7 +71,21 @@ export const ConfigSchema = z.object({
       if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `"${bad.slice(0, 100)}" is not a host name, an IP address or an IP range (CIDR)` });
     })
     .optional(),
+  AGENTIK_METRICS_TENANT_LABELS: flag,
 });
+
+/**
+ * Settings that hold secrets. Each may instead come from a file named by `<NAME>_FILE` (the
+ * Docker and Kubernetes secrets convention); setting both is an error.
+ */
+export const SECRET_SETTINGS = [
+  'AGENTIK_OPERATOR_KEY',
+  'AGENTIK_ENCRYPTION_KEY',
+  'AGENTIK_DATABASE_URL',
+  'AGENTIK_OPENAI_API_KEY',
+  'AGENTIK_ANTHROPIC_API_KEY',
+  'AGENTIK_REDIS_URL',
+] as const satisfies ReadonlyArray<keyof typeof ConfigSchema.shape>;
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
@@ -138,4 +154,6 @@ export interface Config {
     /** Most of one origin's sockets one tenant may hold at once, in percent. */
     tenantSharePct: number;
   };
+  /** Cost and token metrics carry a `tenant` label (one series per tenant and model). */
+  metricsTenantLabels: boolean;
 }

@@ -231,7 +231,13 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     (tenantId, error) => log.error({ err: error, tenantId }, 'closing a tenant store failed'),
   );
   const manager = new TenantManager({ backend, pool, log });
-  const metrics = new Metrics({ tenantCounts: () => backend.master.tenants.countByStatus(), poolStats: () => pool.stats() });
+  const metrics = new Metrics(
+    { tenantCounts: () => backend.master.tenants.countByStatus(), poolStats: () => pool.stats() },
+    { tenantLabels: config.metricsTenantLabels },
+  );
+  if (config.metricsTenantLabels) {
+    log.warn('AGENTIK_METRICS_TENANT_LABELS=true: cost and token metrics get one series per tenant and model; with many tenants this grows Prometheus storage and query cost');
+  }
   const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
   // Tenant-chosen provider URLs reach only addresses the guard allows, checked when saved and
   // again on every connection (DNS may change in between).
@@ -251,6 +257,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     log,
     now: Date.now,
     observeStage: (stage, seconds) => metrics.observeStage(stage, seconds),
+    recordUsage: (usage) => metrics.recordUsage(usage),
     defaultMaxTokens: config.defaultMaxTokens,
     defaultContextTokens: config.defaultContextTokens,
     maxToolIterations: 5,

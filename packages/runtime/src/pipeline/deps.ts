@@ -4,6 +4,7 @@ import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { Log } from '../lib/log.js';
 import type { LlmProvider, ProviderName } from '../providers/types.js';
 import type { TenantContext } from '../tenants/context.js';
+import type { ModelUsage } from '../observability/metrics.js';
 
 /** A provider ready for one call, and whose endpoint it calls (which decides its price). */
 export interface ResolvedProvider {
@@ -48,6 +49,8 @@ export interface PipelineDeps {
   log: Log;
   now: () => number;
   observeStage: (stage: string, seconds: number) => void;
+  /** Counts a booked model call into the cost and token metrics. */
+  recordUsage: (usage: ModelUsage) => void;
   /** Output bound when an agent sets none. */
   defaultMaxTokens: number;
   /** Context budget when an agent sets none. */

@@ -68,6 +68,7 @@ function deps(provider: LlmProvider, over: Partial<PipelineDeps> = {}): Pipeline
     log: { error: (_o: unknown, msg: string) => void errors.push(msg), warn: (_o: unknown, msg: string) => void errors.push(msg) } as unknown as PipelineDeps['log'],
     now: Date.now,
     observeStage: (stage, seconds) => void observed.push([stage, seconds]),
+    recordUsage: () => undefined,
     defaultMaxTokens: 1000,
     defaultContextTokens: 8192,
     maxToolIterations: 3,

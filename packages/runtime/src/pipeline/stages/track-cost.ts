@@ -45,6 +45,22 @@ function commit(ctx: PipelineContext, at: number, writes: PipelineContext['write
   });
 }
 
+/** Counts a booked call into the cost and token metrics (only once its cost event is committed). */
+function counted<T>(ctx: PipelineContext, deps: PipelineDeps, settled: T): T {
+  const agent = need(ctx.agent, 'agent');
+  const result = need(ctx.result, 'result');
+  deps.recordUsage({
+    provider: agent.provider,
+    model: agent.model,
+    tenant: ctx.tenant.tenant.slug,
+    inputTokens: result.usage.inputTokens,
+    outputTokens: result.usage.outputTokens,
+    costUsd: ctx.costUsd ?? null,
+    outcome: result.outcome,
+  });
+  return settled;
+}
+
 /**
  * Books a model call that has answered, whatever happens to its turn: the turn and the cost event
  * together when the store takes them; when it refuses the turn, the cost event and the settlement
@@ -59,13 +75,13 @@ export async function bookCall(ctx: PipelineContext, deps: PipelineDeps): Promis
   ctx.settled = true;
   if (ctx.writes.length > 0) {
     try {
-      return await commit(ctx, at, ctx.writes, ctx.assistantMessageId ?? null);
+      return counted(ctx, deps, await commit(ctx, at, ctx.writes, ctx.assistantMessageId ?? null));
     } catch (error) {
       deps.log.error({ err: error, tenantId }, 'could not save the turn; the model call is booked without it');
     }
   }
   try {
-    return await commit(ctx, at, [], null);
+    return counted(ctx, deps, await commit(ctx, at, [], null));
   } catch (error) {
     deps.log.error({ err: error, tenantId, reservedUsd: ctx.reservedUsd }, 'could not book a model call; its reservation stays held as spent');
     return undefined;
