@@ -22,13 +22,22 @@ function nativeBinding(): Pick<Database.Options, 'nativeBinding'> {
 }
 
 /**
+ * `new Database(file, options)` with the addon this process must use: the one beside the
+ * standalone executable, or the installed package's. Every SQLite file outside the stores (the
+ * backup copies) is opened through here too.
+ */
+export function openRawDatabase(file: string, options: Database.Options = {}): Db {
+  return new Database(file, { ...options, ...nativeBinding() });
+}
+
+/**
  * Opens a SQLite file the way every store here wants it: WAL, foreign keys on, and a busy timeout
  * so that a second process (the CLI beside a running server) waits instead of failing.
  * synchronous=NORMAL in WAL mode survives a process crash; only an OS crash can lose the last
  * commits.
  */
 export function openDatabase(file: string, mustExist: boolean): Db {
-  const db = new Database(file, { fileMustExist: mustExist, ...nativeBinding() });
+  const db = openRawDatabase(file, { fileMustExist: mustExist });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
