@@ -71,6 +71,7 @@ RUN apt-get update -qq \\
 COPY node/bin/ /usr/local/bin/
 COPY node/include/ /usr/local/include/
 COPY node/share/ /usr/local/share/
+COPY node/LICENSE /usr/local/share/doc/node/LICENSE
 COPY npm.tgz /tmp/npm.tgz
 RUN mkdir -p /usr/local/lib/node_modules/npm \\
  && tar -xzf /tmp/npm.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 --no-same-owner \\
@@ -90,7 +91,7 @@ if ! have_image "$BUILD_IMAGE"; then
   log "building $BUILD_IMAGE"
   ctx="$work/node-build"
   mkdir -p "$ctx/node"
-  cp -a "$node_dir/bin" "$node_dir/include" "$node_dir/share" "$ctx/node/"
+  cp -a "$node_dir/bin" "$node_dir/include" "$node_dir/share" "$node_dir/LICENSE" "$ctx/node/"
   cp "$npm_tgz" "$ctx/npm.tgz"
   build_containerfile >"$ctx/Containerfile"
   podman build --quiet --layers=false --format docker -t "$BUILD_IMAGE" "$ctx" >/dev/null
@@ -113,7 +114,7 @@ RUN set -eu; r=/rootfs; \
     done; \
     cp /etc/ssl/certs/ca-certificates.crt $r/etc/ssl/certs/; \
     cp /etc/nsswitch.conf /etc/os-release $r/etc/ 2>/dev/null || cp /etc/nsswitch.conf $r/etc/; \
-    cp /usr/local/share/doc/node/LICENSE $r/usr/share/doc/nodejs/ 2>/dev/null || true; \
+    cp /usr/local/share/doc/node/LICENSE $r/usr/share/doc/nodejs/LICENSE; \
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >$r/etc/passwd; \
     printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' >$r/etc/group; \
     chmod 1777 $r/tmp; chown 65532:65532 $r/home/nonroot; \

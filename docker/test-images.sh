@@ -5,7 +5,7 @@
 #              with a read-only root and no capabilities, the first-start operator key in the logs,
 #              a tenant created, the container removed and started again on the same volume with
 #              the tenant still there, `podman stop` under 2 s with exit code 0, a config error
-#              (AGENTIK_<NAME>_FILE unreadable) exits 78;
+#              (AGENTIK_<NAME>_FILE unreadable) exits 78, `agentik backup` works while it serves;
 #   dashboard: healthy, `/` serves the app, a deep link falls back to index.html, cache and
 #              security headers, gzip, a missing asset is a 404, /healthz;
 #   sizes:     compressed (gzip -6 of `podman save`), unpacked, and what our layers add to the base.
@@ -114,6 +114,14 @@ for name in agentik_cost_usd_total agentik_tokens_total agentik_model_calls_tota
 done
 pass "/metrics has the cost and token counters"
 
+step "runtime: agentik backup in the running container"
+backup_out=$(podman exec "$first" /nodejs/bin/node /app/packages/runtime/dist/cli/main.js backup --out /tmp/backup-1 2>&1) \
+  || fail "backup in the container failed: $backup_out"
+assert_contains "$backup_out" "1 tenant stores" "backup output"
+podman exec "$first" /nodejs/bin/node -e "const m = JSON.parse(require('fs').readFileSync('/tmp/backup-1/backup.json', 'utf8')); if (!m || typeof m !== 'object') process.exit(1)" \
+  || fail "no readable backup.json"
+pass "backup --out while serving: $backup_out"
+
 step "runtime: podman stop"
 t0=$(date +%s%N)
 quiet_podman stop "$first" >/dev/null
@@ -136,6 +144,21 @@ assert_contains "$listed" "\"$tenant_id\"" "tenants after restart"
 assert_contains "$listed" "\"$slug\"" "tenants after restart"
 pass "the operator key still works and tenant $slug is still there"
 quiet_podman stop "$second" >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+if [ -n "${AGENTIK_RUNTIME_WITH_DASHBOARD_IMAGE_ID:-}" ]; then
+  step "runtime image with WITH_DASHBOARD=1 serves the dashboard itself"
+  combined="$TEST_PREFIX-runtime-dashboard"
+  cleanup_container "$combined"
+  quiet_podman run -d --name "$combined" --read-only --cap-drop ALL --security-opt no-new-privileges \
+    -p 127.0.0.1::3000 "$AGENTIK_RUNTIME_WITH_DASHBOARD_IMAGE_ID" >/dev/null
+  wait_healthy "$combined" 60
+  curl_url="http://127.0.0.1:$(host_port "$combined" 3000)"
+  assert_contains "$(curl -fsS "$curl_url/")" '<div id="root"></div>' "/ of the runtime with the dashboard"
+  assert_contains "$(curl -fsS -H 'Accept: text/html' "$curl_url/tenants/x")" '<div id="root"></div>' "deep link"
+  pass "/ and a deep link serve the dashboard from the runtime image"
+  quiet_podman rm -f -v "$combined" >/dev/null
+fi
 
 # ---------------------------------------------------------------------------------------------
 step "dashboard image: metadata"

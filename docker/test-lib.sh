@@ -19,7 +19,7 @@ cleanup_volume() { _cleanup_volumes+=("$1"); }
 cleanup_dir() { _cleanup_dirs+=("$1"); }
 run_cleanup() {
   local c v d
-  for c in "${_cleanup_containers[@]}"; do podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
+  for c in "${_cleanup_containers[@]}"; do podman rm -f -v -t 0 "$c" >/dev/null 2>&1 || true; done
   wait
   for v in "${_cleanup_volumes[@]}"; do podman volume rm -f "$v" >/dev/null 2>&1 || true; done
   for d in "${_cleanup_dirs[@]}"; do rm -rf "$d"; done

@@ -18,6 +18,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/docker/containers.conf}"
+# Images of this checkout, so two checkouts testing on one machine never replace each other's.
+AGENTIK_IMAGE_TAG="${AGENTIK_IMAGE_TAG:-test-$(printf '%s' "$PWD" | sha256sum | cut -c1-8)}"
+export AGENTIK_IMAGE_TAG
+export AGENTIK_BUILD_WITH_DASHBOARD=1
 
 start=$SECONDS
 bash docker/build-images.sh

@@ -113,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       tenantUrls: c.AGENTIK_TENANT_PROVIDER_URLS,
       timeoutMs: c.AGENTIK_PROVIDER_TIMEOUT_MS,
       retries: c.AGENTIK_PROVIDER_RETRIES,
+      allowHosts: c.AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS ?? [],
     },
     encryptionKey: c.AGENTIK_ENCRYPTION_KEY,
     defaultMaxTokens: c.AGENTIK_DEFAULT_MAX_TOKENS,
@@ -120,6 +121,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     pricingFile: c.AGENTIK_PRICING_FILE ? path.resolve(c.AGENTIK_PRICING_FILE) : undefined,
     budgetWebhookUrl: c.AGENTIK_BUDGET_WEBHOOK_URL,
     dashboardDir: c.AGENTIK_DASHBOARD_DIR ? path.resolve(c.AGENTIK_DASHBOARD_DIR) : undefined,
+    connections: {
+      headersTimeoutMs: c.AGENTIK_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: c.AGENTIK_BODY_TIMEOUT_MS,
+      idleTimeoutMs: c.AGENTIK_IDLE_TIMEOUT_MS,
+      maxPerIp: c.AGENTIK_MAX_CONNECTIONS_PER_IP,
+    },
+    upstream: {
+      connectionsPerOrigin: c.AGENTIK_UPSTREAM_CONNECTIONS,
+      tenantSharePct: c.AGENTIK_UPSTREAM_TENANT_SHARE_PCT,
+    },
     metricsTenantLabels: c.AGENTIK_METRICS_TENANT_LABELS === 'true',
   };
 }

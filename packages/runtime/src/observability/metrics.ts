@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TenantStatus } from '@agentik/shared';
+import type { CostOutcome } from '../storage/records.js';
 import type { TenantPoolStats } from '../tenants/pool.js';
 
 export interface MetricsSources {
@@ -17,7 +18,7 @@ export interface ModelUsage {
   outputTokens: number | null;
   /** Known cost in USD; `null` when the price or the usage is unknown (nothing is added). */
   costUsd: number | null;
-  outcome: 'ok' | 'aborted';
+  outcome: CostOutcome;
 }
 
 /**
@@ -42,7 +43,7 @@ export class Metrics {
    * Model usage, the names the Grafana dashboards query (keep docker/README.md in step):
    * - `agentik_cost_usd_total{provider,model}`: USD of model calls with a known cost;
    * - `agentik_tokens_total{provider,model,direction="input"|"output"}`: tokens reported (or estimated);
-   * - `agentik_model_calls_total{provider,model,outcome="ok"|"aborted"}`: completed model calls.
+   * - `agentik_model_calls_total{provider,model,outcome="ok"|"aborted"|"failed"}`: booked model calls.
    * With `AGENTIK_METRICS_TENANT_LABELS=true` each also has `tenant` (the tenant's slug).
    */
   private readonly costUsd: Counter<string>;
@@ -90,7 +91,7 @@ export class Metrics {
     });
     this.modelCalls = new Counter({
       name: 'agentik_model_calls_total',
-      help: 'Model calls booked by the pipeline, by provider, model and outcome (ok or aborted)',
+      help: 'Model calls booked by the pipeline, by provider, model and outcome (ok, aborted, or failed: the run failed after the model produced output)',
       labelNames: [...usageLabels, 'outcome'],
       registers: [this.registry],
     });

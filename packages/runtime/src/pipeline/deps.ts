@@ -1,4 +1,5 @@
 import type { CallEndpoint, PricingTable } from '../cost/pricing.js';
+import type { ConcurrencyLimiter } from '../limits/concurrency-limiter.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { Log } from '../lib/log.js';
 import type { LlmProvider, ProviderName } from '../providers/types.js';
@@ -40,6 +41,10 @@ export interface PipelineDeps {
   /** The operator declared its OpenAI-compatible endpoint free (AGENTIK_OPENAI_FREE=true). */
   platformOpenAiFree: boolean;
   rateLimiter: RateLimiter;
+  /** Model calls in flight per tenant (shared by replicas when Redis is set). */
+  concurrency: ConcurrencyLimiter;
+  /** A tenant's share of each upstream origin's sockets in this process. */
+  upstreamShare: { limiter: ConcurrencyLimiter; perTenant: number };
   notifier: BudgetNotifier;
   log: Log;
   now: () => number;

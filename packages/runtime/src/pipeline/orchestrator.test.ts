@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadPricing, type PricingTable } from '../cost/pricing.js';
 import { AppError } from '../lib/app-error.js';
+import { LocalConcurrencyLimiter } from '../limits/concurrency-limiter.js';
 import { LocalRateLimiter } from '../limits/rate-limiter.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from '../providers/types.js';
@@ -61,6 +62,8 @@ function deps(provider: LlmProvider, over: Partial<PipelineDeps> = {}): Pipeline
     pricing,
     platformOpenAiFree: false,
     rateLimiter: new LocalRateLimiter(),
+    concurrency: new LocalConcurrencyLimiter(),
+    upstreamShare: { limiter: new LocalConcurrencyLimiter(), perTenant: 32 },
     notifier: { notify: (n) => void notices.push(n) },
     log: { error: (_o: unknown, msg: string) => void errors.push(msg), warn: (_o: unknown, msg: string) => void errors.push(msg) } as unknown as PipelineDeps['log'],
     now: Date.now,
@@ -151,7 +154,10 @@ describe('Pipeline', () => {
 
   it('maps a provider that said no to PROVIDER_ERROR and passes other errors through', async () => {
     const rejected = new ProviderError({ provider: 'openai', message: 'bad', status: 400, code: 'invalid_request' });
-    await expect(run(new Pipeline(deps(scriptedProvider([rejected]))))).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringContaining('400, invalid_request') });
+    await expect(run(new Pipeline(deps(scriptedProvider([rejected]))))).rejects.toMatchObject({
+      code: 'PROVIDER_ERROR',
+      message: 'the openai provider rejected the request (bad request, HTTP 400)',
+    });
     const plain = new Error('boom');
     await expect(run(new Pipeline(deps(scriptedProvider([plain]))))).rejects.toBe(plain);
     expect((await budget()).reservedUsd).toBe(0);

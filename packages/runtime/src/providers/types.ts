@@ -104,6 +104,11 @@ export interface LlmProvider {
   /** Which provider this is. */
   readonly name: ProviderName;
   /**
+   * The upstream origin (`scheme://host:port`) calls go to, when the provider calls one over
+   * HTTP: a tenant's share of connections is counted per origin.
+   */
+  readonly origin?: string;
+  /**
    * Runs one non-streaming call. Rejects with a `ProviderError` (see `provider-error.ts`);
    * retryable failures are retried (with backoff) before it gives up.
    */

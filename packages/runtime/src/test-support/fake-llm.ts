@@ -114,6 +114,11 @@ export interface FakeLlmOptions {
   defaultReply?: FakeReply;
   /** Keep every request in `requests` (default true). Benchmarks turn it off: only the last is kept. */
   recordRequests?: boolean;
+  /**
+   * Picks the reply by the request's JSON body (e.g. by `model`) when no scripted one is queued;
+   * undefined falls back to the default. For concurrent callers, where queue order is random.
+   */
+  replyFor?: (body: Record<string, unknown>) => FakeReply | undefined;
 }
 
 /** A running fake LLM server. */
@@ -211,7 +216,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       return;
     }
     chatCount++;
-    const reply = queue.shift() ?? defaultReply;
+    const reply = queue.shift() ?? options.replyFor?.((body ?? {}) as Record<string, unknown>) ?? defaultReply;
     if (reply.hang) return; // the client's timeout or abort ends it
     if (reply.firstByteDelayMs) await sleep(reply.firstByteDelayMs);
     if (res.destroyed) return;

@@ -1,7 +1,7 @@
 import { AppError } from '../../lib/app-error.js';
 import { canReserve } from '../../cost/budget-rules.js';
 import { costUsd, worstCaseUsd } from '../../cost/calculator.js';
-import { estimateTokens } from '../../memory/tokens.js';
+import { estimateMessageTokens, estimateTokens } from '../../memory/tokens.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import type { ChatMessage, ChatRequest, ChatResult, ToolCall, Usage } from '../../providers/types.js';
 import type { BudgetRecord } from '../../storage/records.js';
@@ -104,10 +104,22 @@ async function call(ctx: PipelineContext, request: ChatRequest, streaming: boole
   return need(result, 'stream result');
 }
 
+/** The call in flight: what it reserved, and where its text starts in the run's text. */
+interface InFlight {
+  bound: UsageBound;
+  textBefore: number;
+}
+
 /**
  * Stage 6: reserve the worst case against the budget (a tenant over a hard limit never reaches
  * the model), then run the model, and the tool-call loop when it asks for tools, within the
  * iteration bound. A caller that went away aborts the upstream call; what was generated is kept.
+ *
+ * Every call that produced something is booked, whatever ends the run: when a call fails after
+ * output or usage came back (a stream broken off mid-reply), or a later call of the tool loop
+ * fails (or is refused by the budget) after earlier ones completed, `ctx.result` is set with
+ * outcome `failed` before the mapped error is thrown, so the orchestrator books it; the client
+ * still gets the error. Only a run none of whose calls produced anything releases its reservation.
  */
 export const execute: Stage = async (ctx, deps) => {
   const agent = need(ctx.agent, 'agent');
@@ -115,6 +127,7 @@ export const execute: Stage = async (ctx, deps) => {
   const messages = [...need(ctx.messages, 'messages')];
   const started = deps.now();
   let text = '';
+  /** The checked usage of the calls that completed, summed; undefined before the first. */
   let usage: Usage | undefined;
   let finishReason: ChatResult['finishReason'] = 'unknown';
   const stream = ctx.stream;
@@ -123,10 +136,10 @@ export const execute: Stage = async (ctx, deps) => {
     text += t;
     ctx.sink.onText(t);
   };
-  let bound: UsageBound | undefined;
+  let inFlight: InFlight | undefined;
   const anomalies: UsageAnomaly[] = [];
-  const checked = (reported: Usage): Usage => {
-    const check = checkUsage(reported, need(bound, 'usage bound'));
+  const checked = (reported: Usage, bound: UsageBound): Usage => {
+    const check = checkUsage(reported, bound);
     if (check.anomaly) {
       anomalies.push(check.anomaly);
       deps.log.warn(
@@ -138,8 +151,8 @@ export const execute: Stage = async (ctx, deps) => {
   };
   try {
     for (let i = 0; i < deps.maxToolIterations; i++) {
-      bound = await reserve(ctx, deps, messages, tools);
-      const iterationText = text;
+      const bound = await reserve(ctx, deps, messages, tools);
+      inFlight = { bound, textBefore: text.length };
       const result = await call(
         ctx,
         {
@@ -154,8 +167,9 @@ export const execute: Stage = async (ctx, deps) => {
         onText,
       );
       if (!stream) text += storableText(result.text);
-      else if (text === iterationText && result.text !== '') onText(result.text);
-      usage = addUsage(usage, checked(result.usage));
+      else if (text.length === inFlight.textBefore && result.text !== '') onText(result.text);
+      usage = addUsage(usage, checked(result.usage, bound));
+      inFlight = undefined;
       finishReason = result.finishReason;
       const wantsTools = result.finishReason === 'tool_calls' && result.toolCalls.length > 0 && tools.length > 0;
       if (!wantsTools || i === deps.maxToolIterations - 1) break;
@@ -165,17 +179,68 @@ export const execute: Stage = async (ctx, deps) => {
       }
     }
   } catch (error) {
-    if (!(error instanceof ProviderError) || !ctx.signal.aborted) {
-      throw mapProviderError(error);
+    const aborted = error instanceof ProviderError && ctx.signal.aborted;
+    const partial = error instanceof ProviderError ? error.partial : undefined;
+    if (!stream && partial) text += storableText(partial.text);
+    const broken = inFlight && brokenCallUsage(error, messages, text.slice(inFlight.textBefore), inFlight.bound, aborted, checked);
+    const total = broken ? addUsage(usage, broken.usage) : usage;
+    const latencyMs = deps.now() - started;
+    if (aborted) {
+      // The caller went away: keep what was generated and what it cost, even when nothing came back.
+      ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'aborted', latencyMs, worstOf(anomalies));
+      return;
     }
-    // The caller went away: keep what was generated and what it cost.
-    if (!stream && error.partial) text += storableText(error.partial.text);
-    usage = addUsage(usage, error.partial && bound ? checked(error.partial.usage) : { inputTokens: undefined, outputTokens: undefined });
-    ctx.result = finish(ctx, messages, text, usage, 'unknown', 'aborted', deps.now() - started, worstOf(anomalies));
-    return;
+    if (total) {
+      ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'failed', latencyMs, worstOf(anomalies));
+      deps.log.warn(
+        { tenantId: ctx.tenant.tenant.id, agentId: agent.id, provider: agent.provider, model: agent.model, err: error, costUsd: ctx.costUsd },
+        'a run failed after its model produced output; what it produced is booked as failed',
+      );
+    }
+    throw mapProviderError(error);
   }
-  ctx.result = finish(ctx, messages, text, usage, finishReason, 'ok', deps.now() - started, worstOf(anomalies));
+  ctx.result = finish(ctx, text, usage, false, finishReason, 'ok', deps.now() - started, worstOf(anomalies));
 };
+
+/**
+ * The usage of a call that did not complete, or undefined when it produced nothing (no text, no
+ * tool call, no usage, no 2xx answer: it failed before any byte of a reply came back) and was not
+ * aborted. Counts the provider reported are checked against the call's bound; a missing one is
+ * estimated (the prompt it was sent, the text and tool calls it streamed) and capped by the bound.
+ * A non-streaming answer that came back but could not be read was generated whole, for all we
+ * know: its output is booked at the bound.
+ */
+function brokenCallUsage(
+  error: unknown,
+  sent: ChatMessage[],
+  streamed: string,
+  bound: UsageBound,
+  aborted: boolean,
+  checked: (reported: Usage, bound: UsageBound) => Usage,
+): { usage: Usage; estimated: boolean } | undefined {
+  const partial = error instanceof ProviderError ? error.partial : undefined;
+  const answered = error instanceof ProviderError && error.answered;
+  const reported = partial?.usage ?? { inputTokens: undefined, outputTokens: undefined };
+  const toolCalls = partial?.toolCalls ?? [];
+  const produced =
+    answered || streamed !== '' || toolCalls.length > 0 || reported.inputTokens !== undefined || reported.outputTokens !== undefined;
+  if (!produced && !aborted) return undefined;
+  const usage = checked(reported, bound);
+  let estimated = false;
+  if (usage.inputTokens === undefined) {
+    usage.inputTokens = Math.min(bound.input, sent.reduce((n, m) => n + estimateMessageTokens(m.content) + toolCallTokens(m.toolCalls ?? []), 0));
+    estimated = true;
+  }
+  if (usage.outputTokens === undefined) {
+    usage.outputTokens = answered && !partial ? bound.output : Math.min(bound.output, estimateTokens(streamed) + toolCallTokens(toolCalls));
+    estimated = true;
+  }
+  return { usage, estimated };
+}
+
+function toolCallTokens(calls: ToolCall[]): number {
+  return calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0);
+}
 
 /**
  * A reply's text as it is streamed, returned and stored: each NUL becomes U+FFFD (the replacement
@@ -187,34 +252,21 @@ export function storableText(text: string): string {
 
 function finish(
   ctx: PipelineContext,
-  messages: ChatMessage[],
   text: string,
   usage: Usage | undefined,
+  usageEstimated: boolean,
   finishReason: ChatResult['finishReason'],
-  outcome: 'ok' | 'aborted',
+  outcome: ExecutionResult['outcome'],
   latencyMs: number,
   usageAnomaly: UsageAnomaly | null,
 ): ExecutionResult {
-  let input = usage?.inputTokens;
-  let output = usage?.outputTokens;
-  let estimated = false;
-  if (outcome === 'aborted') {
-    // An aborted stream has no usage block: count what we know and estimate the rest.
-    if (input === undefined) {
-      input = messages.reduce((n, m) => n + estimateTokens(m.content), 0);
-      estimated = true;
-    }
-    if (output === undefined) {
-      output = estimateTokens(text);
-      estimated = true;
-    }
-  }
-  const price = need(ctx.price, 'price');
-  ctx.costUsd = costUsd(price, { inputTokens: input, outputTokens: output }) ?? null;
+  const input = usage?.inputTokens;
+  const output = usage?.outputTokens;
+  ctx.costUsd = costUsd(need(ctx.price, 'price'), { inputTokens: input, outputTokens: output }) ?? null;
   return {
     text,
     usage: { inputTokens: input ?? null, outputTokens: output ?? null },
-    usageEstimated: estimated,
+    usageEstimated,
     finishReason,
     outcome,
     latencyMs,
@@ -225,8 +277,52 @@ function finish(
 /** Provider failures become the API's stable codes; anything else passes through. */
 export function mapProviderError(error: unknown): unknown {
   if (!(error instanceof ProviderError)) return error;
+  // Fixed words per class and at most a status number: nothing the upstream sent (bodies, codes)
+  // is echoed, and a tenant URL cannot tell a refused port from an unreachable host.
   if (error.kind === 'rejected') {
-    return new AppError('PROVIDER_ERROR', `the ${error.provider} provider rejected the request (${error.status ?? 'no status'}${error.code ? `, ${error.code}` : ''})`);
+    return new AppError('PROVIDER_ERROR', `the ${error.provider} provider rejected the request (${rejectionClass(error.status)})`);
   }
-  return new AppError('PROVIDER_UNAVAILABLE', `the ${error.provider} provider is unavailable (${error.code ?? error.status ?? 'error'})`);
+  return new AppError('PROVIDER_UNAVAILABLE', `the ${error.provider} provider is unavailable (${unavailableClass(error)})`);
+}
+
+const REJECTIONS: Record<number, string> = {
+  400: 'bad request',
+  401: 'credentials refused',
+  403: 'credentials refused',
+  404: 'model or endpoint not found',
+  413: 'request too large',
+  422: 'request not accepted',
+  429: 'rate limited upstream',
+};
+
+function httpStatus(status: number | undefined): string | undefined {
+  return status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599 ? `HTTP ${status}` : undefined;
+}
+
+function rejectionClass(status: number | undefined): string {
+  const http = httpStatus(status);
+  const what = status === undefined ? undefined : REJECTIONS[status];
+  return [what, http].filter(Boolean).join(', ') || 'rejected';
+}
+
+const UNAVAILABLE: Record<string, string> = {
+  timeout: 'timed out',
+  connect_timeout: 'timed out',
+  body_timeout: 'timed out',
+  connection_refused: 'could not connect',
+  host_not_found: 'could not connect',
+  host_unreachable: 'could not connect',
+  connection_failed: 'could not connect',
+  connection_reset: 'connection interrupted',
+  address_not_allowed: 'address not allowed',
+  malformed_response: 'malformed response',
+  stream_truncated: 'connection interrupted',
+  aborted: 'aborted',
+};
+
+function unavailableClass(error: ProviderError): string {
+  // Our own transport codes only: an upstream's code (which comes with a status, or inside a
+  // mid-stream error) is not looked up, so nothing of it reaches the message.
+  const known = error.code !== undefined && error.status === undefined && Object.hasOwn(UNAVAILABLE, error.code) ? UNAVAILABLE[error.code] : undefined;
+  return known ?? (httpStatus(error.status) ? `upstream error, ${httpStatus(error.status)}` : 'upstream error');
 }

@@ -89,16 +89,13 @@ export async function bookCall(ctx: PipelineContext, deps: PipelineDeps): Promis
 }
 
 /**
- * Stage 8: the cost event, the settlement of the budget reservation (real spend in, reservation
- * out) and the queued memory writes, all in one transaction of the tenant store (see `bookCall`
- * for when the store refuses). Thresholds the spend crossed are then audited and sent to the
- * operator's webhook.
+ * Audits the budget thresholds a settlement crossed (once each) and sends them to the operator's
+ * webhook. Called after every booking: a run booked as failed spends money too.
  */
-export const trackCost: Stage = async (ctx, deps) => {
+export async function noteThresholds(ctx: PipelineContext, deps: PipelineDeps, settled: SettleResult | undefined): Promise<void> {
+  if (!settled) return;
   const at = deps.now();
   const period = budgetPeriod(at);
-  const settled = await bookCall(ctx, deps);
-  if (!settled) return;
   const { before, after } = settled;
   if (after.monthlyLimitUsd === null || after.monthlyLimitUsd <= 0) return;
   const crossed = thresholdsCrossed(after.monthlyLimitUsd, after.thresholds, Math.max(0, before), after.spentUsd).filter(
@@ -123,4 +120,14 @@ export const trackCost: Stage = async (ctx, deps) => {
       at: new Date(at).toISOString(),
     });
   }
+}
+
+/**
+ * Stage 8: the cost event, the settlement of the budget reservation (real spend in, reservation
+ * out) and the queued memory writes, all in one transaction of the tenant store (see `bookCall`
+ * for when the store refuses). Thresholds the spend crossed are then audited and sent to the
+ * operator's webhook.
+ */
+export const trackCost: Stage = async (ctx, deps) => {
+  await noteThresholds(ctx, deps, await bookCall(ctx, deps));
 };
