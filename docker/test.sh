@@ -31,7 +31,11 @@ bash docker/test-images.sh
 echo "docker/test.sh: image tests took $((SECONDS - t)) s"
 if [ -f docker/test-compose.sh ]; then
   t=$SECONDS
-  bash docker/test-compose.sh
+  # The images just built: test-compose.sh need not run build-images.sh again.
+  # shellcheck disable=SC1091 # written by docker/build-images.sh
+  . docker/.images.env
+  AGENTIK_TEST_RUNTIME_IMAGE=$AGENTIK_RUNTIME_IMAGE AGENTIK_TEST_DASHBOARD_IMAGE=$AGENTIK_DASHBOARD_IMAGE \
+    bash docker/test-compose.sh
   echo "docker/test.sh: compose tests took $((SECONDS - t)) s"
 fi
 echo "docker/test.sh: done in $((SECONDS - start)) s"
