@@ -3,6 +3,8 @@ import { CreateKeyBody, CreateTenantBody } from '@agentik/shared';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { VERSION, createLogger, openBackend } from '../http/app.js';
+import { BackupError } from '../backup/sqlite-backup.js';
+import { backupData, restoreBackup } from '../backup/backup-data.js';
 import { AppError } from '../lib/app-error.js';
 import { loadMigrationSets, defaultMigrationsRoot } from '../storage/migrations.js';
 import type { StorageBackend } from '../storage/port.js';
@@ -20,6 +22,8 @@ const USAGE = `usage: agentik <command>
   tenant delete <id|slug>
   key create (--tenant <id|slug> --role owner|admin|member|viewer | --operator) [--name N]
   key revoke <keyId> [--tenant <id|slug>]
+  backup --out DIR                        consistent copy of the data while the server runs (SQLite)
+  restore --from DIR [--force]            put a backup back into the data folder (server stopped)
   healthcheck [--url http://127.0.0.1:3000]   exit 0 when /ready answers 200
   version`;
 
@@ -150,6 +154,25 @@ async function migrateCommand(config: Config, io: CliIo): Promise<number> {
   return 0;
 }
 
+function backupCommand(config: Config, args: string[], io: CliIo): number {
+  const { values } = valuesOf(args, { out: { type: 'string' } });
+  if (!values.out) throw new UsageError('backup needs --out DIR (a new or empty folder)');
+  const manifest = backupData(config, values.out, VERSION);
+  const bytes = manifest.files.reduce((sum, f) => sum + f.size, 0);
+  io.out(`backup: master.db and ${manifest.tenants} tenant stores, ${bytes} bytes, each checked with integrity_check`);
+  io.out(values.out);
+  return 0;
+}
+
+function restoreCommand(config: Config, args: string[], io: CliIo): number {
+  const { values } = valuesOf(args, { from: { type: 'string' }, force: { type: 'boolean' } });
+  if (!values.from) throw new UsageError('restore needs --from DIR (a folder written by agentik backup)');
+  const result = restoreBackup(config, values.from, { force: values.force });
+  io.out(`restored master.db and ${result.manifest.tenants} tenant stores from ${result.manifest.createdAt} into ${config.dataDir}`);
+  if (result.setAside) io.out(`the data that was there is kept in ${result.setAside}`);
+  return 0;
+}
+
 async function healthcheck(config: Config, args: string[], io: CliIo): Promise<number> {
   const { values } = valuesOf(args, { url: { type: 'string' } });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -186,6 +209,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await tenantCommand(config, args, io);
       case 'key':
         return await keyCommand(config, args, io);
+      case 'backup':
+        return backupCommand(config, args, io);
+      case 'restore':
+        return restoreCommand(config, args, io);
       case 'healthcheck':
         return await healthcheck(config, args, io);
       default:
@@ -199,6 +226,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(error as Error).message}\n\n${USAGE}`);
       return 2;
+    }
+    if (error instanceof BackupError) {
+      io.err(`${command}: ${error.message}`);
+      return 1;
     }
     if (error instanceof AppError) {
       io.err(`${error.code}: ${error.message}`);
