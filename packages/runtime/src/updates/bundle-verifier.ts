@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
+import { sha256OfFile } from './file-hash.js';
 import { UpdateError } from './update-error.js';
 import { isVersion } from './versions.js';
 
@@ -159,12 +159,6 @@ export async function verifySignature(data: Buffer, signatureBytes: Buffer, keys
   );
 }
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 function listFiles(root: string, prefix = ''): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(path.join(root, prefix), { withFileTypes: true })) {
@@ -216,7 +210,7 @@ export async function verifyBundle(root: string, options: VerifyOptions): Promis
     const stat = existsSync(file) ? lstatSync(file) : undefined;
     if (!stat?.isFile()) throw new UpdateError('UPDATE_FILE_MISSING', `${f.path} is listed in manifest.json but not in the bundle`);
     if (stat.size !== f.size) throw new UpdateError('UPDATE_FILE_MISMATCH', `${f.path}: size ${stat.size}, manifest.json says ${f.size}`);
-    if ((await sha256File(file)) !== f.sha256) throw new UpdateError('UPDATE_FILE_MISMATCH', `${f.path}: sha256 does not match manifest.json`);
+    if ((await sha256OfFile(file)) !== f.sha256) throw new UpdateError('UPDATE_FILE_MISMATCH', `${f.path}: sha256 does not match manifest.json`);
   }
   return { manifest, keyFingerprint };
 }

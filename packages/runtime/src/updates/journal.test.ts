@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendAudit } from './audit-log.js';
-import { clearJournal, journalStep, lastStep, readJournal, startJournal, type JournalHeader } from './journal.js';
+import { clearJournal, journalStep, lastStep, reached, readJournal, startJournal, type JournalFacts } from './journal.js';
 import { layoutFor } from './layout.js';
 import { acquireLock } from './update-lock.js';
 import { currentVersion, maxVersion, readState, writeState } from './update-state.js';
@@ -15,19 +15,22 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const header: JournalHeader = { op: 'apply', from: '1.0.0', to: '1.1.0', backup: 'b1', newRelease: true, startedAt: '2026-12-07T15:00:00Z' };
+const header: JournalFacts = { op: 'apply', from: '1.0.0', startedAt: '2026-12-07T15:00:00Z' };
 
 describe('journal', () => {
   it('records the header and each step in order, and is gone once cleared', () => {
     const file = path.join(dir, 'journal.jsonl');
     expect(readJournal(file)).toBeUndefined();
     startJournal(file, header);
-    expect(readJournal(file)).toEqual({ header, steps: [] });
+    expect(readJournal(file)).toEqual({ facts: header, steps: [] });
     journalStep(file, 'lock');
-    journalStep(file, 'extract');
+    journalStep(file, 'extract', { to: '1.1.0', newRelease: true });
     const journal = readJournal(file)!;
     expect(journal.steps).toEqual(['lock', 'extract']);
     expect(lastStep(journal)).toBe('extract');
+    expect(journal.facts).toEqual({ ...header, to: '1.1.0', newRelease: true });
+    expect(reached(journal, 'lock')).toBe(true);
+    expect(reached(journal, 'stop')).toBe(false);
     clearJournal(file);
     expect(existsSync(file)).toBe(false);
   });

@@ -8,23 +8,37 @@ import { compareVersions, isVersion } from './versions.js';
 export interface UpdateState {
   /** The highest version ever committed: nothing below it is ever installed again. */
   floor: string;
-  /** The version committed as current (what `current` points at when no update is under way). */
+  /** The release folder committed as current (what `current` points at when no update is under way). */
   current: string;
-  /** Release N-1, kept for `rollback`, with the backup of its data taken before the update. */
-  previous?: { version: string; backup: string };
+  /** Release N-1 (its folder under releases/), kept for `rollback`, with the backup of its data taken before the update. */
+  previous?: { release: string; backup: string };
   updatedAt: string;
 }
 
-/** The version `current` points at, or undefined when nothing is installed. */
-export function currentVersion(layout: Layout): string | undefined {
+/**
+ * The version of a release folder: its name is the version, or `<version>~r<n>` for a
+ * reinstall of the version that was running (which cannot be replaced in place).
+ */
+export function versionOf(release: string): string {
+  return release.replace(/~r\d+$/, '');
+}
+
+/** The release folder `current` points at, or undefined when nothing is installed. */
+export function currentRelease(layout: Layout): string | undefined {
   let target: string;
   try {
     target = readlinkSync(layout.currentLink);
   } catch {
     return undefined;
   }
-  const version = path.basename(target);
-  return isVersion(version) ? version : undefined;
+  const release = path.basename(target);
+  return isVersion(versionOf(release)) ? release : undefined;
+}
+
+/** The version `current` points at, or undefined when nothing is installed. */
+export function currentVersion(layout: Layout): string | undefined {
+  const release = currentRelease(layout);
+  return release === undefined ? undefined : versionOf(release);
 }
 
 /**
@@ -33,8 +47,8 @@ export function currentVersion(layout: Layout): string | undefined {
  */
 export function readState(layout: Layout): UpdateState | undefined {
   if (existsSync(layout.stateFile)) return JSON.parse(readFileSync(layout.stateFile, 'utf8')) as UpdateState;
-  const version = currentVersion(layout);
-  return version === undefined ? undefined : { floor: version, current: version, updatedAt: new Date().toISOString() };
+  const release = currentRelease(layout);
+  return release === undefined ? undefined : { floor: versionOf(release), current: release, updatedAt: new Date().toISOString() };
 }
 
 export function writeState(layout: Layout, state: UpdateState): void {
