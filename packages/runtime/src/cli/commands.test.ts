@@ -215,6 +215,26 @@ describe('agentik tenant / key / migrate on a data dir', () => {
     expect(live).toBeGreaterThan(0);
     expect(result.out[1]).toMatch(new RegExp(`^tenant stores: ${live} at \\d+ migrations$`));
   });
+
+  it('migrate adopts AGENTIK_OPERATOR_KEY on a fresh data dir, so serve needs no key in its config', async () => {
+    const dataDir = tempDir();
+    const seeded = fakeIo({ AGENTIK_DATA_DIR: dataDir, AGENTIK_LOG_LEVEL: 'silent', AGENTIK_OPERATOR_KEY: OPERATOR_KEY });
+    expect(await runCli(['migrate'], seeded)).toBe(0);
+    expect(seeded.outLines[2]).toBe('operator key: AGENTIK_OPERATOR_KEY adopted');
+
+    const other = fakeIo({ AGENTIK_DATA_DIR: dataDir, AGENTIK_LOG_LEVEL: 'silent', AGENTIK_OPERATOR_KEY: `${OPERATOR_KEY}-other` });
+    expect(await runCli(['migrate'], other)).toBe(0);
+    expect(other.outLines[2]).toBe('operator key: one exists already, AGENTIK_OPERATOR_KEY ignored');
+
+    const plain = { AGENTIK_DATA_DIR: dataDir, AGENTIK_LOG_LEVEL: 'silent' };
+    const startIo = fakeIo(plain);
+    server = await startServer(loadConfig({ ...plain, AGENTIK_PORT: '0' }), startIo);
+    expect(startIo.outLines.join('\n')).not.toContain('Operator key');
+    const list = (key: string) =>
+      server!.runtime.app.inject({ method: 'GET', url: '/api/tenants', headers: { authorization: `Bearer ${key}` } });
+    expect((await list(OPERATOR_KEY)).statusCode).toBe(200);
+    expect((await list(`${OPERATOR_KEY}-other`)).statusCode).toBe(401);
+  });
 });
 
 describe('agentik healthcheck', () => {

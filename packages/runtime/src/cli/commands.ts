@@ -152,6 +152,12 @@ async function migrateCommand(config: Config, io: CliIo): Promise<number> {
       after = page.nextCursor ?? undefined;
     } while (after);
     io.out(`tenant stores: ${count} at ${sets.tenant.length} migrations`);
+    // An installer seeds the first operator key here, through the environment of this one
+    // process, so that the key never has to sit in a configuration file that `serve` reads.
+    if (config.operatorKey !== undefined) {
+      const operator = await m.ensureOperatorKey(config.operatorKey);
+      io.out(operator.created ? 'operator key: AGENTIK_OPERATOR_KEY adopted' : 'operator key: one exists already, AGENTIK_OPERATOR_KEY ignored');
+    }
   });
   return 0;
 }

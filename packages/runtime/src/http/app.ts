@@ -38,7 +38,11 @@ import { keyRoutes } from './routes/keys.js';
 import { tenantRoutes } from './routes/tenants.js';
 import type { App } from './types.js';
 
-export const VERSION = '0.1.0';
+/** Replaced by the offline bundle's build (esbuild `define`) with the version it stamps. */
+declare const AGENTIK_BUILD_VERSION: string | undefined;
+
+/** The runtime's version: the one stamped by the offline bundle's build, else the workspace's. */
+export const VERSION = typeof AGENTIK_BUILD_VERSION === 'string' ? AGENTIK_BUILD_VERSION : '0.1.0';
 
 export interface BuildAppOptions {
   config: Config;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findUpwards, releaseRoot } from '../lib/release-root.js';
 
 /** One numbered SQL migration file. */
 export interface Migration {
@@ -87,16 +88,14 @@ export function loadMigrationSets(root: string): MigrationSets {
 }
 
 /**
- * Finds `backends/<backend>/migrations` by walking up from this module, so the same code works
- * from `src/` under Vitest, from `dist/` and from an installed release.
+ * Finds `backends/<backend>/migrations`: in the offline bundle's release folder when running as
+ * its standalone executable, else by walking up from this module, so the same code works from
+ * `src/` under Vitest and from `dist/`.
  */
 export function defaultMigrationsRoot(backend: 'sqlite' | 'postgres'): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'backends', backend, 'migrations');
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new MigrationError(`cannot find backends/${backend}/migrations`);
-    dir = parent;
-  }
+  const relative = path.join('backends', backend, 'migrations');
+  const root = releaseRoot();
+  const found = root !== undefined ? path.join(root, relative) : findUpwards(path.dirname(fileURLToPath(import.meta.url)), relative);
+  if (found === undefined || !existsSync(found)) throw new MigrationError(`cannot find ${relative}`);
+  return found;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { findUpwards, releaseRoot } from '../../lib/release-root.js';
 import { sendRouteNotFound } from '../errors.js';
 import type { App } from '../types.js';
 
@@ -38,22 +39,18 @@ export interface DashboardLocation {
 }
 
 /**
- * The dashboard's build folder: the configured one, else `packages/dashboard/dist` found by
- * walking up from this module (the same from `src/` under tsx and from the compiled `dist/`).
+ * The dashboard's build folder: the configured one; else `dashboard/` in the offline bundle's
+ * release folder when running as its standalone executable; else `packages/dashboard/dist`
+ * found by walking up from this module (the same from `src/` under tsx and from `dist/`).
  */
 export function locateDashboard(configured: string | undefined): DashboardLocation {
   let dir = configured;
   if (dir === undefined) {
-    let at = path.dirname(fileURLToPath(import.meta.url));
-    for (;;) {
-      const candidate = path.join(at, 'packages', 'dashboard');
-      if (existsSync(candidate)) {
-        dir = path.join(candidate, 'dist');
-        break;
-      }
-      const parent = path.dirname(at);
-      if (parent === at) break;
-      at = parent;
+    const root = releaseRoot();
+    if (root !== undefined) dir = path.join(root, 'dashboard');
+    else {
+      const found = findUpwards(path.dirname(fileURLToPath(import.meta.url)), path.join('packages', 'dashboard'));
+      if (found !== undefined) dir = path.join(found, 'dist');
     }
   }
   return { dir, built: dir !== undefined && existsSync(path.join(dir, 'index.html')) };

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { bundledSqlite } from '../../lib/release-root.js';
 
 /**
  * WAL checkpoints of tenant files, on a worker thread.
@@ -35,12 +36,14 @@ type Reply = { type: 'forgotten'; id: number } | { type: 'failed'; file: string;
 
 /**
  * The worker's code: plain JavaScript run with `eval`, so it loads the same way from the
- * TypeScript sources (tests, benchmarks) and from the build. It loads better-sqlite3 from the
- * path the main thread resolved.
+ * TypeScript sources (tests, benchmarks), from the build and from the standalone executable
+ * (whose embedded script a worker cannot load). It loads better-sqlite3 from the path the main
+ * thread resolved, and its native addon from `workerData.addon` when that is set.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
+const Database = require('node:module').createRequire(workerData.driver)(workerData.driver);
+const options = workerData.addon ? { fileMustExist: true, nativeBinding: workerData.addon } : { fileMustExist: true };
 const open = new Map(); // file -> connection, least recently used first
 
 function connection(file) {
@@ -48,7 +51,7 @@ function connection(file) {
   if (db !== undefined) {
     open.delete(file);
   } else {
-    db = new Database(file, { fileMustExist: true });
+    db = new Database(file, options);
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 0');
     db.pragma('cache_size = -256');
@@ -100,9 +103,14 @@ export function startCheckpointer(onFailure: (file: string, message: string) => 
   let nextId = 0;
 
   const start = (): Worker => {
+    const bundled = bundledSqlite();
     const w = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), maxOpen: WORKER_MAX_OPEN },
+      workerData: {
+        driver: bundled?.driver ?? createRequire(import.meta.url).resolve('better-sqlite3'),
+        addon: bundled?.addon ?? null,
+        maxOpen: WORKER_MAX_OPEN,
+      },
     });
     w.unref();
     w.on('message', (reply: Reply) => {

@@ -1,8 +1,25 @@
+import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
+import { bundledSqlite } from '../../lib/release-root.js';
 import { MigrationError, pendingMigrations, type AppliedMigration, type Migration } from '../migrations.js';
 
 type Db = Database.Database;
+
+let bundledAddon: object | undefined;
+
+/**
+ * The standalone executable's better-sqlite3 addon, loaded by path (its embedded script can only
+ * `require` built-in modules, so better-sqlite3 cannot find the addon itself); nothing from a
+ * checkout. better-sqlite3 takes the loaded addon object as `nativeBinding`; its type definitions
+ * only declare the path form.
+ */
+function nativeBinding(): Pick<Database.Options, 'nativeBinding'> {
+  const bundled = bundledSqlite();
+  if (bundled === undefined) return {};
+  bundledAddon ??= createRequire(bundled.addon)(bundled.addon) as object;
+  return { nativeBinding: bundledAddon as unknown as string };
+}
 
 /**
  * Opens a SQLite file the way every store here wants it: WAL, foreign keys on, and a busy timeout
@@ -11,7 +28,7 @@ type Db = Database.Database;
  * commits.
  */
 export function openDatabase(file: string, mustExist: boolean): Db {
-  const db = new Database(file, { fileMustExist: mustExist });
+  const db = new Database(file, { fileMustExist: mustExist, ...nativeBinding() });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
