@@ -35,6 +35,8 @@ export interface VerifiedBundle {
 
 const PATH = /^[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*$/;
 const SHA256 = /^[0-9a-f]{64}$/;
+/** What the shell verifier accepts as a header value. */
+const HEADER_VALUE = /^[0-9A-Za-z:.+-]+$/;
 
 /** The machine's architecture in the bundle's spelling. */
 export function bundleArch(nodeArch: string = process.arch): string {
@@ -79,8 +81,9 @@ export function parseManifest(bytes: Buffer): Manifest {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw invalid('manifest.json is not an object');
   for (const key of ['product', 'version', 'os', 'arch', 'createdAt', 'nodeVersion'] as const) {
     if (typeof m[key] !== 'string') throw invalid(`manifest.json: "${key}" is missing or not a string`);
+    if (!HEADER_VALUE.test(m[key] as string)) throw invalid(`manifest.json: unexpected value of "${key}"`);
   }
-  if (!Array.isArray(m.files)) throw invalid('manifest.json: "files" is missing or not a list');
+  if (!Array.isArray(m.files) || m.files.length === 0) throw invalid('manifest.json: "files" is missing, not a list, or empty');
   const seen = new Set<string>();
   const files: ManifestFile[] = [];
   for (const entry of m.files as unknown[]) {

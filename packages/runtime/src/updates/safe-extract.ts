@@ -116,7 +116,8 @@ function paxRecords(data: Buffer): Map<string, string> {
 /** Splits an entry name into segments, refusing anything that could escape or is not a plain name. */
 export function entrySegments(name: string): string[] {
   if (name.startsWith('/')) throw unsafe(`absolute path in the archive: ${name}`);
-  const trimmed = name.replace(/^\.\//, '').replace(/\/$/, '');
+  // Only a folder's trailing slash is dropped; "./top/..." is refused, as the shell verifier does.
+  const trimmed = name.replace(/\/$/, '');
   const segments = trimmed.split('/');
   for (const s of segments) {
     if (s === '..') throw unsafe(`".." in an archive path: ${name}`);

@@ -1,16 +1,18 @@
 import { UpdateError } from './update-error.js';
 
-/** `MAJOR.MINOR.PATCH` with an optional `-prerelease` of [0-9A-Za-z.-] (BUNDLE-FORMAT.md). */
-const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?$/;
+/**
+ * `MAJOR.MINOR.PATCH` with an optional `-prerelease` of [0-9A-Za-z.-] (BUNDLE-FORMAT.md), exactly
+ * what the shell installer accepts, so that both accept the same bundles.
+ */
+const VERSION = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
 
 export function isVersion(text: string): boolean {
-  const match = VERSION.exec(text);
-  return match !== null && (match[4] === undefined || match[4].split('.').every((id) => id !== ''));
+  return VERSION.test(text);
 }
 
 function parse(text: string): { core: number[]; pre: string[] } {
   const match = VERSION.exec(text);
-  if (!match || !isVersion(text)) throw new UpdateError('UPDATE_MANIFEST_INVALID', `not a version: ${JSON.stringify(text)}`);
+  if (!match) throw new UpdateError('UPDATE_MANIFEST_INVALID', `not a version: ${JSON.stringify(text)}`);
   return { core: [Number(match[1]), Number(match[2]), Number(match[3])], pre: match[4]?.split('.') ?? [] };
 }
 
