@@ -35,35 +35,42 @@ export function bundleInFolder(source: string, arch: string): string {
 export function download(url: string, file: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<void> {
   const fail = (message: string) => new UpdateError('UPDATE_DOWNLOAD_FAILED', `${url}: ${message}`);
   return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    let response: http.IncomingMessage | undefined;
+    const out = createWriteStream(file, { mode: 0o600 });
     const done = (error?: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       if (error) {
+        response?.unpipe(out);
         request.destroy();
         out.destroy();
         rmSync(file, { force: true });
         reject(error);
       } else resolve();
     };
-    const out = createWriteStream(file, { mode: 0o600 });
+    out.on('error', (error) => done(fail(error.message)));
     const timer = setTimeout(() => done(fail(`not downloaded within ${Math.round(limits.timeoutMs / 1000)} s`)), limits.timeoutMs);
-    const request = http.get(url, (response) => {
-      if (response.statusCode !== 200) {
-        response.resume();
-        done(fail(`HTTP ${response.statusCode}`));
+    const request = http.get(url, (res) => {
+      response = res;
+      if (res.statusCode !== 200) {
+        res.resume();
+        done(fail(`HTTP ${res.statusCode}`));
         return;
       }
-      const declared = Number(response.headers['content-length'] ?? 0);
+      const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > limits.maxBytes) {
         done(fail(`${declared} bytes is more than the ${limits.maxBytes} allowed`));
         return;
       }
       let received = 0;
-      response.on('data', (chunk: Buffer) => {
+      res.on('data', (chunk: Buffer) => {
         received += chunk.length;
         if (received > limits.maxBytes) done(fail(`more than the ${limits.maxBytes} bytes allowed`));
       });
-      response.on('error', (error) => done(fail(error.message)));
-      response.pipe(out);
+      res.on('error', (error) => done(fail(error.message)));
+      res.pipe(out);
       out.on('finish', () => done());
     });
     request.on('error', (error) => done(fail(error.message)));

@@ -20,7 +20,7 @@ export interface ProbeResult {
  * code (every one, or a random sample past {@link PROBE_ALL_UP_TO}) and reads from each what the
  * API reads first: agents, conversations with their latest messages, the audit log.
  */
-export async function probeTenantStores(config: Config): Promise<ProbeResult> {
+export async function probeTenantStores(config: Config, limit = PROBE_ALL_UP_TO): Promise<ProbeResult> {
   const backend = await openBackend(config);
   try {
     const ids: string[] = [];
@@ -31,10 +31,10 @@ export async function probeTenantStores(config: Config): Promise<ProbeResult> {
       after = page.nextCursor ?? undefined;
     } while (after);
     let chosen = ids;
-    if (ids.length > PROBE_ALL_UP_TO) {
+    if (ids.length > limit) {
       const pool = [...ids];
       chosen = [];
-      while (chosen.length < PROBE_ALL_UP_TO) chosen.push(pool.splice(randomInt(pool.length), 1)[0]!);
+      while (chosen.length < limit) chosen.push(pool.splice(randomInt(pool.length), 1)[0]!);
     }
     const failures: string[] = [];
     for (const id of chosen) {
