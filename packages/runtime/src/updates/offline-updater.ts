@@ -382,10 +382,18 @@ export class OfflineUpdater {
     this.o.out(`rolled back to ${versionOf(to)} (floor stays ${state.floor})`);
   }
 
-  /** `recover`: finishes or undoes an interrupted update. */
-  async recover(): Promise<'nothing' | 'undone' | 'finished'> {
+  /**
+   * `recover`: finishes or undoes an interrupted update. At boot (the unit's ExecStartPre), a
+   * journal whose updater is alive is that updater starting the service: it is left alone.
+   */
+  async recover(): Promise<'nothing' | 'undone' | 'finished' | 'busy'> {
     if (!existsSync(this.layout.journalFile)) return 'nothing';
-    return this.withLock(() => this.recoverLocked());
+    try {
+      return await this.withLock(() => this.recoverLocked());
+    } catch (error) {
+      if (this.o.boot && (error as UpdateError).code === 'UPDATE_LOCKED') return 'busy';
+      throw error;
+    }
   }
 
   private async recoverLocked(): Promise<'nothing' | 'undone' | 'finished'> {

@@ -120,7 +120,7 @@ export async function updateCommand(args: string[], io: CliIo, log?: Log): Promi
       }
       case 'recover': {
         const r = await updater.recover();
-        io.out(r === 'nothing' ? 'no interrupted update' : `interrupted update ${r}`);
+        io.out(r === 'nothing' ? 'no interrupted update' : r === 'busy' ? 'an updater is running: it finishes its own update' : `interrupted update ${r}`);
         return UPDATE_EXIT.ok;
       }
       case 'status': {
