@@ -52,9 +52,18 @@ export function chownData(svc: ServiceEnv): void {
 /**
  * Backs up what an update could damage, with the service stopped: the data (SQLite through the
  * same code as `agentik backup`: VACUUM INTO copies checked with integrity_check; Postgres with
- * pg_dump), and a copy of /etc/agentik-os.
+ * pg_dump as `pgUrl`, which must be a role that can read every tenant schema: the runtime's own
+ * login role cannot, by design), and a copy of /etc/agentik-os.
  */
-export async function takeBackup(layout: Layout, svc: ServiceEnv, dir: string, release: string, version: string, noBackup: boolean): Promise<BackupInfo> {
+export async function takeBackup(
+  layout: Layout,
+  svc: ServiceEnv,
+  dir: string,
+  release: string,
+  version: string,
+  noBackup: boolean,
+  pgUrl = svc.databaseUrl,
+): Promise<BackupInfo> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const contents: BackupInfo['contents'] = [];
@@ -67,7 +76,7 @@ export async function takeBackup(layout: Layout, svc: ServiceEnv, dir: string, r
         contents.push('data');
       }
     } else if (!noBackup) {
-      const result = await runCommand('pg_dump', ['--format=custom', `--file=${path.join(dir, 'postgres.dump')}`, svc.databaseUrl ?? ''], { env: svc.env });
+      const result = await runCommand('pg_dump', ['--format=custom', `--file=${path.join(dir, 'postgres.dump')}`, pgUrl ?? ''], { env: svc.env });
       if (result.code !== 0) throw new Error(`pg_dump failed (exit ${result.code}): ${result.output}`);
       contents.push('postgres.dump');
     }
@@ -91,7 +100,7 @@ export function readBackupInfo(dir: string): BackupInfo | undefined {
  * restored (the data that was there is moved into the backup folder, kept until the next
  * committed update). Safe to run again after an interruption.
  */
-export async function restoreFromBackup(layout: Layout, svc: ServiceEnv, dir: string): Promise<void> {
+export async function restoreFromBackup(layout: Layout, svc: ServiceEnv, dir: string, pgUrl = svc.databaseUrl): Promise<void> {
   const info = readBackupInfo(dir);
   if (!info) throw new UpdateError('UPDATE_RESTORE_FAILED', `the backup ${dir} is incomplete (no ${BACKUP_INFO})`);
   try {
@@ -107,7 +116,7 @@ export async function restoreFromBackup(layout: Layout, svc: ServiceEnv, dir: st
       if (result.setAside) renameSync(result.setAside, path.join(dir, `replaced-${path.basename(result.setAside)}`));
     }
     if (info.contents.includes('postgres.dump')) {
-      const result = await runCommand('pg_restore', ['--clean', '--if-exists', '--single-transaction', `--dbname=${svc.databaseUrl ?? ''}`, path.join(dir, 'postgres.dump')], {
+      const result = await runCommand('pg_restore', ['--clean', '--if-exists', '--single-transaction', `--dbname=${pgUrl ?? ''}`, path.join(dir, 'postgres.dump')], {
         env: svc.env,
       });
       if (result.code !== 0) throw new Error(`pg_restore failed (exit ${result.code}): ${result.output}`);

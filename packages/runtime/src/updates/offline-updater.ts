@@ -42,6 +42,11 @@ export interface UpdaterOptions {
   serviceCommand?: string;
   /** Postgres without pg_dump: go ahead without a backup, the operator has their own. */
   noBackup?: boolean;
+  /**
+   * Postgres: the URL pg_dump and pg_restore connect with, a role that can read every tenant
+   * schema (default: AGENTIK_DATABASE_URL, whose login role cannot read tenant schemas).
+   */
+  pgDumpUrl?: string;
   /** Run from the unit's ExecStartPre: fix files only, never stop or start the service. */
   boot?: boolean;
   /** The machine's arch in the bundle's spelling (default: this process's). */
@@ -229,7 +234,7 @@ export class OfflineUpdater {
         this.step((failedStep = 'stop'));
         await this.service().stop();
         this.step((failedStep = 'backup'), { backup });
-        await takeBackup(this.layout, this.svc(), path.join(this.layout.backupsDir, backup), running, versionOf(running), this.o.noBackup ?? false);
+        await takeBackup(this.layout, this.svc(), path.join(this.layout.backupsDir, backup), running, versionOf(running), this.o.noBackup ?? false, this.o.pgDumpUrl ?? this.svc().databaseUrl);
         this.step((failedStep = 'migrate'));
         await this.migrate(to);
         this.step((failedStep = 'switch'));
@@ -309,7 +314,7 @@ export class OfflineUpdater {
     this.step('restore');
     try {
       if (serviceTouched && !boot) await this.service().stop();
-      if (dataTouched) await restoreFromBackup(this.layout, this.svc(), path.join(this.layout.backupsDir, facts.backup!));
+      if (dataTouched) await restoreFromBackup(this.layout, this.svc(), path.join(this.layout.backupsDir, facts.backup!), this.o.pgDumpUrl ?? this.svc().databaseUrl);
       if (currentRelease(this.layout) !== facts.from) switchCurrent(this.layout, facts.from);
       if (facts.newRelease && facts.to && facts.to !== facts.from) rmSync(releaseDir(this.layout, facts.to), { recursive: true, force: true });
       if (!dataTouched && facts.backup) rmSync(path.join(this.layout.backupsDir, facts.backup), { recursive: true, force: true });
@@ -366,7 +371,7 @@ export class OfflineUpdater {
       this.step('stop');
       if (!boot) await this.service().stop();
       this.step('restore');
-      await restoreFromBackup(this.layout, this.svc(), path.join(this.layout.backupsDir, facts.backup!));
+      await restoreFromBackup(this.layout, this.svc(), path.join(this.layout.backupsDir, facts.backup!), this.o.pgDumpUrl ?? this.svc().databaseUrl);
       this.step('switch');
       switchCurrent(this.layout, to);
     } catch (error) {

@@ -16,6 +16,7 @@ export const UPDATE_USAGE = `usage: agentik update <command> [options]
   check   --source DIR|FILE|http://host/path/file   verify a bundle and print what would change
   apply   --source DIR|FILE|http://host/path/file   verify, back up, migrate, switch, health-check, commit
           [--reinstall] [--health-timeout SECONDS] [--no-backup-i-have-my-own]
+          [--pg-dump-url URL]   Postgres: a role that can read every tenant schema, for pg_dump
   rollback --yes                                    back to the previous release and its data
   status                                            versions, floor, rollback target (recovers first)
   recover [--boot]                                  finish or undo an interrupted update
@@ -33,6 +34,7 @@ const OPTIONS = {
   'health-timeout': { type: 'string' },
   'service-command': { type: 'string' },
   'no-backup-i-have-my-own': { type: 'boolean' },
+  'pg-dump-url': { type: 'string' },
   boot: { type: 'boolean' },
   json: { type: 'boolean' },
   // Tests only: a shorter stable window than the 10 s of the health gate, and a SIGKILL of the
@@ -83,6 +85,7 @@ export async function updateCommand(args: string[], io: CliIo, log?: Log): Promi
       healthStableMs: stable === undefined ? undefined : Number(stable),
       serviceCommand: values['service-command'],
       noBackup: values['no-backup-i-have-my-own'],
+      pgDumpUrl: values['pg-dump-url'],
       boot: values.boot,
       killAfter: killAfter as JournalStep | undefined,
       log: log ?? updaterLog(io.env, installRoot),
