@@ -26,7 +26,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/agentik-update-test.XXXXXX")
+# UPDATE_E2E_WORK=DIR reuses the keys and bundles a failed run kept in DIR (a developer aid).
+work=${UPDATE_E2E_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/agentik-update-test.XXXXXX")}
 cleanup() {
   local rc=$?
   if [ "$rc" != 0 ]; then echo "update test: FAILED (work folder kept: $work)" >&2; else rm -rf "$work"; fi
@@ -39,20 +40,27 @@ fail() { printf 'FAIL - %s\n' "$*" >&2; exit 1; }
 
 step 'a release key and the bundles'
 export GNUPGHOME="$work/gnupg"
-mkdir -m 0700 "$GNUPGHOME"
-gpg --batch --quiet --passphrase '' --quick-gen-key 'Agentik OS update test <release@agentik.invalid>' ed25519 sign never 2>/dev/null
-fpr=$(gpg --batch --with-colons --list-keys 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
-gpg --batch --armor --export "$fpr" >"$work/release.asc"
-build() { bash installer/air-gapped-bundle.sh --sign-key "$fpr" "$@" 2>"$work/build.err" | tail -n 1; }
-t=$(date +%s)
-b100=$(build --version 1.0.0 --out "$work/b100") || fail "build 1.0.0: $(cat "$work/build.err")"
-b110base=$(build --version 1.1.0 --out "$work/b110base") || fail "build 1.1.0: $(cat "$work/build.err")"
-ok "built 1.0.0 and 1.1.0 in $(( $(date +%s) - t )) s"
+b100="$work/b100/agentik-os-1.0.0-linux-x64.tar.gz"
+b110base="$work/b110base/agentik-os-1.1.0-linux-x64.tar.gz"
+if [ -s "$b110base" ] && [ -n "${UPDATE_E2E_WORK:-}" ]; then
+  fpr=$(gpg --batch --with-colons --list-keys 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
+  ok "reusing the bundles in $work"
+else
+  mkdir -m 0700 "$GNUPGHOME"
+  gpg --batch --quiet --passphrase '' --quick-gen-key 'Agentik OS update test <release@agentik.invalid>' ed25519 sign never 2>/dev/null
+  fpr=$(gpg --batch --with-colons --list-keys 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
+  gpg --batch --armor --export "$fpr" >"$work/release.asc"
+  build() { bash installer/air-gapped-bundle.sh --sign-key "$fpr" "$@" 2>"$work/build.err" | tail -n 1; }
+  t=$(date +%s)
+  b100=$(build --version 1.0.0 --out "$work/b100") || fail "build 1.0.0: $(cat "$work/build.err")"
+  b110base=$(build --version 1.1.0 --out "$work/b110base") || fail "build 1.1.0: $(cat "$work/build.err")"
+  ok "built 1.0.0 and 1.1.0 in $(( $(date +%s) - t )) s"
+fi
 
 # derive NAME VERSION [MIGRATION_TABLE...]: the 1.1.0 release as VERSION, with a master and a tenant
 # migration per table (numbered from 0090), each adding a table and a row; prints the bundle path.
 mkdir -p "$work/src"
-tar -xzf "$b110base" -C "$work/src"
+[ -d "$work/src/agentik-os-1.1.0-linux-x64" ] || tar -xzf "$b110base" -C "$work/src"
 derive() {
   local name=$1 version=$2 dir n=90 table set
   shift 2
@@ -77,11 +85,15 @@ derive() {
   esac
   bash installer/lib/seal-bundle.sh --dir "$dir" --out "$work/bundles/$name" --sign-key "$fpr" | tail -n 1
 }
-b110=$(derive good-1.1.0 1.1.0 notes_v110)
-b120broken=$(derive broken-1.2.0 1.2.0 notes_v110 notes_v120)
-b120never=$(derive never-ready-1.2.0 1.2.0 notes_v110 notes_v120)
-b120=$(derive good-1.2.0 1.2.0 notes_v110 notes_v120)
-b130=$(derive good-1.3.0 1.3.0 notes_v110 notes_v120 notes_v130)
+reuse() { # NAME VERSION: a bundle derived by an earlier run, when reusing
+  local f="$work/bundles/$1/agentik-os-$2-linux-x64.tar.gz"
+  if [ -n "${UPDATE_E2E_WORK:-}" ] && [ -s "$f" ]; then printf '%s\n' "$f"; else return 1; fi
+}
+b110=$(reuse good-1.1.0 1.1.0 || derive good-1.1.0 1.1.0 notes_v110)
+b120broken=$(reuse broken-1.2.0 1.2.0 || derive broken-1.2.0 1.2.0 notes_v110 notes_v120)
+b120never=$(reuse never-ready-1.2.0 1.2.0 || derive never-ready-1.2.0 1.2.0 notes_v110 notes_v120)
+b120=$(reuse good-1.2.0 1.2.0 || derive good-1.2.0 1.2.0 notes_v110 notes_v120)
+b130=$(reuse good-1.3.0 1.3.0 || derive good-1.3.0 1.3.0 notes_v110 notes_v120 notes_v130)
 mkdir -p "$work/tampered"
 tar -xzf "$b120" -C "$work/tampered"
 printf 'X' | dd of="$work/tampered/agentik-os-1.2.0-linux-x64/LICENSE" bs=1 seek=10 conv=notrunc status=none
@@ -101,6 +113,7 @@ if [ "$(cat "$base.stamp" 2>/dev/null)" != "$stamp" ]; then
 fi
 if [ -e "$base/usr/bin/node" ] || [ -e "$base/usr/local/bin/node" ]; then fail 'the base system has Node'; fi
 c="$work/case"
+rm -rf "$c"
 mkdir -p "$c/upper/media" "$c/work" "$c/merged"
 cp "$work/release.asc" "$c/upper/media/"
 cp "$b100" "$c/upper/media/b100.tar.gz"
@@ -245,5 +258,5 @@ in_ns '
   ok "SIGKILL at migrate, then apply again: recovered, then updated to 1.3.0 with all data"
   chroot "$m" /media/service.sh stop
   tail -n 3 "$m/var/lib/agentik-os/updates/audit.log" | sed "s/^/    audit: /"
-' _ "$c"
+' "$c"
 ok "update test passed in $(( $(date +%s) - started )) s"

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { nativeBinding } from '../storage/sqlite/open-database.js';
 
 /** The file that describes a backup folder; written last, so a folder without it is incomplete. */
 export const BACKUP_MANIFEST = 'backup.json';
@@ -51,7 +52,7 @@ function fileEntry(dir: string, rel: string): BackupFile {
 function checkIntegrity(file: string, label: string): void {
   let verdict: string;
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const db = new Database(file, { readonly: true, fileMustExist: true, ...nativeBinding() });
     try {
       verdict = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
     } finally {
@@ -71,7 +72,7 @@ function checkIntegrity(file: string, label: string): void {
  */
 function snapshot(source: string, target: string, label: string): void {
   try {
-    const db = new Database(source, { fileMustExist: true });
+    const db = new Database(source, { fileMustExist: true, ...nativeBinding() });
     try {
       db.pragma('busy_timeout = 10000');
       db.prepare('VACUUM INTO ?').run(target);
@@ -106,7 +107,7 @@ export function backupSqliteData(dataDir: string, outDir: string, runtimeVersion
   prepareOutDir(outDir);
   try {
     snapshot(master, path.join(outDir, 'master.db'), 'master.db');
-    const copy = new Database(path.join(outDir, 'master.db'), { readonly: true });
+    const copy = new Database(path.join(outDir, 'master.db'), { readonly: true, ...nativeBinding() });
     let ids: string[];
     try {
       ids = (copy.prepare("SELECT id FROM tenants WHERE status <> 'deleted' ORDER BY id").all() as { id: string }[]).map((r) => r.id);

@@ -14,7 +14,7 @@ let bundledAddon: object | undefined;
  * checkout. better-sqlite3 takes the loaded addon object as `nativeBinding`; its type definitions
  * only declare the path form.
  */
-function nativeBinding(): Pick<Database.Options, 'nativeBinding'> {
+export function nativeBinding(): Pick<Database.Options, 'nativeBinding'> {
   const bundled = bundledSqlite();
   if (bundled === undefined) return {};
   bundledAddon ??= createRequire(bundled.addon)(bundled.addon) as object;
