@@ -84,13 +84,13 @@ data="$work/schema-data"
 mkdir -p "$data"
 AGENTIK_DATA_DIR="$data" AGENTIK_LOG_LEVEL=warn "$top/bin/agentik" migrate >/dev/null
 AGENTIK_DATA_DIR="$data" AGENTIK_LOG_LEVEL=warn "$top/bin/agentik" tenant create --name Schema --owner schema@build.invalid >/dev/null
-dump() { "$node24" installer/lib/schema-dump.cjs "$top/bin/sqlite-driver.cjs" "$top/bin/better_sqlite3.node" "$1"; }
+dump() { "$node24" installer/lib/schema-dump.mjs "$top/bin/sqlite-driver.cjs" "$top/bin/better_sqlite3.node" "$1"; }
 dump "$data/master.db" >"$top/schema/master.sql"
 dump "$(find "$data/tenants" -name '*.db' | head -n 1)" >"$top/schema/tenant.sql"
 
 # SBOM of the production dependencies bundled into bin/agentik.
 pnpm --silent --filter @agentik/runtime list --prod --json --depth=Infinity |
-  node installer/lib/sbom.cjs "$version" "$node_version" >"$top/sbom.cdx.json"
+  node installer/lib/sbom.mjs "$version" "$node_version" >"$top/sbom.cdx.json"
 
 # Models: each manifest and exactly the blobs it names, each blob's sha256 checked on the copy.
 for spec in "${model_specs[@]}"; do

@@ -212,7 +212,11 @@ if [ -d "$release/models/manifests" ]; then
   elif getent passwd ollama >/dev/null; then owner=ollama; fi
   group=$(id -gn "$owner")
   say "Copying models into $models_dir (owner $owner) ..."
-  [ -d "$models_dir" ] || created+=("$models_dir")
+  if [ ! -d "$models_dir" ]; then
+    first_new=$models_dir
+    while [ ! -d "$(dirname "$first_new")" ]; do first_new=$(dirname "$first_new"); done
+    created+=("$first_new")
+  fi
   (
     cd "$release/models"
     find manifests blobs -type d | while read -r d; do

@@ -45,8 +45,8 @@ if [ ! -s "$addon_dir/better_sqlite3.node" ]; then
   "$node24" -e "require(process.argv[1])" "$work/pkg/build/Release/better_sqlite3.node"
   mkdir -p "$work/out"
   cp "$work/pkg/build/Release/better_sqlite3.node" "$work/out/"
-  rm -rf "$addon_dir"
-  mv "$work/out" "$addon_dir"
+  # Another build may have finished first: keep its copy (same inputs, same result).
+  mv -T "$work/out" "$addon_dir" 2>/dev/null || true
   rm -rf "$work"
 fi
 
@@ -68,8 +68,7 @@ if [ ! -s "$js_dir/agentik.cjs" ]; then
   "$esbuild" packages/runtime/src/cli/main.ts "${common[@]}" --outfile="$work/agentik.cjs" \
     --define:AGENTIK_BUILD_VERSION="\"$placeholder\"" --external:pg-native --alias:openpgp="$openpgp_cjs"
   "$esbuild" "$sqlite_pkg/lib/index.js" "${common[@]}" --outfile="$work/sqlite-driver.cjs"
-  rm -rf "$js_dir"
-  mv "$work" "$js_dir"
+  mv -T "$work" "$js_dir" 2>/dev/null || rm -rf "$work"
 fi
 
 mkdir -p "$out"
@@ -77,10 +76,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sed "s/$placeholder/$version/g" "$js_dir/agentik.cjs" >"$work/agentik.cjs"
 grep -q "\"$version\"" "$work/agentik.cjs" || { echo 'build-sea: the version was not stamped' >&2; exit 1; }
+# Relative paths: the blob records the main script's name, and a temp folder in it would make
+# two builds of one commit differ.
 cat >"$work/sea-config.json" <<EOF
-{ "main": "$work/agentik.cjs", "output": "$work/sea.blob", "disableExperimentalSEAWarning": true, "useSnapshot": false, "useCodeCache": false }
+{ "main": "agentik.cjs", "output": "sea.blob", "disableExperimentalSEAWarning": true, "useSnapshot": false, "useCodeCache": false }
 EOF
-"$node24" --experimental-sea-config "$work/sea-config.json" >"$work/sea.log" 2>&1 || { cat "$work/sea.log" >&2; exit 1; }
+(cd "$work" && "$node24" --experimental-sea-config sea-config.json >sea.log 2>&1) || { cat "$work/sea.log" >&2; exit 1; }
 cp "$node24" "$work/agentik"
 chmod 0755 "$work/agentik"
 node_modules/.bin/postject "$work/agentik" NODE_SEA_BLOB "$work/sea.blob" \

@@ -2,14 +2,13 @@
 // into bin/agentik, plus the Node runtime the executable is made of. Reproducible: no timestamp
 // or random serial number, components sorted.
 //   pnpm --filter @agentik/runtime list --prod --json --depth=Infinity |
-//     node installer/lib/sbom.cjs VERSION NODE_VERSION > sbom.cdx.json
-'use strict';
-const { readFileSync } = require('node:fs');
-const path = require('node:path');
+//     node installer/lib/sbom.mjs VERSION NODE_VERSION > sbom.cdx.json
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const [version, nodeVersion] = process.argv.slice(2);
 if (!version || !nodeVersion) {
-  process.stderr.write('usage: sbom.cjs VERSION NODE_VERSION < pnpm-list.json\n');
+  process.stderr.write('usage: sbom.mjs VERSION NODE_VERSION < pnpm-list.json\n');
   process.exit(2);
 }
 const roots = JSON.parse(readFileSync(0, 'utf8'));

@@ -1,15 +1,16 @@
 // Prints the schema of a SQLite file (tables, indexes, triggers, views) in a stable order: the
 // bundle's schema/master.sql and schema/tenant.sql, and what the tests compare them with.
-//   node schema-dump.cjs BETTER_SQLITE3 [ADDON] DATABASE
+//   node schema-dump.mjs BETTER_SQLITE3 [ADDON] DATABASE
 // BETTER_SQLITE3 is better-sqlite3's module (or the bundle's bin/sqlite-driver.cjs); ADDON, when
 // not empty, the better_sqlite3.node to load (the bundle's, for Node 24).
-'use strict';
+import { createRequire } from 'node:module';
+
 const [driver, addon, file] = process.argv.slice(2);
 if (!driver || !file) {
-  process.stderr.write('usage: schema-dump.cjs BETTER_SQLITE3 [ADDON] DATABASE\n');
+  process.stderr.write('usage: schema-dump.mjs BETTER_SQLITE3 [ADDON] DATABASE\n');
   process.exit(2);
 }
-const Database = require(driver);
+const Database = createRequire(import.meta.url)(driver);
 const db = new Database(file, { readonly: true, fileMustExist: true, ...(addon ? { nativeBinding: addon } : {}) });
 const rows = db
   .prepare(
