@@ -192,7 +192,8 @@ in_ns '
   [ "$(sums)" = "$s100" ] || fail "what the keys read changed: $(sums)"
   f110=$(fp)
   kept "$f100" "$f110" || fail "rows changed by the update"
-  upd status | grep -q "^current: 1.1.0" || fail "status does not show 1.1.0"
+  upd status >"$c/status.out" 2>&1 || fail "status: $(cat "$c/status.out")"
+  grep -q "^current: 1.1.0" "$c/status.out" || fail "status does not show 1.1.0: $(cat "$c/status.out")"
   ok "1.1.0: every row kept, every key works, status shows 1.1.0"
 
   fast=(--health-stable-ms 1000)

@@ -1,4 +1,4 @@
-import { chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { backupData, restoreBackup } from '../backup/backup-data.js';
 import { loadConfig } from '../config/load.js';
@@ -37,6 +37,21 @@ export function checkBackupPossible(svc: ServiceEnv, noBackup: boolean): void {
   }
 }
 
+/**
+ * Copies a folder with each entry's mode and (as root) owner: /etc/agentik-os holds
+ * agentik.env as 0640 root:agentik, and a copy owned by root alone would lock the service out.
+ */
+export function copyTree(from: string, to: string): void {
+  const stat = lstatSync(from);
+  if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+  else if (stat.isDirectory()) {
+    mkdirSync(to, { mode: stat.mode & 0o7777 });
+    for (const name of readdirSync(from)) copyTree(path.join(from, name), path.join(to, name));
+  } else copyFileSync(from, to);
+  if (!stat.isSymbolicLink()) chmodSync(to, stat.mode & 0o7777);
+  if (process.getuid!() === 0) lchownSync(to, stat.uid, stat.gid);
+}
+
 /** Gives the data folder's entries (not the updater's own folder) back to the service user. */
 export function chownData(svc: ServiceEnv): void {
   if (process.getuid!() !== 0) return;
@@ -68,7 +83,7 @@ export async function takeBackup(
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const contents: BackupInfo['contents'] = [];
   try {
-    cpSync(layout.etcDir, path.join(dir, 'etc'), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    copyTree(layout.etcDir, path.join(dir, 'etc'));
     contents.push('etc');
     if (svc.storage === 'sqlite') {
       if (existsSync(path.join(svc.dataDir, 'master.db'))) {
@@ -108,7 +123,7 @@ export async function restoreFromBackup(layout: Layout, svc: ServiceEnv, dir: st
       const aside = `${layout.etcDir}.restore-${process.pid}`;
       rmSync(aside, { recursive: true, force: true });
       if (existsSync(layout.etcDir)) renameSync(layout.etcDir, aside);
-      cpSync(path.join(dir, 'etc'), layout.etcDir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+      copyTree(path.join(dir, 'etc'), layout.etcDir);
       rmSync(aside, { recursive: true, force: true });
     }
     if (info.contents.includes('data')) {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { silentLog } from '../lib/log.js';
 import { startTestRuntime } from '../test-support/harness.js';
 import { makeBundleFolder, makeSigner, packBundle, type TestSigner } from '../test-support/update-bundles.js';
 import { bundleInFolder, download, fetchBundle } from './bundle-source.js';
-import { checkBackupPossible, onPath, restoreFromBackup } from './data-backup.js';
+import { checkBackupPossible, copyTree, onPath, restoreFromBackup } from './data-backup.js';
 import { waitReadyAndStable } from './health-gate.js';
 import { layoutFor } from './layout.js';
 import { serviceControl } from './service-control.js';
@@ -213,6 +213,24 @@ describe('service, environment, backups and health', () => {
     await expect(control.stop()).rejects.toThrow(/stop of the service failed \(exit 3\): cannot stop/);
     expect(serviceControl(undefined).describe).toBe('systemctl stop|start agentik-os');
     expect(await runCommand('/no/such/program', [])).toMatchObject({ code: 127 });
+  });
+
+  it('copies /etc/agentik-os with modes and owners (the service reads agentik.env through its group)', () => {
+    const from = path.join(temp(), 'etc');
+    mkdirSync(path.join(from, 'trusted-keys'), { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(from, 'agentik.env'), 'AGENTIK_PORT=1\n', { mode: 0o640 });
+    symlinkSync('agentik.env', path.join(from, 'link'));
+    const root = process.getuid!() === 0;
+    if (root) chownSync(path.join(from, 'agentik.env'), 0, 4242);
+    const to = path.join(temp(), 'copy');
+    copyTree(from, to);
+    const env = statSync(path.join(to, 'agentik.env'));
+    expect(env.mode & 0o777).toBe(0o640);
+    expect(env.gid).toBe(root ? 4242 : process.getgid!());
+    expect(readFileSync(path.join(to, 'agentik.env'), 'utf8')).toBe('AGENTIK_PORT=1\n');
+    expect(lstatSync(path.join(to, 'link')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(path.join(to, 'link'))).toBe('agentik.env');
+    expect(statSync(path.join(to, 'trusted-keys')).isDirectory()).toBe(true);
   });
 
   it('refuses to restore an incomplete backup', async () => {
