@@ -212,7 +212,7 @@ in_ns '
     rc=0; upd apply --source "/media/${refusal%%:*}.tar.gz" >"$c/refused.out" 2>&1 || rc=$?
     [ "$rc" = 3 ] || fail "${refusal%%:*}: exit $rc, not 3: $(cat "$c/refused.out")"
     grep -q "^${refusal#*:}" "$c/refused.out" || fail "${refusal%%:*}: expected ${refusal#*:}: $(cat "$c/refused.out")"
-    ok "${refusal%%:*} refused: $(head -n 1 "$c/refused.out")"
+    ok "${refusal%%:*} refused before anything stopped: $(grep -m1 "^${refusal#*:}" "$c/refused.out")"
   done
   [ "$(cat "$m/run/agentik-test.pid")" = "$pid" ] || fail "the service was restarted by a refused update"
   ok "nothing stopped: the same server process runs 1.1.0"
