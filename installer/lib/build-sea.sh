@@ -70,6 +70,9 @@ if [ ! -s "$js_dir/agentik.cjs" ]; then
   "$esbuild" "$sqlite_pkg/lib/index.js" "${common[@]}" --outfile="$work/sqlite-driver.cjs"
   mv -T "$work" "$js_dir" 2>/dev/null || rm -rf "$work"
 fi
+# Entries of sources nobody has built for a week go (about 5 MB each).
+touch "$js_dir"
+find "$cache" -maxdepth 1 -name 'sea-js-*' -mtime +7 -exec rm -rf {} + 2>/dev/null || true
 
 mkdir -p "$out"
 work=$(mktemp -d)

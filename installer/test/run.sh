@@ -306,6 +306,12 @@ in_ns '
   ok "tenant created with /etc/agentik-os/operator.key: ${created:0:80}..."
   as_agentik /opt/agentik-os/current/bin/agentik tenant list | grep -q "air-gap" || fail "the CLI does not list the tenant"
   grep -q "Operator key (shown once" "$c/serve.log" && fail "serve generated its own operator key"
+  as_agentik /opt/agentik-os/current/bin/agentik key create --tenant air-gap --role owner | grep -q "\"key\":\"agk_" || fail "agentik key create did not issue a key"
+  # backup from the executable while serve runs: VACUUM INTO copies, checked, with backup.json.
+  as_agentik /opt/agentik-os/current/bin/agentik backup --out /var/lib/agentik-os/backup-test >"$c/backup.out" 2>&1 || fail "agentik backup: $(cat "$c/backup.out")"
+  grep -q "\"tenants\": 1" "$m/var/lib/agentik-os/backup-test/backup.json" || fail "the backup does not hold the tenant: $(cat "$c/backup.out")"
+  ok "key create and backup from the executable: $(head -n 1 "$c/backup.out")"
+  rm -rf "$m/var/lib/agentik-os/backup-test"
 
   # The schema dump in the bundle is what the migrations made here.
   dump() { node "$repo/installer/lib/schema-dump.mjs" "$sqlite_dev" "" "$1"; }

@@ -41,7 +41,9 @@ const putBudget = (t: Tenant, payload: Record<string, unknown>) => rt.app.inject
 const budgetOf = async (t: Tenant) =>
   (await rt.app.inject({ method: 'GET', url: '/api/budget', headers: bearer(t.key) })).json() as { monthlyLimitUsd: number | null; spentUsd: number; reservedUsd: number; remainingUsd: number | null };
 const eventsOf = async (t: Tenant) =>
-  ((await rt.app.inject({ method: 'GET', url: '/api/costs/events?limit=200', headers: bearer(t.key) })).json() as { data: { costUsd: number | null; outcome: string }[] }).data;
+  ((await rt.app.inject({ method: 'GET', url: '/api/costs/events?limit=200', headers: bearer(t.key) })).json() as {
+    data: { costUsd: number | null; outcome: string; outputTokens: number | null; usageAnomaly: string | null }[];
+  }).data;
 const auditOf = async (t: Tenant) =>
   ((await rt.app.inject({ method: 'GET', url: '/api/audit?limit=200', headers: bearer(t.key) })).json() as { data: { action: string; details: Record<string, unknown> }[] }).data;
 
@@ -140,6 +142,93 @@ describe('hard budget', () => {
     const calls = llm.chatRequestCount;
     expect((await ask(t)).statusCode).toBe(402);
     expect(llm.chatRequestCount).toBe(calls);
+  });
+});
+
+describe('hard budget: every call booked, none at a false $0', () => {
+  /** 25 calls at once; every answered call is booked, and the spend stays within the limit. */
+  async function hammer(t: Tenant, limit: number, content = (i: number) => `question ${i}`) {
+    expect((await putBudget(t, { monthlyLimitUsd: limit, hard: true })).statusCode).toBe(200);
+    const callsBefore = llm.chatRequestCount;
+    const results = await Promise.all(Array.from({ length: 25 }, (_, i) => ask(t, content(i))));
+    const upstream = llm.chatRequestCount - callsBefore;
+    llm.reset(); // replies queued for calls the budget refused must not answer later tests
+    const ok = results.filter((r) => r.statusCode === 200);
+    for (const r of results) expect([200, 402], r.body).toContain(r.statusCode);
+    expect(upstream).toBe(ok.length);
+    const events = await eventsOf(t);
+    expect(events).toHaveLength(ok.length);
+    const budget = await budgetOf(t);
+    const recorded = events.reduce((sum, e) => sum + (e.costUsd ?? Number.POSITIVE_INFINITY), 0);
+    expect(budget.spentUsd).toBeCloseTo(recorded, 9);
+    // Reservations hold the worst case of each call, so spend never passes a hard limit at all.
+    expect(budget.spentUsd).toBeLessThanOrEqual(limit + 1e-9);
+    expect(budget.reservedUsd).toBe(0);
+    return { ok, refused: results.length - ok.length, events, budget };
+  }
+
+  it('NUL: content with a NUL never reaches the model; replies with NUL are booked', async () => {
+    const t = await makeTenant('Nul budget', 'enterprise');
+    const refused = await Promise.all(
+      Array.from({ length: 25 }, () =>
+        rt.app.inject({ method: 'POST', url: `/api/agents/${t.agentId}/messages`, headers: bearer(t.key, { 'content-type': 'application/json' }), payload: '{"content":"free\\u0000lunch"}' }),
+      ),
+    );
+    for (const r of refused) expect((r.json() as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+    expect(await budgetOf(t)).toMatchObject({ spentUsd: 0, reservedUsd: 0 });
+    llm.enqueue(...Array.from({ length: 25 }, () => ({ text: 'nul\u0000reply', usage: { input: 40, output: 100 } })));
+    const run = await hammer(t, 5 * CALL_USD);
+    expect(run.ok.length).toBeGreaterThanOrEqual(1);
+    expect(run.refused).toBeGreaterThanOrEqual(20);
+    for (const e of run.events) expect(e.costUsd).toBeCloseTo(CALL_USD, 9);
+  });
+
+  it('free endpoint: openai-compatible on the operator\'s endpoint is priced unless the operator declares it free', async () => {
+    const t = await makeTenant('Paid endpoint', 'enterprise', 'openai-compatible', 'gpt-4o');
+    const run = await hammer(t, 10 * CALL_USD);
+    expect(run.ok.length).toBeGreaterThanOrEqual(1);
+    expect(run.ok.length).toBeLessThanOrEqual(10);
+    for (const e of run.events) expect(e.costUsd).toBeCloseTo(CALL_USD, 9);
+
+    // The same endpoint, declared free by its operator: calls cost 0 and only a reached limit stops them.
+    const free = await startTestRuntime({ AGENTIK_LOG_LEVEL: 'warn', AGENTIK_OPENAI_BASE_URL: llm.openAiUrl, AGENTIK_OPENAI_FREE: 'true' });
+    try {
+      const tenant = await free.createTenant({ name: 'Free endpoint', plan: 'enterprise' });
+      const key = await free.createKey(tenant.id);
+      const agent = await free.app.inject({ method: 'POST', url: '/api/agents', headers: bearer(key), payload: { name: 'bot', systemPrompt: 'Be brief.', provider: 'openai-compatible', model: 'gpt-4o', maxTokens: 100 } });
+      expect(agent.statusCode, agent.body).toBe(201);
+      const agentId = (agent.json() as { id: string }).id;
+      await free.app.inject({ method: 'PUT', url: '/api/budget', headers: bearer(key), payload: { monthlyLimitUsd: CALL_USD, hard: true } });
+      for (let i = 0; i < 3; i++) {
+        const res = await free.app.inject({ method: 'POST', url: `/api/agents/${agentId}/messages`, headers: bearer(key), payload: { content: 'hi' } });
+        expect(res.statusCode, res.body).toBe(200);
+        expect((res.json() as { costUsd: number }).costUsd).toBe(0);
+      }
+      expect((await free.app.inject({ method: 'GET', url: '/api/budget', headers: bearer(key) })).json()).toMatchObject({ spentUsd: 0, reservedUsd: 0 });
+    } finally {
+      await free.close();
+    }
+  });
+
+  it('lying usage: a reply claiming 5,000,000 tokens for maxTokens 100 is booked at the bound and flagged', async () => {
+    const t = await makeTenant('Liar', 'enterprise');
+    llm.enqueue(...Array.from({ length: 25 }, () => ({ text: 'ok', usage: { input: 40, output: 5_000_000 } })));
+    const run = await hammer(t, 0.05);
+    expect(run.ok.length).toBeGreaterThanOrEqual(1);
+    for (const e of run.events) {
+      expect(e).toMatchObject({ outputTokens: 100, usageAnomaly: 'over_bound' });
+      expect(e.costUsd).toBeCloseTo(CALL_USD, 9);
+    }
+  });
+
+  it('unknown model: an unlisted OpenAI model reserves and books at the most expensive listed price', async () => {
+    const t = await makeTenant('Unknown model', 'enterprise', 'openai', 'gpt-9-preview-unlisted');
+    const run = await hammer(t, 0.5);
+    // o1-pro's 150/600 $ per MTok: 40 tokens in and 100 out cost 0.066 $ (gpt-4o's would be 0.0011 $).
+    const atMax = (40 * 150 + 100 * 600) / 1e6;
+    expect(run.ok.length).toBeGreaterThanOrEqual(1);
+    expect(run.ok.length).toBeLessThanOrEqual(Math.floor(0.5 / atMax));
+    for (const e of run.events) expect(e.costUsd).toBeCloseTo(atMax, 9);
   });
 });
 

@@ -41,7 +41,8 @@ async function makeSide(): Promise<Side> {
 }
 
 async function talk(side: Side, agent: string, content: string, answer: string, conversationId?: string): Promise<string> {
-  llm.enqueue({ text: answer, usage: { input: 1000, output: 100 } });
+  // Within the call's bounds (a prompt's byte bound is above 256 tokens), so booked as reported.
+  llm.enqueue({ text: answer, usage: { input: 200, output: 100 } });
   const res = await send(side, agent, { content, ...(conversationId ? { conversationId } : {}) });
   expect(res.statusCode, res.body).toBe(200);
   const id = (res.json() as { conversationId: string }).conversationId;
@@ -193,10 +194,10 @@ describe('two tenants with the same agent names', () => {
     const byAgentB = (await get(b, '/api/costs/summary?groupBy=agent')).json() as Summary;
     expect(byAgentA.calls).toBe(3);
     expect(byAgentA.groups.map((g) => g.key).sort()).toEqual([a.agents.support, a.agents.local].sort());
-    expect(byAgentB).toMatchObject({ calls: 1, inputTokens: 1000, groups: [{ key: b.agents.support, calls: 1 }] });
+    expect(byAgentB).toMatchObject({ calls: 1, inputTokens: 200, groups: [{ key: b.agents.support, calls: 1 }] });
     // gpt-4o-mini: 0.15 $/MTok in, 0.6 $/MTok out; the local model is free.
-    expect(byAgentB.totalUsd).toBeCloseTo(0.00021, 12);
-    expect(byAgentA.totalUsd).toBeCloseTo(0.00042, 12);
+    expect(byAgentB.totalUsd).toBeCloseTo(0.00009, 12);
+    expect(byAgentA.totalUsd).toBeCloseTo(0.00018, 12);
     const byModel = (await get(b, '/api/costs/summary?groupBy=model')).json() as Summary;
     expect(byModel.groups.map((g) => g.key)).toEqual(['openai/gpt-4o-mini']);
   });
@@ -208,8 +209,8 @@ describe('two tenants with the same agent names', () => {
     const budgetB = (await get(b, '/api/budget')).json() as Record<string, unknown>;
     expect(budgetA).toMatchObject({ monthlyLimitUsd: 5, thresholds: [90], reservedUsd: 0 });
     expect(budgetB).toMatchObject({ monthlyLimitUsd: null, thresholds: [50, 80, 100], reservedUsd: 0, remainingUsd: null });
-    expect(budgetA.spentUsd).toBeCloseTo(0.00042, 12);
-    expect(budgetB.spentUsd).toBeCloseTo(0.00021, 12);
+    expect(budgetA.spentUsd).toBeCloseTo(0.00018, 12);
+    expect(budgetB.spentUsd).toBeCloseTo(0.00009, 12);
     const auditB = (await get(b, '/api/audit?limit=200')).json() as { data: { action: string }[] };
     expect(auditB.data.map((e) => e.action)).not.toContain('budget.updated');
   });

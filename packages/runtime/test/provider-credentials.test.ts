@@ -63,7 +63,8 @@ beforeAll(async () => {
     AGENTIK_ANTHROPIC_API_KEY: 'sk-ant-platform',
   };
   rt = await startTestRuntime(env);
-  allow = await startTestRuntime({ ...env, AGENTIK_LOG_LEVEL: 'warn', AGENTIK_TENANT_PROVIDER_URLS: 'allow' });
+  // The tenant's own fake runs on loopback, which tenant URLs may reach only when the operator lists it.
+  allow = await startTestRuntime({ ...env, AGENTIK_LOG_LEVEL: 'warn', AGENTIK_TENANT_PROVIDER_URLS: 'allow', AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS: '127.0.0.1' });
 });
 
 afterAll(async () => {

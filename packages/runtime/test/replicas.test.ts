@@ -85,7 +85,12 @@ async function awayFromMinuteEdge(): Promise<void> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  llm = await startFakeLlm({ instant: true, recordRequests: false, defaultReply: { text: 'ok', usage: { input: 40, output: 100 } } });
+  llm = await startFakeLlm({
+    instant: true,
+    recordRequests: false,
+    defaultReply: { text: 'ok', usage: { input: 40, output: 100 } },
+    replyFor: (body) => (body.model === 'slow-model' ? { text: 'ok', firstByteDelayMs: 1_500 } : undefined),
+  });
   // The first replica creates the schema and the operator key; the others join it.
   await startReplica();
   await Promise.all([startReplica(), startReplica({ AGENTIK_REDIS_URL: REDIS_URL }), startReplica({ AGENTIK_REDIS_URL: REDIS_URL })]);
@@ -199,8 +204,13 @@ describe('replicas on one Postgres database', () => {
       const [ra, rb] = [replicas[pair[0]]!, replicas[pair[1]]!];
       const t = await makeTenant(ra, `Rate ${label}`, 'free', { provider: 'ollama', model: 'llama3.2' });
       await awayFromMinuteEdge();
-      // The free plan allows 60 requests a minute, for the tenant as a whole.
-      const results = await Promise.all(Array.from({ length: 70 }, (_, i) => ask(i % 2 === 0 ? ra : rb, t, `hi ${i}`)));
+      // The free plan allows 60 requests a minute, for the tenant as a whole, and 4 model calls
+      // at once: the 70 go in waves of 3, so only the rate limit refuses.
+      const results: Awaited<ReturnType<typeof ask>>[] = [];
+      for (let i = 0; i < 70; i += 3) {
+        const wave = Array.from({ length: Math.min(3, 70 - i) }, (_, j) => ask((i + j) % 2 === 0 ? ra : rb, t, `hi ${i + j}`));
+        results.push(...(await Promise.all(wave)));
+      }
       const ok = results.filter((r) => r.status === 200);
       const limited = results.filter((r) => r.status === 429);
       expect(ok).toHaveLength(60);
@@ -215,4 +225,20 @@ describe('replicas on one Postgres database', () => {
       expect(served(1)).toBeGreaterThan(0);
     }, 90_000);
   }
+
+  it('shares the per-tenant concurrent-call limit across replicas (in Redis)', async () => {
+    const [ra, rb] = [replicas[2]!, replicas[3]!];
+    const t = await makeTenant(ra, 'Concurrency', 'free', { provider: 'ollama', model: 'slow-model' });
+    // The free plan allows 4 model calls at once: 10 slow ones spread over both replicas.
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ask(i % 2 === 0 ? ra : rb, t, `slow ${i}`)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(4);
+    const limited = results.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(6);
+    for (const r of limited) {
+      expect(r.body.error.code).toBe('RATE_LIMITED');
+      expect(r.headers.get('retry-after')).toBe('1');
+    }
+    // The slots are free again once the calls ended.
+    expect((await ask(rb, t, 'again')).status).toBe(200);
+  }, 30_000);
 });

@@ -188,6 +188,27 @@ describe('provider failures leave nothing half-written', () => {
     expect(after.budget.reservedUsd).toBe(0);
   }
 
+  /**
+   * A run that broke off after the model produced output: no turn is stored, but each broken run
+   * is booked as one `failed` cost event, and the budget holds exactly what those events cost.
+   */
+  async function expectOnlyFailedBookings(count: number, run: () => Promise<void>) {
+    const before = await snapshot(t);
+    await run();
+    const after = await snapshot(t);
+    expect(after.conversations).toEqual(before.conversations);
+    const added = after.events.filter((e) => !before.events.some((b) => JSON.stringify(b) === JSON.stringify(e)));
+    expect(after.events).toHaveLength(before.events.length + count);
+    expect(added).toHaveLength(count);
+    for (const e of added) {
+      expect(e).toMatchObject({ outcome: 'failed', usageEstimated: true });
+      expect(e.outputTokens).toBeGreaterThan(0);
+      expect(e.costUsd).toBeGreaterThan(0);
+    }
+    expect(after.budget.spentUsd - before.budget.spentUsd).toBeCloseTo(added.reduce((sum, e) => sum + e.costUsd!, 0), 12);
+    expect(after.budget.reservedUsd).toBe(0);
+  }
+
   it('an outage (connection refused) gives 502 PROVIDER_UNAVAILABLE, JSON or SSE, new or continued conversation', async () => {
     llm.enqueue({ text: 'first answer' });
     const existing = (await post(t, 'compat', { content: 'start' })).json() as { conversationId: string };
@@ -224,9 +245,9 @@ describe('provider failures leave nothing half-written', () => {
     });
   });
 
-  it('a mid-stream provider error after some deltas ends the stream with an SSE error event', async () => {
+  it('a mid-stream provider error after some deltas ends the stream with an SSE error event; what streamed is booked as failed', async () => {
     for (const agent of ['compat', 'claude']) {
-      await expectNothingWritten(async () => {
+      await expectOnlyFailedBookings(1, async () => {
         llm.enqueue({ text: 'one two three four five', midStreamError: { afterTokens: 2 } });
         const res = await post(t, agent, { content: 'stream then fail' }, { accept: 'text/event-stream' });
         expect(res.statusCode).toBe(200);
@@ -239,23 +260,35 @@ describe('provider failures leave nothing half-written', () => {
     }
   });
 
-  it('malformed SSE from the provider gives a clear error, before or after the first delta', async () => {
+  it('malformed SSE from the provider gives a clear error, before or after the first delta (booked as failed once something came back)', async () => {
+    const malformedEarly = async (agent: string) => {
+      llm.enqueue({ text: 'alpha beta gamma', malformedAfterTokens: 0 });
+      const early = await post(t, agent, { content: 'broken framing' }, { accept: 'text/event-stream' });
+      expect(early.statusCode).toBe(502);
+      expect((early.json() as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
+    };
     for (const agent of ['compat', 'claude']) {
-      await expectNothingWritten(async () => {
-        llm.enqueue({ text: 'alpha beta gamma', malformedAfterTokens: 0 });
-        const early = await post(t, agent, { content: 'broken framing' }, { accept: 'text/event-stream' });
-        expect(early.statusCode).toBe(502);
-        expect((early.json() as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
+      await expectOnlyFailedBookings(2, async () => {
         llm.enqueue({ text: 'alpha beta gamma', malformedAfterTokens: 1 });
         const late = parseSseBody((await post(t, agent, { content: 'broken framing' }, { accept: 'text/event-stream' })).body);
         expect(late.map((e) => e.event)).toEqual(['delta', 'error']);
         expect((late[1]!.data as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
+        // A 2xx JSON answer that cannot be read was generated all the same.
         llm.enqueue({ raw: { body: '{"id":"chatcmpl-1","choices":[{"message":', contentType: 'application/json' } });
         const json = await post(t, agent, { content: 'broken json' });
         expect(json.statusCode).toBe(502);
         expect((json.json() as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
       });
     }
+    // Broken before the first delta: OpenAI-compatible had sent nothing, so nothing is booked...
+    await expectNothingWritten(() => malformedEarly('compat'));
+    // ...Anthropic had reported the prompt's tokens (message_start): those are booked, with no output.
+    const before = (await snapshot(t)).events.length;
+    await malformedEarly('claude');
+    const after = await snapshot(t);
+    expect(after.events).toHaveLength(before + 1);
+    expect(after.events.find((e) => e.outcome === 'failed' && e.outputTokens === 0)).toMatchObject({ inputTokens: 24, outputTokens: 0, usageEstimated: true });
+    expect(after.budget.reservedUsd).toBe(0);
   });
 });
 

@@ -19,7 +19,10 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body is larger than AGENTIK_BODY_LIMIT_BYTES.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
   BUDGET_EXCEEDED: { status: 402, meaning: 'The tenant is over its hard monthly budget.' },
-  RATE_LIMITED: { status: 429, meaning: "The tenant is over its plan's requests per minute; see Retry-After." },
+  RATE_LIMITED: {
+    status: 429,
+    meaning: "The tenant is over its plan's requests per minute or concurrent model calls, or its share of a provider's connections; see Retry-After.",
+  },
   PROVIDER_UNAVAILABLE: { status: 502, meaning: 'The LLM provider could not be reached or kept failing.' },
   PROVIDER_ERROR: { status: 502, meaning: 'The LLM provider rejected the request.' },
   SERVICE_UNAVAILABLE: { status: 503, meaning: 'The server is starting or shutting down.' },

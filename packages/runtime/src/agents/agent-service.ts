@@ -46,7 +46,7 @@ export async function createAgent(ctx: TenantContext, body: CreateAgentBody, now
   const limit = PLAN_LIMITS[ctx.tenant.plan].maxAgents;
   await ctx.store
     .transaction(async (tx) => {
-      if ((await tx.agents.count()) >= limit) {
+      if ((await tx.agents.countForInsert()) >= limit) {
         throw new AppError('PLAN_LIMIT_REACHED', `the ${ctx.tenant.plan} plan allows ${limit} agents`);
       }
       await tx.agents.insert(agent);

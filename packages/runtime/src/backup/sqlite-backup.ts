@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { nativeBinding } from '../storage/sqlite/open-database.js';
+import { openRawDatabase } from '../storage/sqlite/open-database.js';
 
 /** The file that describes a backup folder; written last, so a folder without it is incomplete. */
 export const BACKUP_MANIFEST = 'backup.json';
@@ -52,7 +51,7 @@ function fileEntry(dir: string, rel: string): BackupFile {
 function checkIntegrity(file: string, label: string): void {
   let verdict: string;
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true, ...nativeBinding() });
+    const db = openRawDatabase(file, { readonly: true, fileMustExist: true });
     try {
       verdict = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
     } finally {
@@ -72,7 +71,7 @@ function checkIntegrity(file: string, label: string): void {
  */
 function snapshot(source: string, target: string, label: string): void {
   try {
-    const db = new Database(source, { fileMustExist: true, ...nativeBinding() });
+    const db = openRawDatabase(source, { fileMustExist: true });
     try {
       db.pragma('busy_timeout = 10000');
       db.prepare('VACUUM INTO ?').run(target);
@@ -107,7 +106,7 @@ export function backupSqliteData(dataDir: string, outDir: string, runtimeVersion
   prepareOutDir(outDir);
   try {
     snapshot(master, path.join(outDir, 'master.db'), 'master.db');
-    const copy = new Database(path.join(outDir, 'master.db'), { readonly: true, ...nativeBinding() });
+    const copy = openRawDatabase(path.join(outDir, 'master.db'), { readonly: true });
     let ids: string[];
     try {
       ids = (copy.prepare("SELECT id FROM tenants WHERE status <> 'deleted' ORDER BY id").all() as { id: string }[]).map((r) => r.id);

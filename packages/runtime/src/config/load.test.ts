@@ -1,7 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load.js';
-import { ConfigSchema } from './schema.js';
+import { ConfigSchema, SECRET_SETTINGS } from './schema.js';
 
 const VALID_KEY = 'agk_config_test_operator_key_0123456789';
 
@@ -33,6 +35,7 @@ describe('loadConfig', () => {
       providers: {
         ollamaUrl: 'http://127.0.0.1:11434',
         openaiApiKey: undefined,
+        openaiFree: false,
         anthropicApiKey: undefined,
         tenantUrls: 'deny',
         timeoutMs: 120_000,
@@ -68,6 +71,7 @@ describe('loadConfig', () => {
     AGENTIK_OLLAMA_URL: ['http://127.0.0.1:1234', (c) => c.providers.ollamaUrl, 'http://127.0.0.1:1234'],
     AGENTIK_OPENAI_BASE_URL: ['https://llm.internal/v1', (c) => c.providers.openaiBaseUrl, 'https://llm.internal/v1'],
     AGENTIK_OPENAI_API_KEY: ['sk-test', (c) => c.providers.openaiApiKey, 'sk-test'],
+    AGENTIK_OPENAI_FREE: ['true', (c) => c.providers.openaiFree, true],
     AGENTIK_ANTHROPIC_BASE_URL: ['http://127.0.0.1:9', (c) => c.providers.anthropicBaseUrl, 'http://127.0.0.1:9'],
     AGENTIK_ANTHROPIC_API_KEY: ['ant-test', (c) => c.providers.anthropicApiKey, 'ant-test'],
     AGENTIK_ENCRYPTION_KEY: ['ab'.repeat(32), (c) => c.encryptionKey, 'ab'.repeat(32)],
@@ -79,6 +83,18 @@ describe('loadConfig', () => {
     AGENTIK_PRICING_FILE: ['prices.json', (c) => c.pricingFile, path.resolve('prices.json')],
     AGENTIK_BUDGET_WEBHOOK_URL: ['https://hooks.example.test/b', (c) => c.budgetWebhookUrl, 'https://hooks.example.test/b'],
     AGENTIK_DASHBOARD_DIR: ['dash', (c) => c.dashboardDir, path.resolve('dash')],
+    AGENTIK_HEADERS_TIMEOUT_MS: ['2000', (c) => c.connections.headersTimeoutMs, 2000],
+    AGENTIK_BODY_TIMEOUT_MS: ['3000', (c) => c.connections.bodyTimeoutMs, 3000],
+    AGENTIK_IDLE_TIMEOUT_MS: ['4000', (c) => c.connections.idleTimeoutMs, 4000],
+    AGENTIK_MAX_CONNECTIONS_PER_IP: ['0', (c) => c.connections.maxPerIp, 0],
+    AGENTIK_UPSTREAM_CONNECTIONS: ['64', (c) => c.upstream.connectionsPerOrigin, 64],
+    AGENTIK_UPSTREAM_TENANT_SHARE_PCT: ['50', (c) => c.upstream.tenantSharePct, 50],
+    AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS: [
+      ' vllm.lan , 10.0.0.0/8,[::1],LocalHost,127.0.0.1:8000,[fd00::5]:8000,fd00::/8,gpu.lan:443',
+      (c) => c.providers.allowHosts,
+      ['vllm.lan', '10.0.0.0/8', '[::1]', 'localhost', '127.0.0.1:8000', '[fd00::5]:8000', 'fd00::/8', 'gpu.lan:443'],
+    ],
+    AGENTIK_METRICS_TENANT_LABELS: ['true', (c) => c.metricsTenantLabels, true],
   };
 
   it('reads and converts every setting, all at once', () => {
@@ -132,14 +148,24 @@ describe('loadConfig', () => {
     ['AGENTIK_ANTHROPIC_BASE_URL', 'file://hosts/x'],
     ['AGENTIK_BUDGET_WEBHOOK_URL', 'javascript:alert(1)'],
     ['AGENTIK_OPENAI_API_KEY', 'k'.repeat(4097)],
+    ['AGENTIK_OPENAI_FREE', 'yes'],
     ['AGENTIK_ENCRYPTION_KEY', 'abc'],
     ['AGENTIK_ENCRYPTION_KEY', 'g'.repeat(64)],
     ['AGENTIK_TENANT_PROVIDER_URLS', 'maybe'],
+    ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'http://vllm.lan'],
+    ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'a b'],
+    ['AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS', 'vllm.lan:80:80'],
+    ['AGENTIK_UPSTREAM_TENANT_SHARE_PCT', '101'],
+    ['AGENTIK_UPSTREAM_CONNECTIONS', '0'],
+    ['AGENTIK_MAX_CONNECTIONS_PER_IP', '-1'],
+    ['AGENTIK_BODY_TIMEOUT_MS', '0'],
     ['AGENTIK_PROVIDER_TIMEOUT_MS', '0'],
     ['AGENTIK_PROVIDER_RETRIES', '11'],
     ['AGENTIK_PROVIDER_RETRIES', '-1'],
     ['AGENTIK_DEFAULT_MAX_TOKENS', '0'],
     ['AGENTIK_DEFAULT_CONTEXT_TOKENS', '255'],
+    ['AGENTIK_METRICS_TENANT_LABELS', 'yes'],
+    ['AGENTIK_METRICS_TENANT_LABELS', 'TRUE'],
   ];
   it.each(invalid)('rejects %s=%s and names the variable', (name, value) => {
     const error = configErrorOf({ [name]: value });
@@ -190,5 +216,81 @@ describe('loadConfig', () => {
     expect(error.message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(5);
     expect(error.name).toBe('ConfigError');
   });
+});
 
+describe('secrets from files (<NAME>_FILE)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'agentik-config-secrets-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, content, { mode: 0o600 });
+    return p;
+  };
+
+  /** A valid value of each secret setting, and where the loaded config holds it. */
+  const SECRETS: Record<(typeof SECRET_SETTINGS)[number], [string, (c: ReturnType<typeof loadConfig>) => unknown]> = {
+    AGENTIK_OPERATOR_KEY: [VALID_KEY, (c) => c.operatorKey],
+    AGENTIK_ENCRYPTION_KEY: ['cd'.repeat(32), (c) => c.encryptionKey],
+    AGENTIK_DATABASE_URL: ['postgres://agentik:s3cret@db:5432/agentik', (c) => c.database.url],
+    AGENTIK_OPENAI_API_KEY: ['sk-from-file', (c) => c.providers.openaiApiKey],
+    AGENTIK_ANTHROPIC_API_KEY: ['sk-ant-from-file', (c) => c.providers.anthropicApiKey],
+    AGENTIK_REDIS_URL: ['redis://:pw@cache:6379/0', (c) => c.redisUrl],
+  };
+
+  it('covers exactly the secret settings', () => {
+    expect(Object.keys(SECRETS).sort()).toEqual([...SECRET_SETTINGS].sort());
+  });
+
+  it('reads every secret setting from its file, dropping one trailing newline', () => {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [name, [value]] of Object.entries(SECRETS)) env[`${name}_FILE`] = file(name, `${value}\n`);
+    const config = loadConfig(env);
+    for (const [name, [value, read]] of Object.entries(SECRETS)) expect(read(config), name).toBe(value);
+  });
+
+  it('drops only one trailing newline (a CRLF counts as one) and keeps the rest of the content', () => {
+    expect(loadConfig({ AGENTIK_OPENAI_API_KEY_FILE: file('crlf', 'sk-crlf\r\n') }).providers.openaiApiKey).toBe('sk-crlf');
+    expect(loadConfig({ AGENTIK_OPENAI_API_KEY_FILE: file('bare', 'sk-bare') }).providers.openaiApiKey).toBe('sk-bare');
+    // Two newlines: the value keeps one and then fails like the same value in the variable would.
+    const error = configErrorOf({ AGENTIK_OPERATOR_KEY_FILE: file('two', `${VALID_KEY}\n\n`) });
+    expect(error.issues).toEqual(['AGENTIK_OPERATOR_KEY (read from AGENTIK_OPERATOR_KEY_FILE): must be printable ASCII without spaces']);
+  });
+
+  it('satisfies the Postgres requirements from files', () => {
+    const config = loadConfig({
+      AGENTIK_STORAGE: 'postgres',
+      AGENTIK_DATABASE_URL_FILE: file('db', 'postgres://a:b@127.0.0.1/c\n'),
+      AGENTIK_ENCRYPTION_KEY_FILE: file('enc', `${'ef'.repeat(32)}\n`),
+    });
+    expect(config.database.url).toBe('postgres://a:b@127.0.0.1/c');
+    expect(config.encryptionKey).toBe('ef'.repeat(32));
+  });
+
+  it('rejects a setting given both in the variable and in a file', () => {
+    const error = configErrorOf({ AGENTIK_OPERATOR_KEY: VALID_KEY, AGENTIK_OPERATOR_KEY_FILE: file('both', VALID_KEY) });
+    expect(error.issues).toEqual(['AGENTIK_OPERATOR_KEY_FILE: AGENTIK_OPERATOR_KEY is set too; set only one of them']);
+    expect(error.message).not.toContain(VALID_KEY);
+  });
+
+  it('rejects a missing, unreadable, empty or oversized file, naming the variable and never the content', () => {
+    const missing = path.join(dir, 'missing');
+    expect(configErrorOf({ AGENTIK_ENCRYPTION_KEY_FILE: missing }).issues).toEqual([`AGENTIK_ENCRYPTION_KEY_FILE: cannot read ${missing} (ENOENT)`]);
+    const folder = path.join(dir, 'folder');
+    mkdirSync(folder);
+    expect(configErrorOf({ AGENTIK_REDIS_URL_FILE: folder }).issues).toEqual([`AGENTIK_REDIS_URL_FILE: ${folder} is not a regular file`]);
+    const empty = file('empty', '\n');
+    expect(configErrorOf({ AGENTIK_OPENAI_API_KEY_FILE: empty }).issues).toEqual([`AGENTIK_OPENAI_API_KEY_FILE: ${empty} is empty`]);
+    const big = file('big', 'k'.repeat(64 * 1024 + 1));
+    expect(configErrorOf({ AGENTIK_ANTHROPIC_API_KEY_FILE: big }).issues).toEqual([`AGENTIK_ANTHROPIC_API_KEY_FILE: ${big} is larger than 65536 bytes`]);
+    // An invalid value read from a file is reported against both names, without the value.
+    const secret = 'postgres-password-not-a-url';
+    const error = configErrorOf({ AGENTIK_DATABASE_URL_FILE: file('bad-url', secret) });
+    expect(error.issues).toEqual(['AGENTIK_DATABASE_URL (read from AGENTIK_DATABASE_URL_FILE): must be a postgres:// URL']);
+    expect(error.message).not.toContain(secret);
+  });
+
+  it('treats an empty <NAME>_FILE as unset and keeps _FILE of other settings unknown', () => {
+    expect(loadConfig({ AGENTIK_OPERATOR_KEY_FILE: '' }).operatorKey).toBeUndefined();
+    expect(configErrorOf({ AGENTIK_PORT_FILE: file('port', '8080') }).issues).toEqual(['AGENTIK_PORT_FILE: unknown setting']);
+  });
 });

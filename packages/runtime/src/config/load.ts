@@ -1,5 +1,9 @@
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, SECRET_SETTINGS, type Config } from './schema.js';
+
+/** Largest secret file read: secrets are short, and a wrong path must not read a huge file. */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /** Thrown when the environment holds invalid settings; `issues` lists every one of them. */
 export class ConfigError extends Error {
@@ -10,15 +14,48 @@ export class ConfigError extends Error {
 }
 
 /**
+ * The value of a secret from the file `<name>_FILE` names, without one trailing newline. Problems
+ * become issues naming the variable and the path, never the file's content.
+ */
+function readSecretFile(fileVar: string, file: string, issues: string[]): string | undefined {
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) {
+      issues.push(`${fileVar}: ${file} is not a regular file`);
+      return undefined;
+    }
+    if (stat.size > MAX_SECRET_FILE_BYTES) {
+      issues.push(`${fileVar}: ${file} is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+      return undefined;
+    }
+    const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (value === '') issues.push(`${fileVar}: ${file} is empty`);
+    return value === '' ? undefined : value;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'read error';
+    issues.push(`${fileVar}: cannot read ${file} (${code})`);
+    return undefined;
+  }
+}
+
+/**
  * Parses the AGENTIK_* variables of `env` once. Unknown AGENTIK_* names are errors too, since a
- * typo would otherwise fall back to a default without a word.
+ * typo would otherwise fall back to a default without a word. Each secret setting may come from
+ * the file `<NAME>_FILE` names instead (see SECRET_SETTINGS).
  */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const known = new Set(Object.keys(ConfigSchema.shape));
+  const secretFiles = new Map<string, string>(SECRET_SETTINGS.map((name) => [`${name}_FILE`, name]));
   const issues: string[] = [];
   const input: Record<string, string> = {};
+  const fromFile = new Map<string, string>();
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('AGENTIK_') || value === undefined) continue;
+    const secret = secretFiles.get(name);
+    if (secret !== undefined) {
+      if (value !== '') fromFile.set(secret, value);
+      continue;
+    }
     if (!known.has(name)) {
       issues.push(`${name}: unknown setting`);
       continue;
@@ -26,9 +63,21 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     if (value === '') continue;
     input[name] = value;
   }
+  for (const [name, file] of fromFile) {
+    if (input[name] !== undefined) {
+      issues.push(`${name}_FILE: ${name} is set too; set only one of them`);
+      continue;
+    }
+    const value = readSecretFile(`${name}_FILE`, file, issues);
+    if (value !== undefined) input[name] = value;
+  }
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) issues.push(`${issue.path.join('.')}: ${issue.message}`);
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      const source = fromFile.has(name) ? ` (read from ${name}_FILE)` : '';
+      issues.push(`${name}${source}: ${issue.message}`);
+    }
   }
   // Checked on the raw input so that it is listed together with any other error.
   if (input.AGENTIK_STORAGE === 'postgres' && input.AGENTIK_DATABASE_URL === undefined) {
@@ -58,11 +107,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       ollamaUrl: c.AGENTIK_OLLAMA_URL,
       openaiBaseUrl: c.AGENTIK_OPENAI_BASE_URL,
       openaiApiKey: c.AGENTIK_OPENAI_API_KEY,
+      openaiFree: c.AGENTIK_OPENAI_FREE === 'true',
       anthropicBaseUrl: c.AGENTIK_ANTHROPIC_BASE_URL,
       anthropicApiKey: c.AGENTIK_ANTHROPIC_API_KEY,
       tenantUrls: c.AGENTIK_TENANT_PROVIDER_URLS,
       timeoutMs: c.AGENTIK_PROVIDER_TIMEOUT_MS,
       retries: c.AGENTIK_PROVIDER_RETRIES,
+      allowHosts: c.AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS ?? [],
     },
     encryptionKey: c.AGENTIK_ENCRYPTION_KEY,
     defaultMaxTokens: c.AGENTIK_DEFAULT_MAX_TOKENS,
@@ -70,5 +121,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     pricingFile: c.AGENTIK_PRICING_FILE ? path.resolve(c.AGENTIK_PRICING_FILE) : undefined,
     budgetWebhookUrl: c.AGENTIK_BUDGET_WEBHOOK_URL,
     dashboardDir: c.AGENTIK_DASHBOARD_DIR ? path.resolve(c.AGENTIK_DASHBOARD_DIR) : undefined,
+    connections: {
+      headersTimeoutMs: c.AGENTIK_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: c.AGENTIK_BODY_TIMEOUT_MS,
+      idleTimeoutMs: c.AGENTIK_IDLE_TIMEOUT_MS,
+      maxPerIp: c.AGENTIK_MAX_CONNECTIONS_PER_IP,
+    },
+    upstream: {
+      connectionsPerOrigin: c.AGENTIK_UPSTREAM_CONNECTIONS,
+      tenantSharePct: c.AGENTIK_UPSTREAM_TENANT_SHARE_PCT,
+    },
+    metricsTenantLabels: c.AGENTIK_METRICS_TENANT_LABELS === 'true',
   };
 }

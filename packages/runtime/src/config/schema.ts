@@ -6,6 +6,14 @@ const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().min(1);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const secret = z.string().min(1).max(4096);
+/**
+ * A host name or IPv4 address (optionally /prefix), then optionally :port; or an IPv6 address
+ * (optionally /prefix), bare or in brackets, and then optionally :port.
+ */
+const ALLOW_HOST =
+  /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?:\/\d{1,2})?)(?::\d{1,5})?|[0-9a-f:.]*:[0-9a-f:.]*(?:\/\d{1,3})?|\[[0-9a-f:.]+(?:\/\d{1,3})?\](?::\d{1,5})?)$/;
+/** An on/off setting, off unless set to `true`. */
+const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).default('false');
 
 /**
  * Every setting of the runtime, with its default. `README.md` documents each one in one table
@@ -33,6 +41,7 @@ export const ConfigSchema = z.object({
   AGENTIK_OLLAMA_URL: httpUrl.default('http://127.0.0.1:11434'),
   AGENTIK_OPENAI_BASE_URL: httpUrl.optional(),
   AGENTIK_OPENAI_API_KEY: secret.optional(),
+  AGENTIK_OPENAI_FREE: flag,
   AGENTIK_ANTHROPIC_BASE_URL: httpUrl.optional(),
   AGENTIK_ANTHROPIC_API_KEY: secret.optional(),
   AGENTIK_ENCRYPTION_KEY: z
@@ -47,7 +56,36 @@ export const ConfigSchema = z.object({
   AGENTIK_PRICING_FILE: z.string().min(1).optional(),
   AGENTIK_BUDGET_WEBHOOK_URL: httpUrl.optional(),
   AGENTIK_DASHBOARD_DIR: z.string().min(1).optional(),
+  AGENTIK_HEADERS_TIMEOUT_MS: positiveInt.max(600_000).default(10_000),
+  AGENTIK_BODY_TIMEOUT_MS: positiveInt.max(3_600_000).default(30_000),
+  AGENTIK_IDLE_TIMEOUT_MS: positiveInt.max(600_000).default(5_000),
+  AGENTIK_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  AGENTIK_UPSTREAM_CONNECTIONS: positiveInt.max(100_000).default(128),
+  AGENTIK_UPSTREAM_TENANT_SHARE_PCT: positiveInt.max(100).default(50),
+  AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS: z
+    .string()
+    .max(8192)
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''))
+    .superRefine((hosts, ctx) => {
+      const bad = hosts.find((h) => !ALLOW_HOST.test(h));
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `"${bad.slice(0, 100)}" is not a host name, an IP address or an IP range (CIDR)` });
+    })
+    .optional(),
+  AGENTIK_METRICS_TENANT_LABELS: flag,
 });
+
+/**
+ * Settings that hold secrets. Each may instead come from a file named by `<NAME>_FILE` (the
+ * Docker and Kubernetes secrets convention); setting both is an error.
+ */
+export const SECRET_SETTINGS = [
+  'AGENTIK_OPERATOR_KEY',
+  'AGENTIK_ENCRYPTION_KEY',
+  'AGENTIK_DATABASE_URL',
+  'AGENTIK_OPENAI_API_KEY',
+  'AGENTIK_ANTHROPIC_API_KEY',
+  'AGENTIK_REDIS_URL',
+] as const satisfies ReadonlyArray<keyof typeof ConfigSchema.shape>;
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
@@ -74,10 +112,20 @@ export interface Config {
     ollamaUrl: string;
     openaiBaseUrl: string | undefined;
     openaiApiKey: string | undefined;
+    /**
+     * The operator declares its AGENTIK_OPENAI_BASE_URL endpoint free (a self-hosted vLLM):
+     * `openai-compatible` calls to it are priced at 0. Never assumed: false by default.
+     */
+    openaiFree: boolean;
     anthropicBaseUrl: string | undefined;
     anthropicApiKey: string | undefined;
     /** Whether tenants may point a provider at a base URL of their own. */
     tenantUrls: 'deny' | 'allow';
+    /**
+     * Hosts, addresses and ranges a tenant URL may reach although they are loopback, private,
+     * link-local or the runtime's own (AGENTIK_TENANT_PROVIDER_ALLOW_HOSTS, lower-case).
+     */
+    allowHosts: string[];
     timeoutMs: number;
     retries: number;
   };
@@ -88,4 +136,24 @@ export interface Config {
   budgetWebhookUrl: string | undefined;
   /** Folder of the built dashboard (`index.html` + `assets/`); unset: `packages/dashboard/dist`. */
   dashboardDir: string | undefined;
+  /** What one client connection may take of the server (slow clients, many sockets). */
+  connections: {
+    /** Time from a connection's start to the end of the request headers. */
+    headersTimeoutMs: number;
+    /** Time for the body after the headers (the whole request gets headers + body). */
+    bodyTimeoutMs: number;
+    /** How long an idle keep-alive connection stays open between requests. */
+    idleTimeoutMs: number;
+    /** Most open connections from one client address; 0: no cap. */
+    maxPerIp: number;
+  };
+  /** Upstream (LLM server) connection pools and a tenant's share of them. */
+  upstream: {
+    /** Sockets per upstream origin, per process. */
+    connectionsPerOrigin: number;
+    /** Most of one origin's sockets one tenant may hold at once, in percent. */
+    tenantSharePct: number;
+  };
+  /** Cost and token metrics carry a `tenant` label (one series per tenant and model). */
+  metricsTenantLabels: boolean;
 }

@@ -23,8 +23,11 @@ export interface ModelPrice {
 
 /** Prices of one provider: its listed models and the price of any model it does not list. */
 export interface ProviderPricing {
-  /** Price of a model that matches no listed id, exactly or by prefix. */
-  default: ModelPrice;
+  /**
+   * Price of a model that matches no listed id, exactly or by snapshot suffix. Absent: such a
+   * model is priced at the provider's most expensive listed model (see `priceOf`).
+   */
+  default?: ModelPrice;
   /** Listed models by lowercase id; dated ids resolve to these by prefix. */
   models: Record<string, ModelPrice>;
 }
@@ -33,14 +36,17 @@ export interface ProviderPricing {
 export interface PricingTable {
   /** The date (YYYY-MM-DD) the list prices were taken from. */
   asOf: string;
-  /** Prices by lowercase provider name (`openai`, `anthropic`, `ollama`, `openai-compatible`). */
+  /** Prices by lowercase provider name (`openai`, `anthropic`, `ollama`; `openai-compatible` only from an operator's file). */
   providers: Record<string, ProviderPricing>;
   /** Price for a provider with no entry at all (built-in: 0, reported as source `fallback`). */
   fallback: ModelPrice;
 }
 
-/** How a price was found: exact id, longest listed prefix, provider default, or table fallback. */
-export type PriceSource = 'exact' | 'prefix' | 'default' | 'fallback';
+/**
+ * How a price was found: exact id, listed id plus a snapshot suffix, provider default, the
+ * provider's most expensive listed model, table fallback, or a free endpoint (`priceOfCall`).
+ */
+export type PriceSource = 'exact' | 'prefix' | 'default' | 'most-expensive' | 'fallback' | 'free-endpoint';
 
 /** The price `priceOf` chose, with where it came from so callers can log unpriced models. */
 export interface ResolvedPrice extends ModelPrice {
@@ -48,6 +54,8 @@ export interface ResolvedPrice extends ModelPrice {
   source: PriceSource;
   /** The table id that matched (`exact` and `prefix` only). */
   matchedModel?: string;
+  /** The table entry the price was taken from when it is not the call's own provider. */
+  pricedAs?: string;
 }
 
 /** A pricing file that cannot be used; `issues` lists every problem found, one per entry. */
@@ -90,12 +98,19 @@ const header = {
   unit: z.literal('per 1M tokens').optional(),
 };
 
+/** A provider without a default is priced at its most expensive listed model, so it must list one. */
+function defaultOrModels(p: { default?: unknown; models?: Record<string, unknown> | undefined }, ctx: z.RefinementCtx): void {
+  if (p.default === undefined && Object.keys(p.models ?? {}).length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['default'], message: 'required when the provider lists no model' });
+  }
+}
+
 const FullTableSchema = z.strictObject({
   ...header,
   asOf: AsOfSchema,
   providers: z.record(
     ProviderKeySchema,
-    z.strictObject({ $comment: comment, default: PriceSchema, models: ModelsSchema }),
+    z.strictObject({ $comment: comment, default: PriceSchema.optional(), models: ModelsSchema }).superRefine(defaultOrModels),
   ),
   fallback: PriceSchema,
 });
@@ -170,6 +185,10 @@ function models(record: Record<string, ModelPrice> | undefined): Record<string, 
   return out;
 }
 
+function providerPricing(def: ModelPrice | undefined, listed: Record<string, ModelPrice> | undefined): ProviderPricing {
+  return { ...(def === undefined ? {} : { default: price(def) }), models: models(listed) };
+}
+
 /**
  * Validates a complete pricing table (the shape of `pricing.json`) and strips its comments.
  * @param json the parsed JSON document
@@ -179,9 +198,7 @@ function models(record: Record<string, ModelPrice> | undefined): Record<string, 
 export function parsePricingTable(json: unknown, source: string): PricingTable {
   const data = check(FullTableSchema, json, source);
   const providers = dict<ProviderPricing>();
-  for (const [name, p] of Object.entries(data.providers)) {
-    providers[name] = { default: price(p.default), models: models(p.models) };
-  }
+  for (const [name, p] of Object.entries(data.providers)) providers[name] = providerPricing(p.default, p.models);
   return { asOf: data.asOf, providers, fallback: price(data.fallback) };
 }
 
@@ -189,7 +206,9 @@ export function parsePricingTable(json: unknown, source: string): PricingTable {
  * Merges an operator override over `base` without changing `base`. The override has the shape
  * of `pricing.json` with every field optional: listed models replace or add to the provider's
  * models, a `default` replaces the provider's default, and a provider the base does not have is
- * added (it must then give a `default`). Unknown keys are errors, so a typo is not ignored.
+ * added (it must then give a `default` or list a model). Unknown keys are errors, so a typo is not
+ * ignored. A provider left without a default prices unlisted models at its most expensive listed
+ * one, the operator's added models included.
  * @param source names the override in error messages (the operator's file path)
  * @throws PricingError listing every problem
  */
@@ -197,17 +216,15 @@ export function mergePricing(base: PricingTable, override: unknown, source: stri
   const o = check(OverrideSchema, override, source);
   const issues: string[] = [];
   const providers = dict<ProviderPricing>();
-  for (const [name, p] of Object.entries(base.providers)) {
-    providers[name] = { default: price(p.default), models: models(p.models) };
-  }
+  for (const [name, p] of Object.entries(base.providers)) providers[name] = providerPricing(p.default, p.models);
   for (const [name, p] of Object.entries(o.providers ?? {})) {
     const existing = own(providers, name);
     if (existing === undefined) {
-      if (p.default === undefined) {
-        issues.push(`${formatPath(['providers', name, 'default'])}: required for a provider the built-in table does not have`);
+      if (p.default === undefined && Object.keys(p.models ?? {}).length === 0) {
+        issues.push(`${formatPath(['providers', name, 'default'])}: required for a provider the built-in table does not have, unless it lists a model`);
         continue;
       }
-      providers[name] = { default: price(p.default), models: models(p.models) };
+      providers[name] = providerPricing(p.default, p.models);
       continue;
     }
     if (p.default !== undefined) existing.default = price(p.default);
@@ -259,21 +276,37 @@ export async function loadPricing(overridePath?: string): Promise<PricingTable> 
   return mergePricing(base, await readJson(overridePath, source), source);
 }
 
-/** True when `id` starts with `prefix` and the prefix ends at a separator (not mid-word). */
-function isPrefixAtBoundary(id: string, prefix: string): boolean {
-  if (!id.startsWith(prefix)) return false;
-  const next = id.charAt(prefix.length);
-  return next !== '' && !/[a-z0-9]/.test(next);
+/**
+ * What may follow a listed id for a model to take its price: snapshot dates (`-2024-08-06`,
+ * `-20250514`, `@20250514`), old `-0613` style snapshots, `-latest` and `-preview`. Anything else
+ * (`-pro`, `-mini`, `.1`, `-codex`) names another model, which may cost many times more.
+ */
+const SNAPSHOT_SUFFIX = /^(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})|-latest|-preview)+$/;
+
+/** True when `id` is `listed` followed by a snapshot suffix only. */
+function isSnapshotOf(id: string, listed: string): boolean {
+  return id.startsWith(listed) && SNAPSHOT_SUFFIX.test(id.slice(listed.length));
+}
+
+/** The highest input and the highest output price among the listed models (both 0 when none). */
+function mostExpensive(listed: Record<string, ModelPrice>): ModelPrice {
+  let max: ModelPrice = { inputPerMTok: 0, outputPerMTok: 0 };
+  for (const p of Object.values(listed)) {
+    max = { inputPerMTok: Math.max(max.inputPerMTok, p.inputPerMTok), outputPerMTok: Math.max(max.outputPerMTok, p.outputPerMTok) };
+  }
+  return max;
 }
 
 /**
  * The price of `model` at `provider`. Rules, in order (ids compared case-insensitively):
  * 1. `exact`: the model id is listed;
- * 2. `prefix`: the longest listed id that is a prefix of the model id ending at a separator
+ * 2. `prefix`: the longest listed id that the model id extends by a snapshot suffix only
  *    (`claude-3-5-haiku-20241022` -> `claude-3-5-haiku`, `gpt-4o-mini-2024-07-18` ->
- *    `gpt-4o-mini`; but `gpt-4` would not match `gpt-4o`);
- * 3. `default`: the provider's default price;
- * 4. `fallback`: the provider has no entry: the table's `fallback` price (built-in 0), so the
+ *    `gpt-4o-mini`; but `gpt-4o` does not match `gpt-4`, nor `gpt-5-pro` `gpt-5`);
+ * 3. `default`: the provider's default price, when it has one;
+ * 4. `most-expensive`: else the provider's most expensive listed model, so an unknown model of a
+ *    paid provider over-reserves rather than under-reserves;
+ * 5. `fallback`: the provider has no entry: the table's `fallback` price (built-in 0), so the
  *    caller can still record usage and should log the unpriced provider.
  */
 export function priceOf(table: PricingTable, provider: string, model: string): ResolvedPrice {
@@ -284,8 +317,33 @@ export function priceOf(table: PricingTable, provider: string, model: string): R
   if (exact !== undefined) return { ...price(exact), source: 'exact', matchedModel: id };
   let best: [string, ModelPrice] | undefined;
   for (const [key, p] of Object.entries(entry.models)) {
-    if (isPrefixAtBoundary(id, key) && (best === undefined || key.length > best[0].length)) best = [key, p];
+    if (isSnapshotOf(id, key) && (best === undefined || key.length > best[0].length)) best = [key, p];
   }
   if (best !== undefined) return { ...price(best[1]), source: 'prefix', matchedModel: best[0] };
-  return { ...price(entry.default), source: 'default' };
+  if (entry.default !== undefined) return { ...price(entry.default), source: 'default' };
+  return { ...mostExpensive(entry.models), source: 'most-expensive' };
+}
+
+/** Where a call goes: the operator's configured endpoint, or a base URL the tenant set itself. */
+export type CallEndpoint = 'platform' | 'tenant';
+
+/**
+ * The price of one call, which depends on where it goes as well as on the model:
+ * - `openai-compatible` to a tenant's own server: 0 (the tenant runs or pays that server; the
+ *   operator is billed nothing);
+ * - `openai-compatible` to the operator's endpoint (AGENTIK_OPENAI_BASE_URL, the operator's key):
+ *   0 only when the operator declared it free (`platformOpenAiFree`, AGENTIK_OPENAI_FREE=true);
+ *   else the operator's own `openai-compatible` entry when its pricing file has one; else the
+ *   `openai` prices (an unknown model at OpenAI's most expensive). Never free by default;
+ * - every other call: `priceOf` for its provider.
+ */
+export function priceOfCall(
+  table: PricingTable,
+  call: { provider: string; model: string; endpoint: CallEndpoint; platformOpenAiFree: boolean },
+): ResolvedPrice {
+  if (call.provider !== 'openai-compatible') return priceOf(table, call.provider, call.model);
+  const free: ResolvedPrice = { inputPerMTok: 0, outputPerMTok: 0, source: 'free-endpoint' };
+  if (call.endpoint === 'tenant' || call.platformOpenAiFree) return free;
+  if (own(table.providers, 'openai-compatible') !== undefined) return priceOf(table, 'openai-compatible', call.model);
+  return { ...priceOf(table, 'openai', call.model), pricedAs: 'openai' };
 }

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import Fastify from 'fastify';
 import fastifySwagger from '@fastify/swagger';
@@ -14,16 +16,20 @@ import { createIsolator } from '../tenants/isolator.js';
 import { TenantManager } from '../tenants/manager.js';
 import { TenantPool } from '../tenants/pool.js';
 import { errorBody, errorHandler, sendRouteNotFound } from './errors.js';
+import { registerInputStringCheck } from './input-strings.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { loadPricing } from '../cost/pricing.js';
 import { resolveEncryptionKey } from '../lib/encryption-key.js';
 import { SecretBox } from '../lib/secret-box.js';
 import { DatabaseRateLimiter } from '../limits/db-rate-limiter.js';
+import { LocalConcurrencyLimiter, type ConcurrencyLimiter } from '../limits/concurrency-limiter.js';
 import { LocalRateLimiter, type RateLimiter } from '../limits/rate-limiter.js';
+import { RedisConcurrencyLimiter } from '../limits/redis-concurrency-limiter.js';
 import { RedisRateLimiter } from '../limits/redis-rate-limiter.js';
 import { createWebhookNotifier } from '../notifications/webhook-notifier.js';
 import { Pipeline } from '../pipeline/orchestrator.js';
 import { createProviderResolver } from '../pipeline/provider-resolver.js';
+import { createAddressGuard } from '../providers/address-guard.js';
 import { createProviders, type Providers, type ProvidersOptions } from '../providers/registry.js';
 import { agentRoutes } from './routes/agents.js';
 import { conversationRoutes } from './routes/conversations.js';
@@ -73,7 +79,12 @@ export interface Runtime {
 /** Provider settings from the config: Ollama always (the air-gapped default), the others when set. */
 export function providerOptions(config: Config): ProvidersOptions {
   const p = config.providers;
-  const http = { headersTimeoutMs: p.timeoutMs, bodyTimeoutMs: p.timeoutMs, maxRetries: p.retries };
+  const http = {
+    headersTimeoutMs: p.timeoutMs,
+    bodyTimeoutMs: p.timeoutMs,
+    maxRetries: p.retries,
+    connectionsPerOrigin: config.upstream.connectionsPerOrigin,
+  };
   const openai = p.openaiApiKey !== undefined || p.openaiBaseUrl !== undefined;
   return {
     ollama: { baseUrl: p.ollamaUrl },
@@ -135,6 +146,23 @@ export async function openBackend(config: Config, migrations?: MigrationSets, lo
 }
 
 /**
+ * Model calls in flight per tenant: in Redis (leases, shared by replicas) when configured, else
+ * in this process.
+ */
+function createConcurrencyLimiter(config: Config): { limiter: ConcurrencyLimiter; close(): Promise<void> } {
+  if (config.redisUrl !== undefined) {
+    const redis = new RedisConcurrencyLimiter(config.redisUrl);
+    return { limiter: redis, close: () => redis.close() };
+  }
+  return { limiter: new LocalConcurrencyLimiter(), close: async () => undefined };
+}
+
+/** How many of one upstream origin's sockets a tenant may hold: its share, at least one. */
+export function upstreamSharePerTenant(config: Config): number {
+  return Math.max(1, Math.floor((config.upstream.connectionsPerOrigin * config.upstream.tenantSharePct) / 100));
+}
+
+/**
  * The per-tenant rate limiter: Redis when configured, else the database when replicas may share
  * it (Postgres), else in this process (SQLite serves one process).
  */
@@ -145,6 +173,47 @@ function createRateLimiter(config: Config, backend: StorageBackend): { limiter: 
   }
   const limiter = backend.kind === 'postgres' ? new DatabaseRateLimiter(backend.master.rateWindows) : new LocalRateLimiter();
   return { limiter, close: async () => undefined };
+}
+
+/**
+ * Slow clients cannot hold sockets open: the headers must arrive within the headers timeout, the
+ * whole request within headers + body timeout (a body trickled a byte at a time is cut off with
+ * 408), and an idle keep-alive connection closes after the idle timeout. Node checks the first
+ * two on a timer, run here often enough for the check to fire near the limit.
+ */
+function connectionTimeouts(config: Config) {
+  const { headersTimeoutMs, bodyTimeoutMs, idleTimeoutMs } = config.connections;
+  return {
+    requestTimeout: headersTimeoutMs + bodyTimeoutMs,
+    keepAliveTimeout: idleTimeoutMs,
+    http: {
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(Math.min(headersTimeoutMs, bodyTimeoutMs) / 4))),
+    },
+  };
+}
+
+/**
+ * Closes a new connection at once when its client address already holds `max` open ones, so one
+ * client cannot take every file descriptor. Behind a reverse proxy every connection comes from
+ * the proxy: raise the cap or set 0 there and cap per client at the proxy.
+ */
+function capConnectionsPerIp(server: Server, max: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const ip = socket.remoteAddress ?? '';
+    const n = open.get(ip) ?? 0;
+    if (n >= max) {
+      socket.destroy();
+      return;
+    }
+    open.set(ip, n + 1);
+    socket.once('close', () => {
+      const left = (open.get(ip) ?? 1) - 1;
+      if (left === 0) open.delete(ip);
+      else open.set(ip, left);
+    });
+  });
 }
 
 /**
@@ -162,19 +231,33 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     (tenantId, error) => log.error({ err: error, tenantId }, 'closing a tenant store failed'),
   );
   const manager = new TenantManager({ backend, pool, log });
-  const metrics = new Metrics({ tenantCounts: () => backend.master.tenants.countByStatus(), poolStats: () => pool.stats() });
+  const metrics = new Metrics(
+    { tenantCounts: () => backend.master.tenants.countByStatus(), poolStats: () => pool.stats() },
+    { tenantLabels: config.metricsTenantLabels },
+  );
+  if (config.metricsTenantLabels) {
+    log.warn('AGENTIK_METRICS_TENANT_LABELS=true: cost and token metrics get one series per tenant and model; with many tenants this grows Prometheus storage and query cost');
+  }
   const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
-  const providers = createProviders(options.providers ?? providerOptions(config));
+  // Tenant-chosen provider URLs reach only addresses the guard allows, checked when saved and
+  // again on every connection (DNS may change in between).
+  const guard = createAddressGuard({ allowHosts: config.providers.allowHosts, ownAddresses: [config.host] });
+  const providers = createProviders({ ...(options.providers ?? providerOptions(config)), tenantUrlGuard: guard });
   const notifier = createWebhookNotifier(config.budgetWebhookUrl, log);
   const rateLimiter = options.rateLimiter ? { limiter: options.rateLimiter, close: async () => undefined } : createRateLimiter(config, backend);
+  const concurrency = createConcurrencyLimiter(config);
   const pipeline = new Pipeline({
     providers: createProviderResolver(providers, box, config.providers.tenantUrls),
     pricing: await loadPricing(config.pricingFile),
+    platformOpenAiFree: config.providers.openaiFree,
     rateLimiter: rateLimiter.limiter,
+    concurrency: concurrency.limiter,
+    upstreamShare: { limiter: new LocalConcurrencyLimiter(), perTenant: upstreamSharePerTenant(config) },
     notifier,
     log,
     now: Date.now,
     observeStage: (stage, seconds) => metrics.observeStage(stage, seconds),
+    recordUsage: (usage) => metrics.recordUsage(usage),
     defaultMaxTokens: config.defaultMaxTokens,
     defaultContextTokens: config.defaultContextTokens,
     maxToolIterations: 5,
@@ -188,17 +271,20 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     genReqId: () => ulid(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    ...connectionTimeouts(config),
     frameworkErrors: (error, _request, reply) => {
       const raw = reply as unknown as { code(status: number): { send(body: unknown): unknown } };
       void raw.code(400).send(errorBody('MALFORMED_REQUEST', error.message));
     },
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
 
+  if (config.connections.maxPerIp > 0) capConnectionsPerIp(app.server, config.connections.maxPerIp);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => void sendRouteNotFound(request, reply));
   registerJsonBodyParser(app);
+  registerInputStringCheck(app);
 
   app.decorateRequest('principal', null);
   app.decorateRequest('tenantContext', null);
@@ -246,7 +332,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   messageRoutes(app, { pipeline, pool });
   conversationRoutes(app);
   costRoutes(app);
-  providerRoutes(app, { box, tenantUrls: config.providers.tenantUrls });
+  providerRoutes(app, { box, tenantUrls: config.providers.tenantUrls, guard });
   openAiRoutes(app, { pipeline, pool });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   dashboardRoutes(app, { dir: config.dashboardDir });
@@ -257,6 +343,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     await pool.closeAll();
     await providers.close();
     await rateLimiter.close();
+    await concurrency.close();
     await backend.close();
   });
 

@@ -1,11 +1,34 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TenantStatus } from '@agentik/shared';
+import type { CostOutcome } from '../storage/records.js';
 import type { TenantPoolStats } from '../tenants/pool.js';
 
 export interface MetricsSources {
   tenantCounts(): Promise<Record<TenantStatus, number>>;
   poolStats(): TenantPoolStats;
 }
+
+/** One model call as booked by the pipeline's track-cost stage. */
+export interface ModelUsage {
+  provider: string;
+  model: string;
+  /** The tenant's slug (a label only when tenant labels are on). */
+  tenant: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  /** Known cost in USD; `null` when the price or the usage is unknown (nothing is added). */
+  costUsd: number | null;
+  outcome: CostOutcome;
+}
+
+/**
+ * Distinct models kept as label values, per metric; later ones are counted under `model="other"`.
+ * Model names come from agent settings, so without a cap a tenant could grow the series at will.
+ */
+export const MAX_MODEL_LABELS = 50;
+/** Longest model label value kept; longer names are cut (they are still one series each). */
+const MAX_MODEL_LABEL_LENGTH = 100;
+export const OTHER_MODEL = 'other';
 
 /** The runtime's Prometheus metrics, in a registry of its own (no global state). */
 export class Metrics {
@@ -16,7 +39,23 @@ export class Metrics {
   /** One histogram child per stage, looked up once: observe() with a label object hashes it on every call. */
   private readonly stageTimers = new Map<string, { observe(seconds: number): void }>();
 
-  constructor(sources: MetricsSources) {
+  /**
+   * Model usage, the names the Grafana dashboards query (keep docker/README.md in step):
+   * - `agentik_cost_usd_total{provider,model}`: USD of model calls with a known cost;
+   * - `agentik_tokens_total{provider,model,direction="input"|"output"}`: tokens reported (or estimated);
+   * - `agentik_model_calls_total{provider,model,outcome="ok"|"aborted"|"failed"}`: booked model calls.
+   * With `AGENTIK_METRICS_TENANT_LABELS=true` each also has `tenant` (the tenant's slug).
+   */
+  private readonly costUsd: Counter<string>;
+  private readonly tokens: Counter<string>;
+  private readonly modelCalls: Counter<string>;
+  private readonly models = new Set<string>();
+
+  constructor(
+    sources: MetricsSources,
+    private readonly options: { tenantLabels?: boolean } = {},
+  ) {
+    const usageLabels = ['provider', 'model', ...(options.tenantLabels ? ['tenant'] : [])];
     collectDefaultMetrics({ register: this.registry, prefix: 'agentik_process_' });
     this.httpDuration = new Histogram({
       name: 'agentik_http_request_duration_seconds',
@@ -36,6 +75,24 @@ export class Metrics {
       name: 'agentik_http_errors_total',
       help: 'Error responses by error code',
       labelNames: ['code'],
+      registers: [this.registry],
+    });
+    this.costUsd = new Counter({
+      name: 'agentik_cost_usd_total',
+      help: 'Cost of model calls in USD, by provider and model (calls of unknown cost add nothing)',
+      labelNames: usageLabels,
+      registers: [this.registry],
+    });
+    this.tokens = new Counter({
+      name: 'agentik_tokens_total',
+      help: 'Tokens of model calls by provider, model and direction (input or output)',
+      labelNames: [...usageLabels, 'direction'],
+      registers: [this.registry],
+    });
+    this.modelCalls = new Counter({
+      name: 'agentik_model_calls_total',
+      help: 'Model calls booked by the pipeline, by provider, model and outcome (ok, aborted, or failed: the run failed after the model produced output)',
+      labelNames: [...usageLabels, 'outcome'],
       registers: [this.registry],
     });
     new Gauge({
@@ -80,5 +137,25 @@ export class Metrics {
     let timer = this.stageTimers.get(stage);
     if (timer === undefined) this.stageTimers.set(stage, (timer = this.stageDuration.labels({ stage })));
     timer.observe(seconds);
+  }
+
+  /** Counts one model call's cost and tokens (called once the cost event is committed). */
+  recordUsage(usage: ModelUsage): void {
+    const labels: Record<string, string> = { provider: usage.provider, model: this.modelLabel(usage.provider, usage.model) };
+    if (this.options.tenantLabels) labels.tenant = usage.tenant;
+    this.modelCalls.inc({ ...labels, outcome: usage.outcome });
+    if (usage.costUsd !== null) this.costUsd.inc(labels, usage.costUsd);
+    if (usage.inputTokens !== null) this.tokens.inc({ ...labels, direction: 'input' }, usage.inputTokens);
+    if (usage.outputTokens !== null) this.tokens.inc({ ...labels, direction: 'output' }, usage.outputTokens);
+  }
+
+  /** The model's label value: itself among the first MAX_MODEL_LABELS models seen, else `other`. */
+  private modelLabel(provider: string, model: string): string {
+    const name = model.slice(0, MAX_MODEL_LABEL_LENGTH);
+    const key = `${provider}\u0000${name}`;
+    if (this.models.has(key)) return name;
+    if (this.models.size >= MAX_MODEL_LABELS) return OTHER_MODEL;
+    this.models.add(key);
+    return name;
   }
 }

@@ -1,7 +1,8 @@
 import type { ResolvedPrice } from '../cost/pricing.js';
+import type { Lease } from '../limits/concurrency-limiter.js';
 import type { ChatMessage, FinishReason, LlmProvider } from '../providers/types.js';
 import type { TenantStore } from '../storage/port.js';
-import type { AgentRecord } from '../storage/records.js';
+import type { AgentRecord, CostOutcome } from '../storage/records.js';
 import type { TenantContext } from '../tenants/context.js';
 import type { Tool } from '../tools/registry.js';
 
@@ -48,14 +49,24 @@ export interface PipelineOutput {
   aborted: boolean;
 }
 
+/**
+ * Why the booked token counts differ from what the provider reported: `over_bound`, a count
+ * above the call's bound (the prompt's byte bound, the request's output bound); `invalid`, a
+ * count that is not a non-negative integer. Either way the call is booked at its bound.
+ */
+export type UsageAnomaly = 'over_bound' | 'invalid';
+
 /** What `execute` produced. */
 export interface ExecutionResult {
   text: string;
   usage: ReplyUsage;
   usageEstimated: boolean;
   finishReason: FinishReason;
-  outcome: 'ok' | 'aborted';
+  /** `failed`: the run ends in an error, but a call produced output or usage that is booked. */
+  outcome: CostOutcome;
   latencyMs: number;
+  /** Set when the reported usage was out of bounds and the bound was booked instead. */
+  usageAnomaly: UsageAnomaly | null;
 }
 
 /**
@@ -86,6 +97,8 @@ export interface PipelineContext {
   maxTokens?: number;
   /** tool-resolve */
   tools?: Tool[];
+  /** normalize, model-select: concurrency slots held until the run ends (released by the orchestrator) */
+  leases: Lease[];
   /** execute: USD reserved against the budget so far */
   reservedUsd: number;
   /** execute */

@@ -1,12 +1,21 @@
-import type { PricingTable } from '../cost/pricing.js';
+import type { CallEndpoint, PricingTable } from '../cost/pricing.js';
+import type { ConcurrencyLimiter } from '../limits/concurrency-limiter.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { Log } from '../lib/log.js';
 import type { LlmProvider, ProviderName } from '../providers/types.js';
 import type { TenantContext } from '../tenants/context.js';
+import type { ModelUsage } from '../observability/metrics.js';
+
+/** A provider ready for one call, and whose endpoint it calls (which decides its price). */
+export interface ResolvedProvider {
+  provider: LlmProvider;
+  /** `platform`: the operator's configured endpoint; `tenant`: a base URL the tenant set itself. */
+  endpoint: CallEndpoint;
+}
 
 /** Finds the provider to use for a tenant: its own credentials if it set some, else the platform's. */
 export interface ProviderResolver {
-  resolve(tenant: TenantContext, name: ProviderName): Promise<LlmProvider>;
+  resolve(tenant: TenantContext, name: ProviderName): Promise<ResolvedProvider>;
 }
 
 /** A budget threshold crossing, for the operator's webhook. */
@@ -29,11 +38,19 @@ export interface BudgetNotifier {
 export interface PipelineDeps {
   providers: ProviderResolver;
   pricing: PricingTable;
+  /** The operator declared its OpenAI-compatible endpoint free (AGENTIK_OPENAI_FREE=true). */
+  platformOpenAiFree: boolean;
   rateLimiter: RateLimiter;
+  /** Model calls in flight per tenant (shared by replicas when Redis is set). */
+  concurrency: ConcurrencyLimiter;
+  /** A tenant's share of each upstream origin's sockets in this process. */
+  upstreamShare: { limiter: ConcurrencyLimiter; perTenant: number };
   notifier: BudgetNotifier;
   log: Log;
   now: () => number;
   observeStage: (stage: string, seconds: number) => void;
+  /** Counts a booked model call into the cost and token metrics. */
+  recordUsage: (usage: ModelUsage) => void;
   /** Output bound when an agent sets none. */
   defaultMaxTokens: number;
   /** Context budget when an agent sets none. */

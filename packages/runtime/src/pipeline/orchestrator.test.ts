@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadPricing, type PricingTable } from '../cost/pricing.js';
 import { AppError } from '../lib/app-error.js';
+import { LocalConcurrencyLimiter } from '../limits/concurrency-limiter.js';
 import { LocalRateLimiter } from '../limits/rate-limiter.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from '../providers/types.js';
@@ -57,13 +58,17 @@ let errors: string[];
 
 function deps(provider: LlmProvider, over: Partial<PipelineDeps> = {}): PipelineDeps {
   return {
-    providers: { resolve: async () => provider },
+    providers: { resolve: async () => ({ provider, endpoint: 'platform' }) },
     pricing,
+    platformOpenAiFree: false,
     rateLimiter: new LocalRateLimiter(),
+    concurrency: new LocalConcurrencyLimiter(),
+    upstreamShare: { limiter: new LocalConcurrencyLimiter(), perTenant: 32 },
     notifier: { notify: (n) => void notices.push(n) },
-    log: { error: (_o: unknown, msg: string) => void errors.push(msg) } as unknown as PipelineDeps['log'],
+    log: { error: (_o: unknown, msg: string) => void errors.push(msg), warn: (_o: unknown, msg: string) => void errors.push(msg) } as unknown as PipelineDeps['log'],
     now: Date.now,
     observeStage: (stage, seconds) => void observed.push([stage, seconds]),
+    recordUsage: () => undefined,
     defaultMaxTokens: 1000,
     defaultContextTokens: 8192,
     maxToolIterations: 3,
@@ -149,7 +154,10 @@ describe('Pipeline', () => {
 
   it('maps a provider that said no to PROVIDER_ERROR and passes other errors through', async () => {
     const rejected = new ProviderError({ provider: 'openai', message: 'bad', status: 400, code: 'invalid_request' });
-    await expect(run(new Pipeline(deps(scriptedProvider([rejected]))))).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringContaining('400, invalid_request') });
+    await expect(run(new Pipeline(deps(scriptedProvider([rejected]))))).rejects.toMatchObject({
+      code: 'PROVIDER_ERROR',
+      message: 'the openai provider rejected the request (bad request, HTTP 400)',
+    });
     const plain = new Error('boom');
     await expect(run(new Pipeline(deps(scriptedProvider([plain]))))).rejects.toBe(plain);
     expect((await budget()).reservedUsd).toBe(0);
@@ -179,9 +187,11 @@ describe('Pipeline', () => {
 
   it('crosses thresholds once each and notifies', async () => {
     const b = await budget();
-    // 0.0045 $ per reply at the usage below; a limit just over 2 replies crosses 50 then 80 and 100.
+    // 0.0045 $ per reply at the usage below (within the call's bounds: the prompt's byte bound and
+    // maxTokens 500); a limit just over 2 replies crosses 50 then 80 and 100.
     await ctx.store.budget.configure({ monthlyLimitUsd: b.spentUsd + 0.009, hard: false, thresholds: [50, 80, 100] }, b.period, Date.now());
-    const provider = scriptedProvider([reply('a', { inputTokens: 1000, outputTokens: 200 }), reply('b', { inputTokens: 1000, outputTokens: 200 }), reply('c', { inputTokens: 1000, outputTokens: 200 })]);
+    const usage = { inputTokens: 200, outputTokens: 400 };
+    const provider = scriptedProvider([reply('a', usage), reply('b', usage), reply('c', usage)]);
     const p = new Pipeline(deps(provider));
     await run(p);
     expect(notices.map((n) => n.thresholdPct)).toEqual([50]);

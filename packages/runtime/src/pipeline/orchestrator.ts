@@ -12,7 +12,7 @@ import { saveMemory } from './stages/save-memory.js';
 import { sendResponse } from './stages/send-response.js';
 import type { Stage } from './stages/stage.js';
 import { toolResolve } from './stages/tool-resolve.js';
-import { trackCost } from './stages/track-cost.js';
+import { bookCall, noteThresholds, trackCost } from './stages/track-cost.js';
 
 /** Options of one run. */
 export interface RunOptions {
@@ -50,6 +50,7 @@ export class Pipeline {
       stream: options.stream,
       startedAt: this.deps.now(),
       reservedUsd: 0,
+      leases: [],
       writes: [],
       settled: false,
     };
@@ -64,11 +65,26 @@ export class Pipeline {
       }
       return need(ctx.output, 'output');
     } finally {
-      if (!ctx.settled && ctx.reservedUsd > 0) await this.release(ctx);
+      // A model that answered is booked even when a later stage failed, and so is a run that
+      // failed after a model call produced output (execute sets a `failed` result then); only a
+      // run none of whose calls produced anything (refused, provider down) gives its reservation back.
+      for (const lease of ctx.leases) lease.release();
+      if (!ctx.settled && ctx.result) await this.book(ctx);
+      else if (!ctx.settled && ctx.reservedUsd > 0) await this.release(ctx);
     }
   }
 
-  /** A run that failed after reserving gives the reservation back. */
+  /** Books a run that ended early, and notes the thresholds it crossed; never throws over the run's own error. */
+  private async book(ctx: PipelineContext): Promise<void> {
+    const settled = await bookCall(ctx, this.deps);
+    try {
+      await noteThresholds(ctx, this.deps, settled);
+    } catch (error) {
+      this.deps.log.error({ err: error, tenantId: ctx.tenant.tenant.id }, 'could not note the budget thresholds of a booked call');
+    }
+  }
+
+  /** A run that failed before the model answered gives the reservation back. */
   private async release(ctx: PipelineContext): Promise<void> {
     const at = this.deps.now();
     try {

@@ -17,17 +17,19 @@ export function createProviderResolver(providers: Providers, box: SecretBox, ten
       if (own && (own.baseUrl === null || tenantUrls === 'allow')) {
         const apiKey = own.apiKeyCiphertext === null ? undefined : box.open(own.apiKeyCiphertext, tenant.tenant.id);
         try {
-          return providers.withCredentials(name, {
+          const provider = providers.withCredentials(name, {
             ...(own.baseUrl === null ? {} : { baseUrl: own.baseUrl }),
             ...(apiKey === undefined ? {} : { apiKey }),
           });
+          // Without a URL of its own the tenant's key goes to the operator's endpoint: priced as such.
+          return { provider, endpoint: own.baseUrl === null ? 'platform' : 'tenant' };
         } catch {
           throw new AppError('PROVIDER_UNAVAILABLE', `the ${name} provider has no base URL configured`);
         }
       }
       const platform = providers.get(name);
       if (!platform) throw new AppError('PROVIDER_UNAVAILABLE', `the ${name} provider is not configured on this server`);
-      return platform;
+      return { provider: platform, endpoint: 'platform' };
     },
   };
 }

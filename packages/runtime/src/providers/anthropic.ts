@@ -37,7 +37,7 @@ export class AnthropicProvider extends ChatProvider {
   private readonly defaultMaxTokens: number;
 
   constructor(options: AnthropicOptions) {
-    super('anthropic', options.http, options.dispatcher);
+    super('anthropic', options.http, options.dispatcher, options.baseUrl);
     this.url = joinUrl(options.baseUrl, '/v1/messages');
     this.headers = { 'anthropic-version': ANTHROPIC_VERSION, ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) };
     this.defaultMaxTokens = options.defaultMaxTokens ?? 4096;
@@ -45,7 +45,7 @@ export class AnthropicProvider extends ChatProvider {
 
   protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
-    yield parseAnthropicMessage(this.name, parseWireObject(this.name, await res.text(), 'response body'));
+    yield await this.answer(res, parseAnthropicMessage);
   }
 
   protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {

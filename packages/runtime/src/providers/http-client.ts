@@ -1,4 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
+import { guardedConnector, type AddressGuard } from './address-guard.js';
 import { ProviderError } from './provider-error.js';
 import type { ProviderName } from './types.js';
 import { malformedResponse } from './wire-json.js';
@@ -77,10 +78,15 @@ const MAX_ERROR_BODY = 64 * 1024;
  */
 export const MAX_RESPONSE_BODY = 16 * 1024 * 1024;
 
-/** Shared connection pool: one per runtime, handing out a pooled `Pool` per origin. */
-export function createUpstreamAgent(options: HttpClientOptions = {}): Agent {
+/**
+ * Shared connection pool: one per runtime, handing out a pooled `Pool` per origin, each of
+ * `connectionsPerOrigin` sockets. With `guard`, every connection goes to an address the guard
+ * resolved and checked (tenant-chosen URLs).
+ */
+export function createUpstreamAgent(options: HttpClientOptions = {}, guard?: AddressGuard): Agent {
+  const timeout = options.connectTimeoutMs ?? 10_000;
   return new Agent({
-    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    connect: guard ? guardedConnector(guard, { timeout }) : { timeout },
     headersTimeout: options.headersTimeoutMs ?? 120_000,
     bodyTimeout: options.bodyTimeoutMs ?? 120_000,
     connections: options.connectionsPerOrigin ?? 128,
@@ -272,6 +278,7 @@ const CONNECT_CODES: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'connect_timeout',
   UND_ERR_HEADERS_TIMEOUT: 'timeout',
   UND_ERR_BODY_TIMEOUT: 'body_timeout',
+  AGENTIK_ADDRESS_NOT_ALLOWED: 'address_not_allowed',
 };
 
 /** Maps an undici/network failure (or an abort) to a `ProviderError` without leaking request details. */
@@ -296,12 +303,13 @@ export function transportError(
     timeout: 'no response before the timeout (first byte)',
     body_timeout: 'stream stalled (body idle timeout)',
     connection_failed: 'connection failed',
+    address_not_allowed: 'the host resolves to an address this server does not call',
   };
   return new ProviderError({
     provider,
     message: `${provider}: ${what[code] ?? 'connection failed'}${rawCode ? ` (${rawCode})` : ''}`,
     code,
-    retryable: true,
+    retryable: code !== 'address_not_allowed',
     kind: 'unavailable',
   });
 }

@@ -43,7 +43,7 @@ export class OllamaProvider extends ChatProvider {
   private readonly headers: Record<string, string>;
 
   constructor(options: OllamaOptions) {
-    super('ollama', options.http, options.dispatcher);
+    super('ollama', options.http, options.dispatcher, options.baseUrl);
     this.chatUrl = joinUrl(options.baseUrl, '/api/chat');
     this.tagsUrl = joinUrl(options.baseUrl, '/api/tags');
     this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
@@ -69,7 +69,7 @@ export class OllamaProvider extends ChatProvider {
 
   protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
-    yield parseOllamaResponse(this.name, parseWireObject(this.name, await res.text(), 'response body'));
+    yield await this.answer(res, parseOllamaResponse);
   }
 
   protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {

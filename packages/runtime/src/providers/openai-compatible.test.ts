@@ -124,13 +124,22 @@ describe('openai: complete', () => {
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.code).toBe('malformed_response');
     fake.enqueue({ raw: { body: '<html>bad gateway</html>', contentType: 'text/html' } });
-    expect((await rejection(openai.complete(HELLO))).code).toBe('malformed_response');
+    expect(await rejection(openai.complete(HELLO))).toMatchObject({ code: 'malformed_response', answered: false });
+  });
+
+  it('marks a 200 JSON answer cut short as answered (generated upstream, unreadable here); a whole non-reply is not', async () => {
+    fake.enqueue({ raw: { body: '{"id":"chatcmpl-1","choices":[{"message":{"content":"Hel', contentType: 'application/json' } });
+    expect(await rejection(openai.complete(HELLO))).toMatchObject({ code: 'malformed_response', answered: true });
+    fake.enqueue({ raw: { body: '{"id":"x"}', contentType: 'application/json' } });
+    expect(await rejection(openai.complete(HELLO))).toMatchObject({ code: 'malformed_response', answered: false });
+    fake.enqueue({ error: { status: 503 } }, { error: { status: 503 } }, { error: { status: 503 } });
+    expect(await rejection(openai.complete(HELLO))).toMatchObject({ status: 503, answered: false });
   });
 
   it('turns an error object inside a 200 body into a ProviderError', async () => {
     fake.enqueue({ raw: { body: JSON.stringify({ error: { message: 'nope', type: 'invalid_request_error', code: 'bad' } }), contentType: 'application/json' } });
     const error = await rejection(openai.complete(HELLO));
-    expect(error).toMatchObject({ type: 'invalid_request_error', code: 'bad', status: 400, kind: 'rejected' });
+    expect(error).toMatchObject({ type: 'invalid_request_error', code: 'bad', status: 400, kind: 'rejected', answered: false });
   });
 });
 

@@ -46,7 +46,7 @@ export class OpenAiCompatibleProvider extends ChatProvider {
   private readonly includeUsage: boolean;
 
   constructor(options: OpenAiCompatibleOptions) {
-    super(options.name, options.http, options.dispatcher);
+    super(options.name, options.http, options.dispatcher, options.baseUrl);
     this.url = joinUrl(options.baseUrl, '/chat/completions');
     this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
     this.maxTokensField = options.maxTokensField ?? (options.name === 'openai' ? 'max_completion_tokens' : 'max_tokens');
@@ -55,7 +55,7 @@ export class OpenAiCompatibleProvider extends ChatProvider {
 
   protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {
     const res = await this.send(req, false);
-    yield parseOpenAiCompletion(this.name, parseWireObject(this.name, await res.text(), 'response body'));
+    yield await this.answer(res, parseOpenAiCompletion);
   }
 
   protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {

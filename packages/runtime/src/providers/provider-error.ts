@@ -36,6 +36,11 @@ export interface ProviderErrorInit {
   partial?: ChatResult;
   /** How many HTTP attempts were made in total. */
   attempts?: number;
+  /**
+   * The upstream had answered a non-streaming call with a 2xx status when it failed (its body was
+   * cut off or malformed): the reply was generated, and billed upstream, though it cannot be read.
+   */
+  answered?: boolean;
 }
 
 const RETRYABLE_STATUS = new Set([408, 409, 429]);
@@ -75,6 +80,8 @@ export class ProviderError extends Error {
   readonly partial: ChatResult | undefined;
   /** HTTP attempts made (1 + retries). */
   readonly attempts: number;
+  /** A non-streaming 2xx answer that could not be read (see {@link ProviderErrorInit.answered}). */
+  readonly answered: boolean;
 
   constructor(init: ProviderErrorInit) {
     super(init.message);
@@ -94,6 +101,7 @@ export class ProviderError extends Error {
     this.requestId = init.requestId;
     this.partial = init.partial;
     this.attempts = init.attempts ?? 1;
+    this.answered = init.answered ?? false;
   }
 
   /** A copy with some fields replaced (used to attach partial results and attempt counts). */
@@ -133,6 +141,7 @@ export class ProviderError extends Error {
       requestId: this.requestId,
       partial: this.partial,
       attempts: this.attempts,
+      answered: this.answered,
     };
   }
 }

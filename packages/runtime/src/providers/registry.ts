@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { AnthropicProvider } from './anthropic.js';
+import type { AddressGuard } from './address-guard.js';
 import { createUpstreamAgent, type HttpClientOptions } from './http-client.js';
 import { OllamaProvider } from './ollama.js';
 import { OpenAiCompatibleProvider } from './openai-compatible.js';
@@ -34,6 +35,11 @@ export interface ProvidersOptions {
   http?: HttpClientOptions;
   /** A dispatcher to use instead of building one (tests, or a proxy agent). Not closed by `close()`. */
   dispatcher?: Dispatcher;
+  /**
+   * Checks the addresses of base URLs a tenant chose (not the platform's): their calls go through
+   * a pool of their own that connects only to addresses this guard resolved and allowed.
+   */
+  tenantUrlGuard?: AddressGuard;
 }
 
 /** The providers of one runtime: platform defaults plus per-tenant instances on the same pool. */
@@ -70,8 +76,9 @@ const OPTION_KEYS: Record<ProviderName, 'ollama' | 'openai' | 'openaiCompatible'
 /** Builds one provider instance per configured name, all on one shared undici `Agent`. */
 export function createProviders(options: ProvidersOptions): Providers {
   const dispatcher = options.dispatcher ?? createUpstreamAgent(options.http);
-  const build = (name: ProviderName, endpoint: ProviderEndpoint): LlmProvider => {
-    const common = { http: options.http, dispatcher, apiKey: endpoint.apiKey };
+  const guarded = options.tenantUrlGuard ? createUpstreamAgent(options.http, options.tenantUrlGuard) : undefined;
+  const build = (name: ProviderName, endpoint: ProviderEndpoint, tenantUrl = false): LlmProvider => {
+    const common = { http: options.http, dispatcher: (tenantUrl && guarded) || dispatcher, apiKey: endpoint.apiKey };
     switch (name) {
       case 'ollama':
         return new OllamaProvider({ ...common, baseUrl: endpoint.baseUrl ?? DEFAULT_BASE_URLS.ollama });
@@ -97,10 +104,11 @@ export function createProviders(options: ProvidersOptions): Providers {
       const base = options[OPTION_KEYS[name]] ?? {};
       const ownUrl = endpoint.baseUrl !== undefined && endpoint.baseUrl !== base.baseUrl;
       const apiKey = endpoint.apiKey ?? (ownUrl ? undefined : base.apiKey);
-      return build(name, { baseUrl: endpoint.baseUrl ?? base.baseUrl, apiKey });
+      return build(name, { baseUrl: endpoint.baseUrl ?? base.baseUrl, apiKey }, ownUrl);
     },
     close: async () => {
       if (!options.dispatcher) await dispatcher.close();
+      await guarded?.close();
     },
   };
 }

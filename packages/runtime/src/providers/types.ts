@@ -65,7 +65,11 @@ export interface ChatRequest {
   signal?: AbortSignal;
 }
 
-/** Token counts as the provider reported them. `undefined` means "not reported", never 0. */
+/**
+ * Token counts as the provider reported them. `undefined` means "not reported", never 0. A count
+ * is passed on unjudged (it may be negative, fractional or huge; NaN when the wire sent something
+ * that is not a number): the pipeline validates it against the call's bounds before billing.
+ */
 export interface Usage {
   /** Prompt tokens, including cached ones where the provider counts them apart. */
   inputTokens: number | undefined;
@@ -99,6 +103,11 @@ export type StreamEvent =
 export interface LlmProvider {
   /** Which provider this is. */
   readonly name: ProviderName;
+  /**
+   * The upstream origin (`scheme://host:port`) calls go to, when the provider calls one over
+   * HTTP: a tenant's share of connections is counted per origin.
+   */
+  readonly origin?: string;
   /**
    * Runs one non-streaming call. Rejects with a `ProviderError` (see `provider-error.ts`);
    * retryable failures are retried (with backoff) before it gives up.

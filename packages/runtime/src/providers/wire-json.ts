@@ -59,9 +59,15 @@ export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** A non-negative finite number field, or undefined (never a made-up 0). */
+/**
+ * A token count as the wire gave it: undefined when absent (never a made-up 0), the number as sent
+ * (even negative, fractional or huge), or NaN when the field holds something that is not a number.
+ * Adapters do not judge counts: the pipeline checks them against the call's bounds before billing,
+ * so a lying or garbled count is booked at the bound and flagged instead of silently dropped.
+ */
 export function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'number' ? value : Number.NaN;
 }
 
 /** Joins a base URL and a path with exactly one slash; rejects URLs that carry credentials. */

@@ -60,6 +60,7 @@ function costEvent(agentId: string, overrides: Partial<CostEventRecord> = {}): C
     latencyMs: 12,
     outcome: 'ok',
     usageEstimated: false,
+    usageAnomaly: null,
     createdAt: T0,
     ...overrides,
   };
@@ -157,10 +158,17 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         const page2 = await backend.master.keys.list(a.id, { after: page1.nextCursor!, limit: 2 });
         expect([...page1.items, ...page2.items].map((k) => k.id)).toEqual(keys.slice(0, 3).map((k) => k.id).sort());
         expect(page2.nextCursor).toBeNull();
+        expect(await backend.master.keys.countLive(a.id, 'viewer')).toBe(1);
+        expect(await backend.master.keys.countLive(a.id, 'owner')).toBe(2);
+        expect(await backend.master.keys.findLive(keys[1]!.id, a.id)).toEqual(keys[1]);
+        expect(await backend.master.keys.findLive(keys[1]!.id, b.id)).toBeUndefined();
+        expect(await backend.master.transaction((tx) => tx.tenants.lock(a.id))).toEqual(a);
+        expect(await backend.master.transaction((tx) => tx.tenants.lock(newId('tenant')))).toBeUndefined();
         expect(await backend.master.keys.revoke(keys[3]!.id, a.id, T0)).toBe(false);
         expect(await backend.master.keys.revoke(keys[0]!.id, a.id, T0 + 1)).toBe(true);
         expect(await backend.master.keys.revoke(keys[0]!.id, a.id, T0 + 2)).toBe(false);
         expect((await backend.master.keys.findByHash(keys[0]!.hash))?.revokedAt).toBe(T0 + 1);
+        expect(await backend.master.keys.findLive(keys[0]!.id, a.id)).toBeUndefined();
         expect(await backend.master.keys.countLive(a.id)).toBe(2);
         expect(await backend.master.keys.revokeAllOfTenant(a.id, T0 + 3)).toBe(2);
         expect(await backend.master.keys.countLive(a.id)).toBe(0);
@@ -312,10 +320,11 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         expect(await store.agents.count()).toBe(0);
         expect((await store.audit.list({ limit: 10 })).items).toHaveLength(1);
         const n = await store.transaction(async (tx) => {
+          const before = await tx.agents.countForInsert();
           await tx.agents.insert(agentRecord('real'));
-          return tx.agents.count();
+          return [before, await tx.agents.count()];
         });
-        expect(n).toBe(1);
+        expect(n).toEqual([0, 1]);
       });
 
       it('group transactions: concurrent work commits together, and one failure loses nobody else’s write', async () => {
@@ -434,6 +443,22 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         }
         await store.conversations.delete(convB.id);
         expect((await store.messages.search(['whale'], undefined, 10)).map((h) => h.messageId)).toEqual([m1.id]);
+      });
+
+      it('keeps each cost event\'s outcome (ok, aborted, failed), counts a failed run as a call, and refuses any other', async () => {
+        const { store } = await freshTenant();
+        const agent = newId('agent');
+        const events = (['ok', 'aborted', 'failed'] as const).map((outcome, i) =>
+          costEvent(agent, { createdAt: T0 + i, outcome, usageEstimated: outcome !== 'ok', costUsd: 0.5 }),
+        );
+        for (const e of events) await store.costs.insert(e);
+        const range = { from: T0, to: T0 + DAY };
+        expect((await store.costs.list({ limit: 10 }, range)).items).toEqual(events);
+        const summary = await store.costs.summary(range, 'agent');
+        expect(summary).toMatchObject({ calls: 3 });
+        expect(summary.totalUsd).toBeCloseTo(1.5, 10);
+        await expect(store.costs.insert(costEvent(agent, { createdAt: T0 + 5, outcome: 'lost' as never }))).rejects.toThrow();
+        expect((await store.costs.list({ limit: 10 }, range)).items).toHaveLength(3);
       });
 
       it('records cost events, pages them by time and sums them by day, model and agent', async () => {

@@ -15,6 +15,7 @@ import {
 } from './migrations.js';
 import type { StorageBackend } from './port.js';
 import { openSqliteBackend } from './sqlite/backend.js';
+import { migrateDatabase } from './sqlite/open-database.js';
 
 let work: string;
 /** A copy of the shipped SQLite migrations that a test may edit. */
@@ -301,4 +302,36 @@ describe('GET /ready and migrations', () => {
     }
   });
 
+});
+
+describe('tenant migration cost_events_outcome_failed (SQLite rebuilds the table to change its CHECK)', () => {
+  const rebuild = shipped.tenant.find((m) => m.name === 'cost_events_outcome_failed')!;
+  const columns = 'id, agent_id, conversation_id, message_id, provider, model, input_tokens, output_tokens, cost_usd, latency_ms, outcome, usage_estimated, created_at, usage_anomaly';
+  const row = (id: string, outcome: string, anomaly: string | null) => [id, 'ag_1', 'cv_1', null, 'openai', 'gpt-4o', 40, 100, 0.0011, 12, outcome, outcome === 'ok' ? 0 : 1, 1_000 + id.length, anomaly];
+  const insert = (db: Database.Database, values: unknown[]) => db.prepare(`INSERT INTO cost_events (${columns}) VALUES (${columns.split(',').map(() => '?').join(', ')})`).run(...values);
+
+  it('keeps every row, the indexes and the other checks, and lets outcome be failed', () => {
+    expect(rebuild).toBeDefined();
+    const db = new Database(path.join(work, 'tenant.db'));
+    try {
+      db.pragma('foreign_keys = ON');
+      migrateDatabase(db, shipped.tenant.filter((m) => m.version < rebuild.version), 'test');
+      const before = [row('ce_1', 'ok', null), row('ce_22', 'aborted', 'over_bound'), row('ce_333', 'ok', 'invalid')];
+      for (const values of before) insert(db, values);
+      expect(() => insert(db, row('ce_x', 'failed', null))).toThrow(/CHECK/);
+
+      migrateDatabase(db, shipped.tenant, 'test');
+      const rows = db.prepare(`SELECT ${columns} FROM cost_events ORDER BY rowid`).raw().all();
+      expect(rows).toEqual(before);
+      const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cost_events' AND sql IS NOT NULL ORDER BY name").pluck().all();
+      expect(indexes).toEqual(['cost_events_by_conversation', 'cost_events_by_time']);
+      insert(db, row('ce_4444', 'failed', null));
+      expect(() => insert(db, row('ce_5', 'lost', null))).toThrow(/CHECK/);
+      expect(() => insert(db, row('ce_6', 'ok', 'made_up'))).toThrow(/CHECK/);
+      expect(db.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
+      expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -11,6 +11,7 @@ import type {
   CostGroupBy,
   CostSummary,
   EpochMs,
+  KeyRole,
   MessageHit,
   MessageRecord,
   ProviderCredentialRecord,
@@ -45,6 +46,12 @@ export interface TenantRepository {
   list(page: PageRequest, status?: TenantStatus): Promise<Page<TenantRecord>>;
   /** Sets the status; returns the updated tenant, or undefined when it does not exist. */
   setStatus(id: string, status: TenantStatus, at: EpochMs): Promise<TenantRecord | undefined>;
+  /**
+   * Inside a transaction: the tenant, with its row locked until the transaction ends, so
+   * concurrent checks of its limits (keys, owner keys) run one after the other, on every replica
+   * (Postgres: a row lock; SQLite: the write lock). Undefined when there is no such tenant.
+   */
+  lock(id: string): Promise<TenantRecord | undefined>;
   countByStatus(): Promise<Record<TenantStatus, number>>;
 }
 
@@ -71,7 +78,10 @@ export interface ApiKeyRepository {
   revoke(id: string, tenantId: string | null, at: EpochMs): Promise<boolean>;
   revokeAllOfTenant(tenantId: string, at: EpochMs): Promise<number>;
   touch(id: string, at: EpochMs): Promise<void>;
-  countLive(tenantId: string | null): Promise<number>;
+  /** Live keys of one tenant (`null`: operator keys), all of them or those of one role. */
+  countLive(tenantId: string | null, role?: KeyRole): Promise<number>;
+  /** The live key with this id of the given owner (`null`: operator keys). */
+  findLive(id: string, tenantId: string | null): Promise<ApiKeyRecord | undefined>;
 }
 
 export interface PlatformAuditRepository {
@@ -122,6 +132,12 @@ export interface AgentRepository {
   update(id: string, patch: AgentPatch): Promise<AgentRecord | undefined>;
   delete(id: string): Promise<boolean>;
   count(): Promise<number>;
+  /**
+   * Inside a transaction: the count, with inserts of other transactions held until this one ends,
+   * so a limit checked against it cannot be passed by concurrent creates (Postgres locks the
+   * table against writers; SQLite's write transactions are serial already).
+   */
+  countForInsert(): Promise<number>;
 }
 
 export interface TenantAuditRepository {

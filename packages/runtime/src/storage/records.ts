@@ -113,6 +113,9 @@ export interface MessageHit {
   createdAt: EpochMs;
 }
 
+/** How the run a cost event books ended. */
+export type CostOutcome = 'ok' | 'aborted' | 'failed';
+
 export interface CostEventRecord {
   id: string;
   agentId: string;
@@ -125,9 +128,19 @@ export interface CostEventRecord {
   outputTokens: number | null;
   costUsd: number | null;
   latencyMs: number;
-  outcome: 'ok' | 'aborted';
-  /** True when the provider gave no usage (an aborted stream) and the counts are estimates. */
+  /**
+   * `ok`: the reply was delivered; `aborted`: the caller went away; `failed`: the run ended in an
+   * error after a model call produced output or usage (a stream broken off mid-reply, a later call
+   * of the tool loop that failed), booked all the same (see docs/security.md, Billing integrity).
+   */
+  outcome: CostOutcome;
+  /** True when the provider gave no usage (a broken or aborted stream) and the counts are estimates. */
   usageEstimated: boolean;
+  /**
+   * Set when the provider's reported usage was out of bounds and the call was booked at its bound:
+   * `over_bound` (a count above the bound) or `invalid` (not a non-negative integer); else null.
+   */
+  usageAnomaly: 'over_bound' | 'invalid' | null;
   createdAt: EpochMs;
 }
 

@@ -1,4 +1,4 @@
-import { PLAN_LIMITS, SLUG_REGEX, idPattern, type Plan, type TenantStatus } from '@agentik/shared';
+import { PLAN_LIMITS, SLUG_REGEX, idPattern, roleAtLeast, type Plan, type Role, type TenantStatus } from '@agentik/shared';
 import { AppError } from '../lib/app-error.js';
 import { newId } from '../lib/ids.js';
 import type { Log } from '../lib/log.js';
@@ -230,7 +230,8 @@ export class TenantManager {
     };
     await this.master.transaction(async (tx) => {
       if (tenantId !== null) {
-        const tenant = await tx.tenants.findById(tenantId);
+        // The lock makes concurrent issuers (on any replica) count one after the other.
+        const tenant = await tx.tenants.lock(tenantId);
         if (!tenant || tenant.status === 'deleted') throw new AppError('TENANT_NOT_FOUND', 'tenant not found');
         const live = await tx.keys.countLive(tenantId);
         if (live >= PLAN_LIMITS[tenant.plan].maxKeys) {
@@ -252,10 +253,27 @@ export class TenantManager {
     return { record, secret };
   }
 
-  /** Revokes a key of the given tenant (`null`: an operator key); false when there is none. */
-  async revokeKey(keyId: string, tenantId: string | null, actor: string): Promise<boolean> {
+  /**
+   * Revokes a key of the given tenant (`null`: an operator key); false when there is none.
+   * `byRole` is the role of the tenant key asking (omitted: the operator). Revoking follows the
+   * issuing rule: a tenant key never revokes a key stronger than its own, nor the tenant's last
+   * live owner key (then only the operator could issue a new one).
+   */
+  async revokeKey(keyId: string, tenantId: string | null, actor: string, byRole?: Role): Promise<boolean> {
     const at = this.now();
     const done = await this.master.transaction(async (tx) => {
+      if (byRole !== undefined && tenantId !== null) {
+        // Locked: two owners revoking each other's key at once cannot both pass the last-owner check.
+        await tx.tenants.lock(tenantId);
+        const key = await tx.keys.findLive(keyId, tenantId);
+        if (!key) return false;
+        if (key.role === 'operator' || !roleAtLeast(byRole, key.role)) {
+          throw new AppError('FORBIDDEN', `a ${byRole} cannot revoke a ${key.role} key`);
+        }
+        if (key.role === 'owner' && (await tx.keys.countLive(tenantId, 'owner')) <= 1) {
+          throw new AppError('FORBIDDEN', "the tenant's last owner key can only be revoked by the operator");
+        }
+      }
       const ok = await tx.keys.revoke(keyId, tenantId, at);
       if (ok) {
         await tx.audit.append({

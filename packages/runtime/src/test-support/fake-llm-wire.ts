@@ -19,12 +19,27 @@ export interface FakeToolCall {
   fragments?: string[];
 }
 
+/**
+ * Token counts as the fake reports them. Real servers send non-negative integers; a number that
+ * is not one, or a string, is written to the wire exactly as given, to play an upstream that lies
+ * about or garbles its usage (fractional, negative, 1e300, "40").
+ */
+export interface FakeUsage {
+  input: number | string;
+  output: number | string;
+}
+
+/** `total_tokens` as a real server computes it; absent when a count is not a number. */
+function totalOf(u: FakeUsage): number | undefined {
+  return typeof u.input === 'number' && typeof u.output === 'number' ? u.input + u.output : undefined;
+}
+
 /** What one reply contains, before it is rendered for a protocol. */
 export interface FakeContent {
   /** Text tokens, streamed one per event. */
   tokens: string[];
   /** Token usage to report; `null` reports none. */
-  usage: { input: number; output: number } | null;
+  usage: FakeUsage | null;
   /** Tool calls. */
   toolCalls: FakeToolCall[];
   /** Model name to echo. */
@@ -96,7 +111,7 @@ export function openAiJson(c: FakeContent): unknown {
         finish_reason: calls.length > 0 ? 'tool_calls' : 'stop',
       },
     ],
-    ...(c.usage ? { usage: { prompt_tokens: c.usage.input, completion_tokens: c.usage.output, total_tokens: c.usage.input + c.usage.output } } : {}),
+    ...(c.usage ? { usage: { prompt_tokens: c.usage.input, completion_tokens: c.usage.output, total_tokens: totalOf(c.usage) } } : {}),
     system_fingerprint: 'fp_fake',
   };
 }
@@ -124,7 +139,7 @@ export function openAiStream(c: FakeContent, includeUsage: boolean): WireChunk[]
   for (const deltas of toolDeltas) out.push({ data: chunk({ tool_calls: deltas }) });
   out.push({ data: chunk({}, c.toolCalls.length > 0 ? 'tool_calls' : 'stop') });
   if (includeUsage && c.usage) {
-    const usage = { prompt_tokens: c.usage.input, completion_tokens: c.usage.output, total_tokens: c.usage.input + c.usage.output };
+    const usage = { prompt_tokens: c.usage.input, completion_tokens: c.usage.output, total_tokens: totalOf(c.usage) };
     out.push({ data: sse({ ...base, choices: [], usage }) });
   }
   out.push({ data: sse('[DONE]') });

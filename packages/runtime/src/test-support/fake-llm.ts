@@ -24,12 +24,13 @@ import {
   openAiStream,
   tokenize,
   type FakeContent,
+  type FakeUsage,
   type FakeProtocol,
   type FakeToolCall,
   type WireChunk,
 } from './fake-llm-wire.js';
 
-export type { FakeProtocol, FakeToolCall } from './fake-llm-wire.js';
+export type { FakeProtocol, FakeToolCall, FakeUsage } from './fake-llm-wire.js';
 
 const FIXTURES_URL = new URL('../../test/fixtures/providers/', import.meta.url);
 
@@ -56,7 +57,7 @@ export interface FakeReply {
   /** Explicit tokens instead of `text`. */
   tokens?: string[];
   /** Usage to report; `null` reports none. Default `{input: 24, output: 8}`. */
-  usage?: { input: number; output: number } | null;
+  usage?: FakeUsage | null;
   /** Tool calls the model makes. */
   toolCalls?: FakeToolCall[];
   /** Answer with this HTTP error instead (body defaults to the protocol's error shape). */
@@ -113,6 +114,11 @@ export interface FakeLlmOptions {
   defaultReply?: FakeReply;
   /** Keep every request in `requests` (default true). Benchmarks turn it off: only the last is kept. */
   recordRequests?: boolean;
+  /**
+   * Picks the reply by the request's JSON body (e.g. by `model`) when no scripted one is queued;
+   * undefined falls back to the default. For concurrent callers, where queue order is random.
+   */
+  replyFor?: (body: Record<string, unknown>) => FakeReply | undefined;
 }
 
 /** A running fake LLM server. */
@@ -210,7 +216,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       return;
     }
     chatCount++;
-    const reply = queue.shift() ?? defaultReply;
+    const reply = queue.shift() ?? options.replyFor?.((body ?? {}) as Record<string, unknown>) ?? defaultReply;
     if (reply.hang) return; // the client's timeout or abort ends it
     if (reply.firstByteDelayMs) await sleep(reply.firstByteDelayMs);
     if (res.destroyed) return;

@@ -140,3 +140,19 @@ export function parseSseBody(body: string): TestSseEvent[] {
 export function bearer(key: string, extra: Record<string, string> = {}): Record<string, string> {
   return { authorization: `Bearer ${key}`, ...extra };
 }
+
+/** Creates an agent through the API with a tenant key and returns its id (fails the test otherwise). */
+export async function createAgent(
+  runtime: Pick<Runtime, 'app'>,
+  key: string,
+  agent: { provider: string; model: string; name?: string },
+): Promise<string> {
+  const res = await runtime.app.inject({
+    method: 'POST',
+    url: '/api/agents',
+    headers: bearer(key),
+    payload: { name: 'bot', systemPrompt: 'Be brief.', ...agent },
+  });
+  if (res.statusCode !== 201) throw new Error(`create agent: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}

@@ -49,8 +49,17 @@ export const CostEvent = z.object({
   outputTokens: z.number().int().nullable(),
   costUsd: z.number().nullable(),
   latencyMs: z.number().int(),
-  outcome: z.enum(['ok', 'aborted']),
+  /**
+   * `ok`: the reply was delivered; `aborted`: the caller went away; `failed`: the request ended in
+   * an error after the model had produced output or usage, which is booked all the same.
+   */
+  outcome: z.enum(['ok', 'aborted', 'failed']),
   usageEstimated: z.boolean(),
+  /**
+   * Set when the provider reported usage out of bounds and the call was booked at its bound:
+   * `over_bound` (above the request's bound) or `invalid` (not a non-negative integer).
+   */
+  usageAnomaly: z.enum(['over_bound', 'invalid']).nullable(),
   createdAt: IsoDate,
 });
 export type CostEvent = z.infer<typeof CostEvent>;

@@ -14,12 +14,14 @@ export interface PlanLimits {
   maxKeys: number;
   /** Requests per minute to the model endpoints. */
   requestsPerMinute: number;
+  /** Model calls (messages, chat completions) in flight at once; more get 429 RATE_LIMITED. */
+  maxConcurrentCalls: number;
 }
 
 export const PLAN_LIMITS: Readonly<Record<Plan, PlanLimits>> = {
-  free: { maxAgents: 10, maxKeys: 10, requestsPerMinute: 60 },
-  pro: { maxAgents: 100, maxKeys: 100, requestsPerMinute: 600 },
-  enterprise: { maxAgents: 10_000, maxKeys: 1_000, requestsPerMinute: 60_000 },
+  free: { maxAgents: 10, maxKeys: 10, requestsPerMinute: 60, maxConcurrentCalls: 4 },
+  pro: { maxAgents: 100, maxKeys: 100, requestsPerMinute: 600, maxConcurrentCalls: 16 },
+  enterprise: { maxAgents: 10_000, maxKeys: 1_000, requestsPerMinute: 60_000, maxConcurrentCalls: 64 },
 };
 
 export const TenantStatus = z.enum(['active', 'suspended', 'deleted']);
@@ -29,6 +31,7 @@ export const PlanLimitsSchema = z.object({
   maxAgents: z.number().int(),
   maxKeys: z.number().int(),
   requestsPerMinute: z.number().int(),
+  maxConcurrentCalls: z.number().int(),
 });
 
 /** A tenant as the API shows it. */

@@ -10,7 +10,7 @@ function auditInTenant(ctx: TenantContext, action: string, keyId: string, detail
   return ctx.store.audit.append(auditEntry(ctx.principal, Date.now(), action, `key:${keyId}`, details));
 }
 
-/** The tenant's own keys: list, issue (owner/admin, never above the caller's role), revoke. */
+/** The tenant's own keys: list, issue and revoke (owner/admin, never above the caller's role; the last owner key stays). */
 export function keyRoutes(app: App, deps: { manager: TenantManager }) {
   const { manager } = deps;
 
@@ -48,7 +48,8 @@ export function keyRoutes(app: App, deps: { manager: TenantManager }) {
     { config: TENANT_ADMIN, schema: { tags: ['keys'], params: IdParams, response: { 204: z.null() } } },
     async (request, reply) => {
       const ctx = ctxOf(request);
-      if (!(await manager.revokeKey(request.params.id, ctx.tenant.id, actorOf(ctx.principal)))) throw notFound('key');
+      const byRole = ctx.principal.kind === 'operator' ? undefined : ctx.role;
+      if (!(await manager.revokeKey(request.params.id, ctx.tenant.id, actorOf(ctx.principal), byRole))) throw notFound('key');
       await auditInTenant(ctx, 'key.revoked', request.params.id, {});
       return reply.code(204).send(null);
     },

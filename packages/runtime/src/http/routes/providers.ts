@@ -2,10 +2,32 @@ import { z } from 'zod';
 import { ProviderCredential, ProviderCredentialBody, ProviderCredentialList, ProviderParams, ToolList } from '@agentik/shared';
 import { AppError, notFound } from '../../lib/app-error.js';
 import type { SecretBox } from '../../lib/secret-box.js';
+import { AddressNotAllowedError, HostNotFoundError, type AddressGuard } from '../../providers/address-guard.js';
 import type { ProviderCredentialRecord } from '../../storage/records.js';
 import { auditEntry } from '../../tenants/context.js';
 import { BUILT_IN_TOOLS } from '../../tools/registry.js';
 import { TENANT_ADMIN, TENANT_READ, ctxOf, type App } from '../types.js';
+
+/**
+ * Refuses a tenant URL whose host does not resolve, or resolves to an address tenants may not
+ * reach (loopback, private, link-local, this server's own) unless the operator allowed it. The
+ * same check runs again on every connection, since DNS answers change.
+ */
+async function checkReachable(guard: AddressGuard, baseUrl: string): Promise<void> {
+  try {
+    const url = new URL(baseUrl);
+    await guard.resolve(url.hostname, Number(url.port) || (url.protocol === 'https:' ? 443 : 80));
+  } catch (error) {
+    if (error instanceof AddressNotAllowedError) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        "baseUrl: the host is a loopback, private, link-local or this server's own address, which tenant provider URLs may not reach",
+      );
+    }
+    if (error instanceof HostNotFoundError) throw new AppError('VALIDATION_FAILED', 'baseUrl: the host name does not resolve');
+    throw error;
+  }
+}
 
 function present(c: ProviderCredentialRecord) {
   return {
@@ -21,7 +43,7 @@ function present(c: ProviderCredentialRecord) {
  * store and are never returned; a base URL of the tenant's own needs the operator's consent
  * (AGENTIK_TENANT_PROVIDER_URLS=allow), since it makes the server call that URL.
  */
-export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'deny' | 'allow' }) {
+export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'deny' | 'allow'; guard: AddressGuard }) {
   app.get(
     '/api/providers',
     { config: TENANT_ADMIN, schema: { tags: ['providers'], response: { 200: ProviderCredentialList } } },
@@ -41,6 +63,7 @@ export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'de
       if (baseUrl && deps.tenantUrls !== 'allow') {
         throw new AppError('FORBIDDEN', 'this server does not let tenants choose provider URLs');
       }
+      if (baseUrl) await checkReachable(deps.guard, baseUrl);
       const at = Date.now();
       // Read and write in one transaction: two concurrent PUTs each keep what the other left alone.
       const record = await ctx.store.transaction(async (tx) => {

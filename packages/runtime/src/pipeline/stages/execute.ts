@@ -1,21 +1,31 @@
 import { AppError } from '../../lib/app-error.js';
 import { canReserve } from '../../cost/budget-rules.js';
 import { costUsd, worstCaseUsd } from '../../cost/calculator.js';
-import { estimateTokens } from '../../memory/tokens.js';
+import { estimateMessageTokens, estimateTokens } from '../../memory/tokens.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import type { ChatMessage, ChatRequest, ChatResult, ToolCall, Usage } from '../../providers/types.js';
 import type { BudgetRecord } from '../../storage/records.js';
 import type { Tool } from '../../tools/registry.js';
 import { ToolInputError } from '../../tools/registry.js';
-import { need, type PipelineContext } from '../context.js';
+import { need, type ExecutionResult, type PipelineContext, type UsageAnomaly } from '../context.js';
+import { checkUsage, describeUsage, worstOf, type UsageBound } from '../usage-check.js';
 import type { PipelineDeps } from '../deps.js';
 import { budgetPeriod } from '../../cost/budget-service.js';
 import type { Stage } from './stage.js';
 
 /**
+ * Prompt tokens a provider adds on its side beyond the text we send: chat-template markers, and
+ * the hidden instructions that come with tools (Anthropic documents about 350 tokens for its tool
+ * use prompt). Part of the bound, so an honest count is never taken for an inflated one.
+ */
+const PROMPT_OVERHEAD_TOKENS = 256;
+const TOOLS_OVERHEAD_TOKENS = 512;
+
+/**
  * An upper bound on the prompt's tokens: every tokenizer in use makes at least one byte per
- * token, so UTF-8 bytes (plus a per-message overhead) can only overestimate. Reserving on it
- * keeps a hard budget hard even when our estimate and the provider's count differ.
+ * token, so UTF-8 bytes (plus a per-message and a provider-side overhead) can only overestimate.
+ * Reserving on it keeps a hard budget hard even when our estimate and the provider's count
+ * differ, and a reported count above it is booked at it (see `checkUsage`).
  */
 export function promptTokenBound(messages: ChatMessage[], tools: Tool[]): number {
   let bytes = 0;
@@ -24,7 +34,7 @@ export function promptTokenBound(messages: ChatMessage[], tools: Tool[]): number
     for (const call of m.toolCalls ?? []) bytes += Buffer.byteLength(call.name + call.arguments, 'utf8') + 8;
   }
   for (const t of tools) bytes += Buffer.byteLength(JSON.stringify(t.spec), 'utf8');
-  return bytes + 16;
+  return bytes + PROMPT_OVERHEAD_TOKENS + (tools.length > 0 ? TOOLS_OVERHEAD_TOKENS : 0);
 }
 
 /** A hard limit already reached: spent and reserved money cover it. */
@@ -32,10 +42,14 @@ function exhausted(b: BudgetRecord): boolean {
   return !canReserve(b.monthlyLimitUsd ?? undefined, b.hard, b.spentUsd, b.reservedUsd, 0);
 }
 
-/** Reserves the worst case of one more model call, or refuses with BUDGET_EXCEEDED. */
-async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatMessage[], tools: Tool[]) {
+/**
+ * Reserves the worst case of one more model call, or refuses with BUDGET_EXCEEDED. Returns the
+ * token bounds the reservation assumed: the most this call may be billed for.
+ */
+async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatMessage[], tools: Tool[]): Promise<UsageBound> {
   const price = need(ctx.price, 'price');
-  const amount = worstCaseUsd(price, promptTokenBound(messages, tools), need(ctx.maxTokens, 'maxTokens'));
+  const bound = { input: promptTokenBound(messages, tools), output: need(ctx.maxTokens, 'maxTokens') };
+  const amount = worstCaseUsd(price, bound.input, bound.output);
   const at = deps.now();
   const period = budgetPeriod(at);
   const { budget } = ctx.tenant.store;
@@ -45,6 +59,7 @@ async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatM
     amount === 0 ? !exhausted(await budget.get(period)) : await budget.reserve(amount, period, at);
   if (!allowed) throw new AppError('BUDGET_EXCEEDED', 'the tenant has reached its hard monthly budget');
   ctx.reservedUsd += amount;
+  return bound;
 }
 
 function addUsage(total: Usage | undefined, next: Usage): Usage {
@@ -89,10 +104,22 @@ async function call(ctx: PipelineContext, request: ChatRequest, streaming: boole
   return need(result, 'stream result');
 }
 
+/** The call in flight: what it reserved, and where its text starts in the run's text. */
+interface InFlight {
+  bound: UsageBound;
+  textBefore: number;
+}
+
 /**
  * Stage 6: reserve the worst case against the budget (a tenant over a hard limit never reaches
  * the model), then run the model, and the tool-call loop when it asks for tools, within the
  * iteration bound. A caller that went away aborts the upstream call; what was generated is kept.
+ *
+ * Every call that produced something is booked, whatever ends the run: when a call fails after
+ * output or usage came back (a stream broken off mid-reply), or a later call of the tool loop
+ * fails (or is refused by the budget) after earlier ones completed, `ctx.result` is set with
+ * outcome `failed` before the mapped error is thrown, so the orchestrator books it; the client
+ * still gets the error. Only a run none of whose calls produced anything releases its reservation.
  */
 export const execute: Stage = async (ctx, deps) => {
   const agent = need(ctx.agent, 'agent');
@@ -100,17 +127,32 @@ export const execute: Stage = async (ctx, deps) => {
   const messages = [...need(ctx.messages, 'messages')];
   const started = deps.now();
   let text = '';
+  /** The checked usage of the calls that completed, summed; undefined before the first. */
   let usage: Usage | undefined;
   let finishReason: ChatResult['finishReason'] = 'unknown';
   const stream = ctx.stream;
-  const onText = (t: string) => {
+  const onText = (raw: string) => {
+    const t = storableText(raw);
     text += t;
     ctx.sink.onText(t);
   };
+  let inFlight: InFlight | undefined;
+  const anomalies: UsageAnomaly[] = [];
+  const checked = (reported: Usage, bound: UsageBound): Usage => {
+    const check = checkUsage(reported, bound);
+    if (check.anomaly) {
+      anomalies.push(check.anomaly);
+      deps.log.warn(
+        { tenantId: ctx.tenant.tenant.id, agentId: agent.id, provider: agent.provider, model: agent.model, reported: describeUsage(reported), bound, anomaly: check.anomaly },
+        'the provider reported token usage out of bounds; the call is booked at its bound',
+      );
+    }
+    return check.usage;
+  };
   try {
     for (let i = 0; i < deps.maxToolIterations; i++) {
-      await reserve(ctx, deps, messages, tools);
-      const iterationText = text;
+      const bound = await reserve(ctx, deps, messages, tools);
+      inFlight = { bound, textBefore: text.length };
       const result = await call(
         ctx,
         {
@@ -124,9 +166,10 @@ export const execute: Stage = async (ctx, deps) => {
         stream,
         onText,
       );
-      if (!stream) text += result.text;
-      else if (text === iterationText && result.text !== '') onText(result.text);
-      usage = addUsage(usage, result.usage);
+      if (!stream) text += storableText(result.text);
+      else if (text.length === inFlight.textBefore && result.text !== '') onText(result.text);
+      usage = addUsage(usage, checked(result.usage, bound));
+      inFlight = undefined;
       finishReason = result.finishReason;
       const wantsTools = result.finishReason === 'tool_calls' && result.toolCalls.length > 0 && tools.length > 0;
       if (!wantsTools || i === deps.maxToolIterations - 1) break;
@@ -136,58 +179,150 @@ export const execute: Stage = async (ctx, deps) => {
       }
     }
   } catch (error) {
-    if (!(error instanceof ProviderError) || !ctx.signal.aborted) {
-      throw mapProviderError(error);
+    const aborted = error instanceof ProviderError && ctx.signal.aborted;
+    const partial = error instanceof ProviderError ? error.partial : undefined;
+    if (!stream && partial) text += storableText(partial.text);
+    const broken = inFlight && brokenCallUsage(error, messages, text.slice(inFlight.textBefore), inFlight.bound, aborted, checked);
+    const total = broken ? addUsage(usage, broken.usage) : usage;
+    const latencyMs = deps.now() - started;
+    if (aborted) {
+      // The caller went away: keep what was generated and what it cost, even when nothing came back.
+      ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'aborted', latencyMs, worstOf(anomalies));
+      return;
     }
-    // The caller went away: keep what was generated and what it cost.
-    if (!stream && error.partial) text += error.partial.text;
-    usage = addUsage(usage, error.partial?.usage ?? { inputTokens: undefined, outputTokens: undefined });
-    ctx.result = finish(ctx, messages, text, usage, 'unknown', 'aborted', deps.now() - started);
-    return;
+    if (total) {
+      ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'failed', latencyMs, worstOf(anomalies));
+      deps.log.warn(
+        { tenantId: ctx.tenant.tenant.id, agentId: agent.id, provider: agent.provider, model: agent.model, err: error, costUsd: ctx.costUsd },
+        'a run failed after its model produced output; what it produced is booked as failed',
+      );
+    }
+    throw mapProviderError(error);
   }
-  ctx.result = finish(ctx, messages, text, usage, finishReason, 'ok', deps.now() - started);
+  ctx.result = finish(ctx, text, usage, false, finishReason, 'ok', deps.now() - started, worstOf(anomalies));
 };
+
+/**
+ * The usage of a call that did not complete, or undefined when it produced nothing (no text, no
+ * tool call, no usage, no 2xx answer: it failed before any byte of a reply came back) and was not
+ * aborted. Counts the provider reported are checked against the call's bound; a missing one is
+ * estimated (the prompt it was sent, the text and tool calls it streamed) and capped by the bound.
+ * A non-streaming answer that came back but could not be read was generated whole, for all we
+ * know: its output is booked at the bound.
+ */
+function brokenCallUsage(
+  error: unknown,
+  sent: ChatMessage[],
+  streamed: string,
+  bound: UsageBound,
+  aborted: boolean,
+  checked: (reported: Usage, bound: UsageBound) => Usage,
+): { usage: Usage; estimated: boolean } | undefined {
+  const partial = error instanceof ProviderError ? error.partial : undefined;
+  const answered = error instanceof ProviderError && error.answered;
+  const reported = partial?.usage ?? { inputTokens: undefined, outputTokens: undefined };
+  const toolCalls = partial?.toolCalls ?? [];
+  const produced =
+    answered || streamed !== '' || toolCalls.length > 0 || reported.inputTokens !== undefined || reported.outputTokens !== undefined;
+  if (!produced && !aborted) return undefined;
+  const usage = checked(reported, bound);
+  let estimated = false;
+  if (usage.inputTokens === undefined) {
+    usage.inputTokens = Math.min(bound.input, sent.reduce((n, m) => n + estimateMessageTokens(m.content) + toolCallTokens(m.toolCalls ?? []), 0));
+    estimated = true;
+  }
+  if (usage.outputTokens === undefined) {
+    usage.outputTokens = answered && !partial ? bound.output : Math.min(bound.output, estimateTokens(streamed) + toolCallTokens(toolCalls));
+    estimated = true;
+  }
+  return { usage, estimated };
+}
+
+function toolCallTokens(calls: ToolCall[]): number {
+  return calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0);
+}
+
+/**
+ * A reply's text as it is streamed, returned and stored: each NUL becomes U+FFFD (the replacement
+ * character), because Postgres text cannot hold NUL and both backends must store the same thing.
+ */
+export function storableText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
 
 function finish(
   ctx: PipelineContext,
-  messages: ChatMessage[],
   text: string,
   usage: Usage | undefined,
+  usageEstimated: boolean,
   finishReason: ChatResult['finishReason'],
-  outcome: 'ok' | 'aborted',
+  outcome: ExecutionResult['outcome'],
   latencyMs: number,
-) {
-  let input = usage?.inputTokens;
-  let output = usage?.outputTokens;
-  let estimated = false;
-  if (outcome === 'aborted') {
-    // An aborted stream has no usage block: count what we know and estimate the rest.
-    if (input === undefined) {
-      input = messages.reduce((n, m) => n + estimateTokens(m.content), 0);
-      estimated = true;
-    }
-    if (output === undefined) {
-      output = estimateTokens(text);
-      estimated = true;
-    }
-  }
-  const price = need(ctx.price, 'price');
-  ctx.costUsd = costUsd(price, { inputTokens: input, outputTokens: output }) ?? null;
+  usageAnomaly: UsageAnomaly | null,
+): ExecutionResult {
+  const input = usage?.inputTokens;
+  const output = usage?.outputTokens;
+  ctx.costUsd = costUsd(need(ctx.price, 'price'), { inputTokens: input, outputTokens: output }) ?? null;
   return {
     text,
     usage: { inputTokens: input ?? null, outputTokens: output ?? null },
-    usageEstimated: estimated,
+    usageEstimated,
     finishReason,
     outcome,
     latencyMs,
+    usageAnomaly,
   };
 }
 
 /** Provider failures become the API's stable codes; anything else passes through. */
 export function mapProviderError(error: unknown): unknown {
   if (!(error instanceof ProviderError)) return error;
+  // Fixed words per class and at most a status number: nothing the upstream sent (bodies, codes)
+  // is echoed, and a tenant URL cannot tell a refused port from an unreachable host.
   if (error.kind === 'rejected') {
-    return new AppError('PROVIDER_ERROR', `the ${error.provider} provider rejected the request (${error.status ?? 'no status'}${error.code ? `, ${error.code}` : ''})`);
+    return new AppError('PROVIDER_ERROR', `the ${error.provider} provider rejected the request (${rejectionClass(error.status)})`);
   }
-  return new AppError('PROVIDER_UNAVAILABLE', `the ${error.provider} provider is unavailable (${error.code ?? error.status ?? 'error'})`);
+  return new AppError('PROVIDER_UNAVAILABLE', `the ${error.provider} provider is unavailable (${unavailableClass(error)})`);
+}
+
+const REJECTIONS: Record<number, string> = {
+  400: 'bad request',
+  401: 'credentials refused',
+  403: 'credentials refused',
+  404: 'model or endpoint not found',
+  413: 'request too large',
+  422: 'request not accepted',
+  429: 'rate limited upstream',
+};
+
+function httpStatus(status: number | undefined): string | undefined {
+  return status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599 ? `HTTP ${status}` : undefined;
+}
+
+function rejectionClass(status: number | undefined): string {
+  const http = httpStatus(status);
+  const what = status === undefined ? undefined : REJECTIONS[status];
+  return [what, http].filter(Boolean).join(', ') || 'rejected';
+}
+
+const UNAVAILABLE: Record<string, string> = {
+  timeout: 'timed out',
+  connect_timeout: 'timed out',
+  body_timeout: 'timed out',
+  connection_refused: 'could not connect',
+  host_not_found: 'could not connect',
+  host_unreachable: 'could not connect',
+  connection_failed: 'could not connect',
+  connection_reset: 'connection interrupted',
+  address_not_allowed: 'address not allowed',
+  malformed_response: 'malformed response',
+  stream_truncated: 'connection interrupted',
+  aborted: 'aborted',
+};
+
+function unavailableClass(error: ProviderError): string {
+  // Our own transport codes only: an upstream's code (which comes with a status, or inside a
+  // mid-stream error) is not looked up, so nothing of it reaches the message.
+  const known = error.code !== undefined && error.status === undefined && Object.hasOwn(UNAVAILABLE, error.code) ? UNAVAILABLE[error.code] : undefined;
+  return known ?? (httpStatus(error.status) ? `upstream error, ${httpStatus(error.status)}` : 'upstream error');
 }

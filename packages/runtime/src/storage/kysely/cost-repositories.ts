@@ -21,6 +21,7 @@ function costFromRow(r: CostEventsTable): CostEventRecord {
     latencyMs: Number(r.latency_ms),
     outcome: r.outcome as CostEventRecord['outcome'],
     usageEstimated: Number(r.usage_estimated) === 1,
+    usageAnomaly: r.usage_anomaly === null ? null : (r.usage_anomaly as CostEventRecord['usageAnomaly']),
     createdAt: Number(r.created_at),
   };
 }
@@ -56,6 +57,7 @@ export function createCostEventRepository(db: Kysely<TenantDb>): CostEventReposi
           latency_ms: e.latencyMs,
           outcome: e.outcome,
           usage_estimated: e.usageEstimated ? 1 : 0,
+          usage_anomaly: e.usageAnomaly,
           created_at: e.createdAt,
         })
         .execute();
@@ -181,7 +183,8 @@ export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
         .set({
           ...rollover(period),
           spent_usd: sql<number>`${spentIn(period)} + ${spentUsd}`,
-          reserved_usd: sql<number>`case when reserved_usd - ${reservedUsd} < 0 then 0 else reserved_usd - ${reservedUsd} end`,
+          // Amounts are whole nano-dollars, so a remainder below half of one is float noise: 0.
+          reserved_usd: sql<number>`case when reserved_usd - ${reservedUsd} < 5e-10 then 0 else reserved_usd - ${reservedUsd} end`,
           updated_at: at,
         })
         .where('id', '=', 1)

@@ -86,6 +86,12 @@ export function createKyselyMasterStore(
         const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
         return row && tenantFromRow(row);
       },
+      async lock(id) {
+        // A no-op write: it takes the row lock (Postgres) or the database's write lock (SQLite)
+        // in both dialects, where SELECT ... FOR UPDATE exists in one only.
+        const row = await db.updateTable('tenants').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', id).returningAll().executeTakeFirst();
+        return row && tenantFromRow(row);
+      },
       async findLiveBySlug(slug) {
         const row = await db
           .selectFrom('tenants')
@@ -209,14 +215,21 @@ export function createKyselyMasterStore(
       async touch(id, at) {
         await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
       },
-      async countLive(tenantId) {
+      async countLive(tenantId, role) {
         let q = db
           .selectFrom('api_keys')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('revoked_at', 'is', null);
         q = tenantId === null ? q.where('tenant_id', 'is', null) : q.where('tenant_id', '=', tenantId);
+        if (role !== undefined) q = q.where('role', '=', role);
         const row = await q.executeTakeFirstOrThrow();
         return Number(row.n);
+      },
+      async findLive(id, tenantId) {
+        let q = db.selectFrom('api_keys').selectAll().where('id', '=', id).where('revoked_at', 'is', null);
+        q = tenantId === null ? q.where('tenant_id', 'is', null) : q.where('tenant_id', '=', tenantId);
+        const row = await q.executeTakeFirst();
+        return row && keyFromRow(row);
       },
     },
     audit: {

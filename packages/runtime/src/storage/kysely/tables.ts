@@ -112,6 +112,7 @@ export interface CostEventsTable {
   latency_ms: number;
   outcome: string;
   usage_estimated: number;
+  usage_anomaly: string | null;
   created_at: number;
 }
 

@@ -47,6 +47,11 @@ export interface TenantDialect {
    * (SQLite runs its hot statements directly, see `sqlite/direct-statements.ts`).
    */
   decorate?: (store: TenantStore, inTransaction: boolean) => TenantStore;
+  /**
+   * Holds other transactions' writes to `table` until this transaction ends (a limit checked
+   * against a count). Unset where write transactions are serial already (SQLite).
+   */
+  lockTable?: (db: Kysely<TenantDb>, table: 'agents') => Promise<void>;
 }
 
 /** One tenant's store over any Kysely dialect; `db` must already be scoped to that tenant. */
@@ -122,6 +127,10 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .executeTakeFirstOrThrow();
         return Number(row.n);
+      },
+      async countForInsert() {
+        if (inTransaction && dialect.lockTable) await dialect.lockTable(db, 'agents');
+        return store.agents.count();
       },
     },
     audit: {

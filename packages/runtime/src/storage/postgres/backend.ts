@@ -1,8 +1,8 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { createKyselyMasterStore } from '../kysely/master-store.js';
 import { createRateWindowRepository } from '../kysely/rate-window-repository.js';
-import { createKyselyTenantStore } from '../kysely/tenant-store.js';
+import { createKyselyTenantStore, type TenantDialect } from '../kysely/tenant-store.js';
 import type { MasterDb, TenantDb } from '../kysely/tables.js';
 import { pendingMigrations, type MigrationSets } from '../migrations.js';
 import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
@@ -15,7 +15,15 @@ import { createPgPool } from './pool.js';
 import { createScopedKysely } from './scoped-driver.js';
 import { destroyTenantSchema, migrateTenantSchema, provisionTenantSchema, tenantSchemaExists } from './tenant-schemas.js';
 
-const TENANT_DIALECT = { isUnique: isPgUniqueViolation, searchMessages: searchMessagesTsvector };
+const TENANT_DIALECT: TenantDialect = {
+  isUnique: isPgUniqueViolation,
+  searchMessages: searchMessagesTsvector,
+  // SHARE ROW EXCLUSIVE conflicts with itself and with writers, not with readers: concurrent
+  // creates (on any replica) count one after the other, reads go on. Postgres-specific SQL.
+  lockTable: async (db, table) => {
+    await sql`LOCK TABLE ${sql.table(table)} IN SHARE ROW EXCLUSIVE MODE`.execute(db);
+  },
+};
 
 export interface PostgresBackendOptions {
   /** `postgres://...`: the runtime's login role (LOGIN CREATEROLE NOINHERIT, owner of the database). */

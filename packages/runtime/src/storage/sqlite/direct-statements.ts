@@ -44,7 +44,7 @@ const TENANT_SQL = {
   appendMessage: 'INSERT INTO messages (id, conversation_id, role, content, tokens, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   insertCost:
     'INSERT INTO cost_events (id, agent_id, conversation_id, message_id, provider, model, input_tokens, output_tokens, ' +
-    'cost_usd, latency_ms, outcome, usage_estimated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'cost_usd, latency_ms, outcome, usage_estimated, usage_anomaly, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 };
 
 /**
@@ -122,6 +122,7 @@ export function directTenantStore(db: Database.Database, cache: CachedDatabase) 
                 e.latencyMs,
                 e.outcome,
                 e.usageEstimated ? 1 : 0,
+                e.usageAnomaly,
                 e.createdAt,
               ),
             () => costs.insert(e),

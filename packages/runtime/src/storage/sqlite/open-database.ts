@@ -14,11 +14,20 @@ let bundledAddon: object | undefined;
  * checkout. better-sqlite3 takes the loaded addon object as `nativeBinding`; its type definitions
  * only declare the path form.
  */
-export function nativeBinding(): Pick<Database.Options, 'nativeBinding'> {
+function nativeBinding(): Pick<Database.Options, 'nativeBinding'> {
   const bundled = bundledSqlite();
   if (bundled === undefined) return {};
   bundledAddon ??= createRequire(bundled.addon)(bundled.addon) as object;
   return { nativeBinding: bundledAddon as unknown as string };
+}
+
+/**
+ * `new Database(file, options)` with the addon this process must use: the one beside the
+ * standalone executable, or the installed package's. Every SQLite file outside the stores (the
+ * backup copies) is opened through here too.
+ */
+export function openRawDatabase(file: string, options: Database.Options = {}): Db {
+  return new Database(file, { ...options, ...nativeBinding() });
 }
 
 /**
@@ -28,7 +37,7 @@ export function nativeBinding(): Pick<Database.Options, 'nativeBinding'> {
  * commits.
  */
 export function openDatabase(file: string, mustExist: boolean): Db {
-  const db = new Database(file, { fileMustExist: mustExist, ...nativeBinding() });
+  const db = openRawDatabase(file, { fileMustExist: mustExist });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
