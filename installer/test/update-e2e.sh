@@ -204,7 +204,7 @@ in_ns '
     healthy
     [ "$(fp)" = "$f110" ] || fail "$bad: the data differs from before"
     [ "$(sums)" = "$s100" ] || fail "$bad: what the keys read changed"
-    ok "$bad refused at $(grep -o "failed at [a-z]* failed" "$c/$bad.out" | head -n 1): on 1.1.0, healthy, data identical, exit 4"
+    ok "$bad: $(grep -o "failed at [a-z]*" "$c/$bad.out" | head -n 1), then back on 1.1.0, healthy, data identical, exit 4"
   done
 
   pid=$(cat "$m/run/agentik-test.pid")

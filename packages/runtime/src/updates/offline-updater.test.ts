@@ -123,8 +123,8 @@ describe('agentik update against a scratch install root', () => {
     expect(audit.at(-1)!.bundleSha256).toMatch(/^[0-9a-f]{64}$/);
 
     for (const [kind, detail] of [
-      ['broken-migration', /UPDATE_ROLLED_BACK: update to 1\.2\.0 failed at migrate failed: agentik migrate exited 1/],
-      ['never-ready', /UPDATE_ROLLED_BACK: update to 1\.2\.0 failed at health failed: .*\/ready did not answer 200 within 3 s/],
+      ['broken-migration', /UPDATE_ROLLED_BACK: update to 1\.2\.0 failed at migrate: agentik migrate exited 1/],
+      ['never-ready', /UPDATE_ROLLED_BACK: update to 1\.2\.0 failed at health: .*\/ready did not answer 200 within 3 s/],
     ] as const) {
       const failed = await cli('apply', '--source', sb.bundle('1.2.0', kind, ['notes_v110', 'notes_v120']), ...common(), '--health-timeout', '3');
       expect(failed.code, failed.err).toBe(4);

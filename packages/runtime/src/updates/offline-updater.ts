@@ -244,12 +244,12 @@ export class OfflineUpdater {
         this.step((failedStep = 'health'));
         await this.healthGate(to);
       } catch (error) {
-        const reason = `${failedStep} failed: ${(error as Error).message}`;
+        const reason = `failed at ${failedStep}: ${(error as Error).message}`;
         this.o.log.error({ step: failedStep, err: error }, 'update failed; restoring the previous release');
-        this.o.out(`${reason}`);
+        this.o.out(reason);
         this.o.out(`restoring ${running}${reached(readJournal(journalFile)!, 'migrate') ? ' and its data' : ''}`);
         await this.undoApply(readJournal(journalFile)!, reason);
-        throw new UpdateError('UPDATE_ROLLED_BACK', `update to ${version} failed at ${reason}; ${versionOf(running)} is running again with its data`);
+        throw new UpdateError('UPDATE_ROLLED_BACK', `update to ${version} ${reason}; ${versionOf(running)} is running again with its data`);
       }
       this.step('commit');
       this.commit(readJournal(journalFile)!.facts);
