@@ -62,8 +62,11 @@ if [ ! -s "$js_dir/agentik.cjs" ]; then
   work=$(mktemp -d "$cache/.seajs.XXXXXX")
   esbuild="node_modules/.bin/esbuild"
   common=(--bundle --platform=node --format=cjs --target=node24 --log-level=warning --log-override:empty-import-meta=silent --legal-comments=none --charset=utf8)
+  # openpgp's ESM build calls createRequire(import.meta.url) at load, which a CommonJS bundle
+  # cannot answer: bundle its CommonJS build instead (the updater's verifier uses it).
+  openpgp_cjs=$(cd packages/runtime && node -p "require.resolve('openpgp')")
   "$esbuild" packages/runtime/src/cli/main.ts "${common[@]}" --outfile="$work/agentik.cjs" \
-    --define:AGENTIK_BUILD_VERSION="\"$placeholder\"" --external:pg-native
+    --define:AGENTIK_BUILD_VERSION="\"$placeholder\"" --external:pg-native --alias:openpgp="$openpgp_cjs"
   "$esbuild" "$sqlite_pkg/lib/index.js" "${common[@]}" --outfile="$work/sqlite-driver.cjs"
   mv -T "$work" "$js_dir" 2>/dev/null || rm -rf "$work"
 fi

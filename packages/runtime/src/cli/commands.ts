@@ -12,6 +12,7 @@ import { TenantManager } from '../tenants/manager.js';
 import { TenantPool } from '../tenants/pool.js';
 import type { CliIo } from './io.js';
 import { serve } from './serve.js';
+import { updateCommand } from '../updates/update-command.js';
 
 const USAGE = `usage: agentik <command>
 
@@ -25,6 +26,7 @@ const USAGE = `usage: agentik <command>
   backup --out DIR                        consistent copy of the data while the server runs (SQLite)
   restore --from DIR [--force]            put a backup back into the data folder (server stopped)
   healthcheck [--url http://127.0.0.1:3000]   exit 0 when /ready answers 200
+  update check|apply|rollback|status|recover [options]   offline updates (agentik update --help)
   version`;
 
 class UsageError extends Error {}
@@ -200,6 +202,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.out(VERSION);
     return 0;
   }
+  if (command === 'update') return updateCommand(args, io);
   if (command === undefined || command === 'help' || command === '--help') {
     io.out(USAGE);
     return command === undefined ? 2 : 0;
