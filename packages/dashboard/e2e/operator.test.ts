@@ -51,6 +51,31 @@ describe('operator', () => {
     await page.getByRole('button', { name: 'Resume acme-e2e' }).click();
     await page.getByRole('button', { name: 'Suspend acme-e2e' }).waitFor();
 
+    // Raise its requests per minute above the plan's and lower its keys: shown as overrides.
+    const rpmCell = page.getByTestId('limit-acme-e2e-requestsPerMinute');
+    expect((await rpmCell.textContent())!).toContain('60 plan');
+    await page.getByRole('button', { name: 'Edit limits of acme-e2e' }).click();
+    await page.getByLabel('Requests per minute', { exact: true }).fill('120000');
+    await page.getByLabel('API keys', { exact: true }).fill('1000000001');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByRole('alert').getByText(/API keys: a whole number/).waitFor();
+    await page.getByLabel('API keys', { exact: true }).fill('5');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByText('Limits of acme-e2e saved.').waitFor();
+    // The list reloads after the notice: wait for the new value.
+    await rpmCell.filter({ hasText: '120,000 override' }).waitFor();
+    expect((await page.getByTestId('limit-acme-e2e-maxKeys').textContent())!).toContain('5 override');
+    await screenshots(page, 'tenant-limits');
+    const saved = await api<{ limits: Record<string, { value: number; source: string }> }>(baseUrl, operatorKey, 'GET', '/api/tenants/acme-e2e');
+    expect(saved.limits.requestsPerMinute).toEqual({ value: 120_000, source: 'override' });
+    // Emptying a field goes back to the plan's value.
+    await page.getByRole('button', { name: 'Edit limits of acme-e2e' }).click();
+    await page.getByLabel('Requests per minute', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await rpmCell.filter({ hasText: '60 plan' }).waitFor();
+    const cleared = await api<{ limits: Record<string, { value: number; source: string }> }>(baseUrl, operatorKey, 'GET', '/api/tenants/acme-e2e');
+    expect(cleared.limits).toMatchObject({ requestsPerMinute: { value: 60, source: 'plan' }, maxKeys: { value: 5, source: 'override' } });
+
     // Delete another one, with the slug typed to confirm.
     await page.getByRole('button', { name: 'Delete doomed-e2e' }).click();
     const confirm = page.getByRole('button', { name: 'Delete tenant' });

@@ -160,6 +160,7 @@ describe('/api/openapi.json', () => {
     'POST /api/tenants',
     'GET /api/tenants',
     'GET /api/tenants/:id',
+    'PATCH /api/tenants/:id',
     'DELETE /api/tenants/:id',
     'POST /api/tenants/:id/suspend',
     'POST /api/tenants/:id/resume',

@@ -226,6 +226,40 @@ describe('replicas on one Postgres database', () => {
     }, 90_000);
   }
 
+  for (const [label, pair] of [
+    ['in the database', [0, 1]],
+    ['in Redis', [2, 3]],
+  ] as const) {
+    it(`an operator's requests-per-minute override, raised and lowered on one replica, holds on both (${label})`, async () => {
+      const [ra, rb] = [replicas[pair[0]]!, replicas[pair[1]]!];
+      const t = await makeTenant(ra, `Override ${label}`, 'free', { provider: 'ollama', model: 'llama3.2' });
+      const setRpm = async (r: Replica, rpm: number | null) => {
+        const res = await call(r, 'PATCH', `/api/tenants/${t.id}`, OPERATOR_KEY, { limits: { requestsPerMinute: rpm } });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        return res.body;
+      };
+      let n = 0;
+      const burst = async (count: number) => {
+        const codes: number[] = [];
+        for (let i = 0; i < count; i++, n++) codes.push((await ask(n % 2 === 0 ? ra : rb, t, `hi ${n}`)).status);
+        return codes;
+      };
+      await awayFromMinuteEdge();
+      // Lowered to 4 through rb: the 5th request of the minute, on either replica, is refused.
+      expect((await setRpm(rb, 4)).limits.requestsPerMinute).toEqual({ value: 4, source: 'override' });
+      expect(await burst(5)).toEqual([200, 200, 200, 200, 429]);
+      // Raised to 7 through ra: three more go through, then 429 again.
+      await setRpm(ra, 7);
+      expect(await burst(4)).toEqual([200, 200, 200, 429]);
+      // Cleared: the free plan's 60 again, read by both replicas.
+      const cleared = await setRpm(rb, null);
+      expect(cleared.limits.requestsPerMinute).toEqual({ value: 60, source: 'plan' });
+      expect(await burst(2)).toEqual([200, 200]);
+      const shown = await call(ra, 'GET', `/api/tenants/${t.id}`, OPERATOR_KEY);
+      expect(shown.body.limits.requestsPerMinute).toEqual({ value: 60, source: 'plan' });
+    }, 90_000);
+  }
+
   it('shares the per-tenant concurrent-call limit across replicas (in Redis)', async () => {
     const [ra, rb] = [replicas[2]!, replicas[3]!];
     const t = await makeTenant(ra, 'Concurrency', 'free', { provider: 'ollama', model: 'slow-model' });

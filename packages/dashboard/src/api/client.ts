@@ -14,6 +14,7 @@ import type {
   SearchHit,
   Tenant,
   UpdateAgentBody,
+  UpdateTenantBody,
   AuditEvent,
 } from '@agentik/shared';
 import { SseParser } from './sse';
@@ -139,6 +140,9 @@ export class ApiClient {
   }
   createTenant(body: CreateTenantBody) {
     return this.request<Tenant>('POST', '/api/tenants', body);
+  }
+  updateTenant(id: string, body: UpdateTenantBody) {
+    return this.request<Tenant>('PATCH', `/api/tenants/${encodeURIComponent(id)}`, body);
   }
   setTenantStatus(id: string, verb: 'suspend' | 'resume') {
     return this.request<Tenant>('POST', `/api/tenants/${encodeURIComponent(id)}/${verb}`);

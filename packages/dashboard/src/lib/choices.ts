@@ -1,4 +1,4 @@
-import type { Plan, ProviderName, Role } from '@agentik/shared';
+import type { LimitName, Plan, ProviderName, Role } from '@agentik/shared';
 
 /** The plans a tenant can be on, in the order the tenant form offers them. */
 export const PLANS = ['free', 'pro', 'enterprise'] as const satisfies readonly Plan[];
@@ -8,3 +8,11 @@ export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const satisfies r
 
 /** The providers an agent can use, in the order the agent form offers them. */
 export const PROVIDERS = ['ollama', 'openai', 'openai-compatible', 'anthropic'] as const satisfies readonly ProviderName[];
+
+/** The limits an operator can override per tenant, with the label the tenant page shows. */
+export const LIMITS = [
+  ['requestsPerMinute', 'Requests per minute'],
+  ['maxConcurrentCalls', 'Concurrent model calls'],
+  ['maxAgents', 'Agents'],
+  ['maxKeys', 'API keys'],
+] as const satisfies readonly (readonly [LimitName, string])[];

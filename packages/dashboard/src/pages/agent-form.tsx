@@ -3,7 +3,7 @@ import type { Agent, CreateAgentBody, ProviderName } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
 import { NumberField } from '../components/number-field';
 import { SelectField } from '../components/select-field';
-import { ErrorMessage } from '../components/status';
+import { FormActions } from '../components/form-actions';
 import { PROVIDERS } from '../lib/choices';
 import { useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
@@ -154,15 +154,9 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
           }
         </AsyncList>
       </fieldset>
-      <ErrorMessage error={error} />
-      <div className="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
-        </button>
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions error={error} disabled={busy} onCancel={onCancel}>
+        {busy ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
+      </FormActions>
     </form>
   );
 }

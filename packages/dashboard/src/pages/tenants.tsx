@@ -1,19 +1,21 @@
 import { useState } from 'react';
-import type { CreatedKey, Plan, Role, Tenant } from '@agentik/shared';
+import type { CreatedKey, LimitName, Plan, Role, Tenant, UpdateTenantBody } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
 import { CursorPager } from '../components/cursor-pager';
+import { FormActions } from '../components/form-actions';
+import { NumberField } from '../components/number-field';
 import { SecretOnce } from '../components/secret-once';
 import { SelectField } from '../components/select-field';
 import { Empty, ErrorMessage, Notice } from '../components/status';
 import { Table } from '../components/table';
-import { PLANS, ROLES } from '../lib/choices';
+import { LIMITS, PLANS, ROLES } from '../lib/choices';
 import { formatDateTime, slugify } from '../lib/format';
 import { navigate } from '../lib/router';
 import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 
-type Action = { kind: 'key' | 'delete'; tenant: Tenant } | null;
+type Action = { kind: 'key' | 'delete' | 'limits'; tenant: Tenant } | null;
 
 export function TenantsPage() {
   const { client, session, chooseTenant, tenantsChanged } = useSession();
@@ -38,6 +40,15 @@ export function TenantsPage() {
       <ErrorMessage error={error} />
       {action?.kind === 'key' ? (
         <IssueKey tenant={action.tenant} onClose={() => setAction(null)} />
+      ) : action?.kind === 'limits' ? (
+        <EditLimits
+          tenant={action.tenant}
+          onCancel={() => setAction(null)}
+          onSaved={(t) => {
+            setAction(null);
+            changed(`Limits of ${t.slug} saved.`);
+          }}
+        />
       ) : action?.kind === 'delete' ? (
         <DeleteTenant
           tenant={action.tenant}
@@ -69,6 +80,7 @@ export function TenantsPage() {
               { header: 'Slug', cell: (t) => <code>{t.slug}</code> },
               { header: 'Owner', cell: (t) => t.owner },
               { header: 'Plan', cell: (t) => t.plan },
+              { header: 'Limits', cell: (t) => <LimitsSummary tenant={t} /> },
               { header: 'Status', cell: (t) => <span className={`badge badge-${t.status}`}>{t.status}</span> },
               { header: 'Created', cell: (t) => formatDateTime(t.createdAt) },
               {
@@ -91,6 +103,9 @@ export function TenantsPage() {
                           Act in
                         </button>
                       ) : null}
+                      <button type="button" className="button-small button-secondary" onClick={() => setAction({ kind: 'limits', tenant: t })} aria-label={`Edit limits of ${t.slug}`}>
+                        Limits
+                      </button>
                       <button type="button" className="button-small button-secondary" onClick={() => setAction({ kind: 'key', tenant: t })} aria-label={`Issue key for ${t.slug}`}>
                         Issue key
                       </button>
@@ -195,15 +210,9 @@ function IssueKey({ tenant, onClose }: { tenant: Tenant; onClose: () => void }) 
           <input id="issue-name" maxLength={100} placeholder="optional" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
       </div>
-      <ErrorMessage error={error} />
-      <div className="actions">
-        <button type="submit" disabled={busy}>
-          Issue key
-        </button>
-        <button type="button" className="button-secondary" onClick={onClose}>
-          Cancel
-        </button>
-      </div>
+      <FormActions error={error} disabled={busy} onCancel={onClose}>
+        Issue key
+      </FormActions>
     </form>
   );
 }
@@ -233,15 +242,92 @@ function DeleteTenant({ tenant, onCancel, onDeleted }: { tenant: Tenant; onCance
         </label>
         <input id="confirm-slug" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
       </div>
-      <ErrorMessage error={error} />
-      <div className="actions">
-        <button type="submit" className="button-danger" disabled={busy || !confirmed}>
-          Delete tenant
-        </button>
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
-        </button>
+      <FormActions error={error} disabled={busy || !confirmed} danger onCancel={onCancel}>
+        Delete tenant
+      </FormActions>
+    </form>
+  );
+}
+
+/** Each effective limit, marked when it is the operator's override rather than the plan's. */
+export function LimitsSummary({ tenant }: { tenant: Tenant }) {
+  return (
+    <ul className="limits small">
+      {LIMITS.map(([name, label]) => {
+        const limit = tenant.limits[name];
+        return (
+          <li key={name} data-testid={`limit-${tenant.slug}-${name}`}>
+            {label}: {limit.value.toLocaleString('en-US')}{' '}
+            <span className={limit.source === 'override' ? 'badge' : 'muted'}>{limit.source}</span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** The form's text per limit: empty means "the plan's value". */
+export type LimitDrafts = Record<LimitName, string>;
+
+export function limitDrafts(tenant: Tenant): LimitDrafts {
+  const drafts = {} as LimitDrafts;
+  for (const [name] of LIMITS) drafts[name] = tenant.limits[name].source === 'override' ? String(tenant.limits[name].value) : '';
+  return drafts;
+}
+
+/**
+ * The `PATCH /api/tenants/:id` body for what the form changed: a cleared field drops its override
+ * (null), a whole number sets it. Throws a message for a value the API would refuse.
+ */
+export function limitsPatch(tenant: Tenant, plan: Plan, drafts: LimitDrafts): UpdateTenantBody {
+  const limits: NonNullable<UpdateTenantBody['limits']> = {};
+  for (const [name, label] of LIMITS) {
+    const text = drafts[name].trim();
+    const current = tenant.limits[name];
+    if (text === '') {
+      if (current.source === 'override') limits[name] = null;
+      continue;
+    }
+    const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value) || value < 1 || value > 1_000_000_000) {
+      throw new Error(`${label}: a whole number from 1 to 1,000,000,000, or empty for the plan's value.`);
+    }
+    if (current.source !== 'override' || current.value !== value) limits[name] = value;
+  }
+  return { ...(plan !== tenant.plan ? { plan } : {}), ...(Object.keys(limits).length > 0 ? { limits } : {}) };
+}
+
+/** The operator sets a tenant's plan and overrides its limits; an empty field is the plan's value. */
+function EditLimits({ tenant, onCancel, onSaved }: { tenant: Tenant; onCancel: () => void; onSaved: (t: Tenant) => void }) {
+  const { client } = useSession();
+  const [plan, setPlan] = useState<Plan>(tenant.plan);
+  const [drafts, setDrafts] = useState<LimitDrafts>(() => limitDrafts(tenant));
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    onSaved(await client.updateTenant(tenant.id, limitsPatch(tenant, plan, drafts)));
+  });
+  return (
+    <form className="card" onSubmit={onSubmit} aria-labelledby="limits-title">
+      <h2 id="limits-title">Limits of {tenant.name}</h2>
+      <p className="hint">Leave a limit empty to use the plan&apos;s value.</p>
+      <div className="grid">
+        <SelectField id="limits-plan" label="Plan" value={plan} options={PLANS} onChange={setPlan} />
+        {LIMITS.map(([name, label]) => (
+          <NumberField
+            key={name}
+            id={`limit-${name}`}
+            label={label}
+            min={1}
+            step={1}
+            inputMode="numeric"
+            placeholder={tenant.limits[name].source === 'plan' ? `plan: ${tenant.limits[name].value}` : 'plan'}
+            value={drafts[name]}
+            onChange={(v) => setDrafts((d) => ({ ...d, [name]: v }))}
+          />
+        ))}
       </div>
+      <FormActions error={error} disabled={busy} onCancel={onCancel}>
+        Save limits
+      </FormActions>
     </form>
   );
 }

@@ -1,9 +1,10 @@
-import { PLAN_LIMITS, type CreateAgentBody, type UpdateAgentBody } from '@agentik/shared';
+import { limitValues, type CreateAgentBody, type UpdateAgentBody } from '@agentik/shared';
 import { AppError, notFound } from '../lib/app-error.js';
 import { newId } from '../lib/ids.js';
 import { UniqueViolation } from '../storage/port.js';
 import type { AgentPatch, AgentRecord, Page, PageRequest } from '../storage/records.js';
 import { auditEntry, type TenantContext } from '../tenants/context.js';
+import { limitAllows } from '../tenants/manager.js';
 import { unknownTools } from '../tools/registry.js';
 
 function checkTools(tools: string[] | undefined): void {
@@ -43,11 +44,11 @@ export async function createAgent(ctx: TenantContext, body: CreateAgentBody, now
     createdAt: now,
     updatedAt: now,
   };
-  const limit = PLAN_LIMITS[ctx.tenant.plan].maxAgents;
+  const limit = limitValues(ctx.tenant.plan, ctx.tenant.limitOverrides).maxAgents;
   await ctx.store
     .transaction(async (tx) => {
       if ((await tx.agents.countForInsert()) >= limit) {
-        throw new AppError('PLAN_LIMIT_REACHED', `the ${ctx.tenant.plan} plan allows ${limit} agents`);
+        throw new AppError('PLAN_LIMIT_REACHED', limitAllows(ctx.tenant, 'maxAgents', 'agents'));
       }
       await tx.agents.insert(agent);
       const details = { name: agent.name, provider: agent.provider, model: agent.model };

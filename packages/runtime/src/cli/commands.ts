@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
-import { CreateKeyBody, CreateTenantBody } from '@agentik/shared';
+import { CreateKeyBody, CreateTenantBody, UpdateTenantBody } from '@agentik/shared';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { VERSION, createLogger, openBackend } from '../http/app.js';
 import { BackupError } from '../backup/sqlite-backup.js';
 import { backupData, restoreBackup } from '../backup/backup-data.js';
 import { AppError } from '../lib/app-error.js';
+import { presentTenant } from '../http/present.js';
 import { loadMigrationSets, defaultMigrationsRoot } from '../storage/migrations.js';
 import type { StorageBackend } from '../storage/port.js';
 import { TenantManager } from '../tenants/manager.js';
@@ -21,6 +22,8 @@ const USAGE = `usage: agentik <command>
   tenant create --name N --owner O [--slug S] [--plan free|pro|enterprise]
   tenant list [--json]
   tenant delete <id|slug>
+  tenant update <id|slug> [--plan P] [--rpm N|none] [--max-agents N|none] [--max-keys N|none] [--max-concurrent-calls N|none]
+                                          set the plan or override its limits (none: back to the plan's)
   key create (--tenant <id|slug> --role owner|admin|member|viewer | --operator) [--name N]
   key revoke <keyId> [--tenant <id|slug>]
   backup --out DIR                        consistent copy of the data while the server runs (SQLite)
@@ -90,7 +93,54 @@ async function tenantCommand(config: Config, args: string[], io: CliIo): Promise
     io.out(`deleted ${ref}`);
     return 0;
   }
+  if (sub === 'update') return tenantUpdate(config, rest, io);
   throw new UsageError(`unknown tenant command ${sub ?? ''}`);
+}
+
+/** `tenant update` options and the limit each one overrides. */
+const LIMIT_OPTIONS = {
+  rpm: 'requestsPerMinute',
+  'max-agents': 'maxAgents',
+  'max-keys': 'maxKeys',
+  'max-concurrent-calls': 'maxConcurrentCalls',
+} as const;
+
+/** "none" clears an override; a whole number sets it; anything else is left for the schema to refuse. */
+function limitArg(value: string): number | null | string {
+  if (value === 'none') return null;
+  return /^[0-9]+$/.test(value) ? Number(value) : value;
+}
+
+async function tenantUpdate(config: Config, args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = valuesOf(args, {
+    plan: { type: 'string' },
+    rpm: { type: 'string' },
+    'max-agents': { type: 'string' },
+    'max-keys': { type: 'string' },
+    'max-concurrent-calls': { type: 'string' },
+  });
+  const ref = positionals[0];
+  if (!ref) throw new UsageError('tenant update needs an id or slug');
+  const limits: Record<string, unknown> = {};
+  for (const [option, name] of Object.entries(LIMIT_OPTIONS)) {
+    const value = values[option as keyof typeof values];
+    if (typeof value === 'string') limits[name] = limitArg(value);
+  }
+  const input = { ...(values.plan !== undefined ? { plan: values.plan } : {}), ...(Object.keys(limits).length > 0 ? { limits } : {}) };
+  if (Object.keys(input).length === 0) throw new UsageError('tenant update needs --plan or a limit option');
+  const body = UpdateTenantBody.safeParse(input);
+  if (!body.success) {
+    const option = (path: PropertyKey[]) =>
+      path[0] === 'limits' ? Object.entries(LIMIT_OPTIONS).find(([, name]) => name === path[1])?.[0] ?? String(path[1]) : String(path[0]);
+    throw new UsageError(body.error.issues.map((i) => `--${option(i.path)}: ${i.message}`).join('\n'));
+  }
+  const tenant = await withManager(config, async (m) => {
+    const found = await m.getTenant(ref);
+    if (!found || found.status === 'deleted') throw new AppError('TENANT_NOT_FOUND', `no live tenant ${ref}`);
+    return m.updateTenant(found.id, body.data, 'cli');
+  });
+  io.out(JSON.stringify(presentTenant(tenant)));
+  return 0;
 }
 
 async function keyCommand(config: Config, args: string[], io: CliIo): Promise<number> {

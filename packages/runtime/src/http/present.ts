@@ -1,4 +1,4 @@
-import { PLAN_LIMITS, type Agent, type AuditEvent, type CreatedKey, type KeySummary, type Role, type Tenant } from '@agentik/shared';
+import { effectiveLimits, type Agent, type AuditEvent, type CreatedKey, type KeySummary, type Role, type Tenant } from '@agentik/shared';
 import type { IssuedKey } from '../tenants/manager.js';
 import type { AgentRecord, ApiKeyRecord, AuditRecord, Page, TenantRecord } from '../storage/records.js';
 
@@ -14,7 +14,7 @@ export function presentTenant(t: TenantRecord): Tenant {
     name: t.name,
     owner: t.owner,
     plan: t.plan,
-    limits: PLAN_LIMITS[t.plan],
+    limits: effectiveLimits(t.plan, t.limitOverrides),
     status: t.status,
     createdAt: iso(t.createdAt),
     deletedAt: isoOrNull(t.deletedAt),

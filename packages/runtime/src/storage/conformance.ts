@@ -20,7 +20,7 @@ const PERIOD = '2026-03';
 
 function tenantRecord(overrides: Partial<TenantRecord> = {}): TenantRecord {
   const id = newId('tenant');
-  return { id, slug: `s-${id.slice(-10)}`, name: 'Acme', owner: 'o@example.com', plan: 'free', status: 'active', createdAt: T0, deletedAt: null, ...overrides };
+  return { id, slug: `s-${id.slice(-10)}`, name: 'Acme', owner: 'o@example.com', plan: 'free', status: 'active', createdAt: T0, deletedAt: null, limitOverrides: {}, ...overrides };
 }
 
 function keyRecord(tenantId: string | null, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
@@ -110,6 +110,22 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         await backend.master.tenants.insert(tenantRecord());
         const counts = await backend.master.tenants.countByStatus();
         for (const status of ['active', 'suspended', 'deleted'] as const) expect(counts[status]).toBeGreaterThanOrEqual(1);
+      });
+
+      it('updates a tenant\'s plan and limit overrides, which every read returns', async () => {
+        const t = tenantRecord({ limitOverrides: { maxKeys: 3 } });
+        await backend.master.tenants.insert(t);
+        expect((await backend.master.tenants.findById(t.id))?.limitOverrides).toEqual({ maxKeys: 3 });
+        const raised = await backend.master.tenants.update(t.id, { limitOverrides: { requestsPerMinute: 120_000, maxAgents: 7 } }, T0 + 1);
+        expect(raised).toMatchObject({ plan: 'free', limitOverrides: { requestsPerMinute: 120_000, maxAgents: 7 } });
+        const planned = await backend.master.tenants.update(t.id, { plan: 'enterprise' }, T0 + 2);
+        expect(planned).toMatchObject({ plan: 'enterprise', limitOverrides: { requestsPerMinute: 120_000, maxAgents: 7 } });
+        expect(await backend.master.tenants.findLiveBySlug(t.slug)).toEqual(planned);
+        expect(await backend.master.transaction((tx) => tx.tenants.lock(t.id))).toEqual(planned);
+        const cleared = await backend.master.tenants.update(t.id, { limitOverrides: {} }, T0 + 3);
+        expect(cleared?.limitOverrides).toEqual({});
+        expect(await backend.master.tenants.findById(t.id)).toEqual({ ...t, plan: 'enterprise', limitOverrides: {} });
+        expect(await backend.master.tenants.update(newId('tenant'), { plan: 'pro' }, T0)).toBeUndefined();
       });
 
       it('pages tenants by id with a cursor, optionally by status', async () => {

@@ -18,6 +18,7 @@ import type {
   Page,
   PageRequest,
   PlatformAuditRecord,
+  TenantPatch,
   TenantRecord,
   UserRecord,
 } from './records.js';
@@ -52,6 +53,8 @@ export interface TenantRepository {
    * (Postgres: a row lock; SQLite: the write lock). Undefined when there is no such tenant.
    */
   lock(id: string): Promise<TenantRecord | undefined>;
+  /** Sets the plan and/or the limit overrides (replaced whole); undefined when there is no such tenant. */
+  update(id: string, patch: TenantPatch, at: EpochMs): Promise<TenantRecord | undefined>;
   countByStatus(): Promise<Record<TenantStatus, number>>;
 }
 

@@ -1,4 +1,4 @@
-import type { Plan, ProviderName, Role, TenantStatus } from '@agentik/shared';
+import type { LimitOverrides, Plan, ProviderName, Role, TenantStatus } from '@agentik/shared';
 
 /** Times are milliseconds since the epoch inside the runtime; the HTTP layer renders ISO strings. */
 export type EpochMs = number;
@@ -12,6 +12,14 @@ export interface TenantRecord {
   status: TenantStatus;
   createdAt: EpochMs;
   deletedAt: EpochMs | null;
+  /** Limits the operator set over the plan's; empty when the plan's apply. */
+  limitOverrides: LimitOverrides;
+}
+
+/** What `PATCH /api/tenants/:id` changes. */
+export interface TenantPatch {
+  plan?: Plan;
+  limitOverrides?: LimitOverrides;
 }
 
 export interface UserRecord {

@@ -1,4 +1,15 @@
-import { PLAN_LIMITS, SLUG_REGEX, idPattern, roleAtLeast, type Plan, type Role, type TenantStatus } from '@agentik/shared';
+import {
+  LIMIT_NAMES,
+  SLUG_REGEX,
+  idPattern,
+  limitValues,
+  roleAtLeast,
+  type LimitOverrides,
+  type Plan,
+  type Role,
+  type TenantStatus,
+  type UpdateTenantBody,
+} from '@agentik/shared';
 import { AppError } from '../lib/app-error.js';
 import { newId } from '../lib/ids.js';
 import type { Log } from '../lib/log.js';
@@ -86,6 +97,7 @@ export class TenantManager {
       status: 'active',
       createdAt: at,
       deletedAt: null,
+      limitOverrides: {},
     };
     await this.backend.provisionTenant(tenant.id);
     try {
@@ -175,6 +187,43 @@ export class TenantManager {
   }
 
   /**
+   * Changes a tenant's plan and/or its limit overrides (a null override goes back to the plan's
+   * value), under the tenant's row lock, and audits what changed. Returns the tenant as it is now.
+   */
+  async updateTenant(id: string, body: UpdateTenantBody, actor: string): Promise<TenantRecord> {
+    const updated = await this.master.transaction(async (tx) => {
+      const tenant = await tx.tenants.lock(id);
+      if (!tenant || tenant.status === 'deleted') throw new AppError('TENANT_NOT_FOUND', 'tenant not found');
+      const overrides: LimitOverrides = { ...tenant.limitOverrides };
+      const limitChanges: Record<string, { from: number | null; to: number | null }> = {};
+      for (const name of LIMIT_NAMES) {
+        const next = body.limits?.[name];
+        if (next === undefined) continue;
+        const from = tenant.limitOverrides[name] ?? null;
+        if (next === null) delete overrides[name];
+        else overrides[name] = next;
+        if (from !== next) limitChanges[name] = { from, to: next };
+      }
+      const planChange = body.plan !== undefined && body.plan !== tenant.plan ? { from: tenant.plan, to: body.plan } : undefined;
+      if (!planChange && Object.keys(limitChanges).length === 0) return tenant;
+      const at = this.now();
+      const changed = (await tx.tenants.update(id, { plan: body.plan ?? tenant.plan, limitOverrides: overrides }, at))!;
+      await tx.audit.append({
+        id: newId('audit'),
+        at,
+        actor,
+        action: 'tenant.updated',
+        tenantId: id,
+        target: `tenant:${id}`,
+        details: { ...(planChange ? { plan: planChange } : {}), ...(Object.keys(limitChanges).length > 0 ? { limits: limitChanges } : {}) },
+      });
+      this.log.info({ event: 'tenant.updated', tenantId: id, plan: changed.plan, limitOverrides: overrides, actor }, 'tenant updated');
+      return changed;
+    });
+    return updated;
+  }
+
+  /**
    * Deletes a tenant for good: marks the tombstone and revokes every key in one transaction,
    * evicts the pooled store, then destroys the store itself. Returns false when there was no
    * live tenant with this id.
@@ -234,8 +283,9 @@ export class TenantManager {
         const tenant = await tx.tenants.lock(tenantId);
         if (!tenant || tenant.status === 'deleted') throw new AppError('TENANT_NOT_FOUND', 'tenant not found');
         const live = await tx.keys.countLive(tenantId);
-        if (live >= PLAN_LIMITS[tenant.plan].maxKeys) {
-          throw new AppError('PLAN_LIMIT_REACHED', `the ${tenant.plan} plan allows ${PLAN_LIMITS[tenant.plan].maxKeys} live keys`);
+        const { maxKeys } = limitValues(tenant.plan, tenant.limitOverrides);
+        if (live >= maxKeys) {
+          throw new AppError('PLAN_LIMIT_REACHED', limitAllows(tenant, 'maxKeys', 'live keys'));
         }
       }
       await tx.keys.insert(record);
@@ -312,4 +362,12 @@ export class TenantManager {
       throw error;
     }
   }
+}
+
+/** The error message for a limit reached: "the free plan allows 60 requests per minute", or the override's. */
+export function limitAllows(tenant: TenantRecord, name: keyof LimitOverrides, what: string): string {
+  const value = limitValues(tenant.plan, tenant.limitOverrides)[name];
+  return tenant.limitOverrides[name] === undefined
+    ? `the ${tenant.plan} plan allows ${value} ${what}`
+    : `this tenant's limit (set by the operator) allows ${value} ${what}`;
 }

@@ -34,6 +34,75 @@ export const PlanLimitsSchema = z.object({
   maxConcurrentCalls: z.number().int(),
 });
 
+/** The limits an operator can override per tenant. */
+export const LIMIT_NAMES = ['requestsPerMinute', 'maxAgents', 'maxKeys', 'maxConcurrentCalls'] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+/** A tenant's overrides of its plan's limits; a missing name takes the plan's value. */
+export type LimitOverrides = Partial<Record<LimitName, number>>;
+
+/** Where an effective limit comes from. */
+export const LimitSource = z.enum(['plan', 'override']);
+export type LimitSource = z.infer<typeof LimitSource>;
+
+export const EffectiveLimit = z.object({ value: z.number().int(), source: LimitSource });
+export type EffectiveLimit = z.infer<typeof EffectiveLimit>;
+
+/** The limits a tenant runs under: each one its override, else its plan's. */
+export const EffectiveLimits = z.object({
+  maxAgents: EffectiveLimit,
+  maxKeys: EffectiveLimit,
+  requestsPerMinute: EffectiveLimit,
+  maxConcurrentCalls: EffectiveLimit,
+});
+export type EffectiveLimits = z.infer<typeof EffectiveLimits>;
+
+/** The value of each limit for a plan and a tenant's overrides. */
+export function limitValues(plan: Plan, overrides: LimitOverrides = {}): PlanLimits {
+  const base = PLAN_LIMITS[plan];
+  return {
+    maxAgents: overrides.maxAgents ?? base.maxAgents,
+    maxKeys: overrides.maxKeys ?? base.maxKeys,
+    requestsPerMinute: overrides.requestsPerMinute ?? base.requestsPerMinute,
+    maxConcurrentCalls: overrides.maxConcurrentCalls ?? base.maxConcurrentCalls,
+  };
+}
+
+/** The effective limits with their source, as the API shows them. */
+export function effectiveLimits(plan: Plan, overrides: LimitOverrides = {}): EffectiveLimits {
+  const values = limitValues(plan, overrides);
+  const one = (name: LimitName): EffectiveLimit => ({
+    value: values[name],
+    source: overrides[name] === undefined ? 'plan' : 'override',
+  });
+  return {
+    maxAgents: one('maxAgents'),
+    maxKeys: one('maxKeys'),
+    requestsPerMinute: one('requestsPerMinute'),
+    maxConcurrentCalls: one('maxConcurrentCalls'),
+  };
+}
+
+/** The largest value an override may take. */
+export const MAX_LIMIT_OVERRIDE = 1_000_000_000;
+
+/** One override in a request: a positive whole number, or null to go back to the plan's value. */
+const LimitOverride = z.number().int().min(1).max(MAX_LIMIT_OVERRIDE).nullable().optional();
+
+/** `PATCH /api/tenants/:id` (operator only). */
+export const UpdateTenantBody = z.strictObject({
+  plan: Plan.optional(),
+  limits: z
+    .strictObject({
+      requestsPerMinute: LimitOverride,
+      maxAgents: LimitOverride,
+      maxKeys: LimitOverride,
+      maxConcurrentCalls: LimitOverride,
+    })
+    .optional(),
+});
+export type UpdateTenantBody = z.input<typeof UpdateTenantBody>;
+
 /** A tenant as the API shows it. */
 export const Tenant = z.object({
   id: z.string(),
@@ -42,7 +111,8 @@ export const Tenant = z.object({
   /** The owner's handle (an email address or user name). */
   owner: z.string(),
   plan: Plan,
-  limits: PlanLimitsSchema,
+  /** The limits the tenant runs under, each with its source (the plan, or an operator's override). */
+  limits: EffectiveLimits,
   status: TenantStatus,
   createdAt: IsoDate,
   deletedAt: IsoDate.nullable(),

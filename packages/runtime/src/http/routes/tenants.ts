@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateKeyBody, CreateTenantBody, CreatedKey, IdParams, Tenant, TenantList, TenantListQuery } from '@agentik/shared';
+import { CreateKeyBody, CreateTenantBody, CreatedKey, IdParams, Tenant, TenantList, TenantListQuery, UpdateTenantBody } from '@agentik/shared';
 import { AppError } from '../../lib/app-error.js';
 import { actorOf } from '../../tenants/context.js';
 import type { TenantManager } from '../../tenants/manager.js';
@@ -40,6 +40,15 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
     '/api/tenants/:id',
     { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, response: { 200: Tenant } } },
     async (request) => presentTenant(await found(request.params.id)),
+  );
+
+  app.patch(
+    '/api/tenants/:id',
+    { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, body: UpdateTenantBody, response: { 200: Tenant } } },
+    async (request) => {
+      const tenant = await found(request.params.id);
+      return presentTenant(await manager.updateTenant(tenant.id, request.body, actor(request)));
+    },
   );
 
   app.delete(

@@ -1,22 +1,23 @@
-import { PLAN_LIMITS } from '@agentik/shared';
+import { limitValues } from '@agentik/shared';
 import { AppError } from '../../lib/app-error.js';
+import { limitAllows } from '../../tenants/manager.js';
 import type { Stage } from './stage.js';
 
 /**
- * Stage 1: enforce the plan's request rate and concurrent calls (the slot is held until the run
+ * Stage 1: enforce the tenant's request rate and concurrent calls (the slot is held until the run
  * ends), then clean the user's text (NFC, no blank turns).
  */
 export const normalize: Stage = async (ctx, deps) => {
   const { tenant } = ctx.tenant;
-  const limits = PLAN_LIMITS[tenant.plan];
+  const limits = limitValues(tenant.plan, tenant.limitOverrides);
   const decision = await deps.rateLimiter.take(tenant.id, limits.requestsPerMinute);
   if (!decision.allowed) {
-    throw new AppError('RATE_LIMITED', `the ${tenant.plan} plan allows ${limits.requestsPerMinute} requests per minute`, {
+    throw new AppError('RATE_LIMITED', limitAllows(tenant, 'requestsPerMinute', 'requests per minute'), {
       'retry-after': String(decision.retryAfterSeconds),
     });
   }
   const lease = await deps.concurrency.acquire(tenant.id, limits.maxConcurrentCalls);
-  if (!lease) throw concurrencyLimited(`the ${tenant.plan} plan allows ${limits.maxConcurrentCalls} model calls at once`);
+  if (!lease) throw concurrencyLimited(limitAllows(tenant, 'maxConcurrentCalls', 'model calls at once'));
   ctx.leases.push(lease);
   const content = ctx.input.content.normalize('NFC');
   if (content.trim() === '') throw new AppError('VALIDATION_FAILED', 'content: must not be empty');

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Plan, TenantStatus } from '@agentik/shared';
+import type { LimitOverrides, Plan, TenantStatus } from '@agentik/shared';
 import { UniqueViolation, type MasterStore } from '../port.js';
 import type { ApiKeyRecord, KeyRole, PlatformAuditRecord, TenantRecord } from '../records.js';
 import { toPage } from './paging.js';
@@ -19,6 +19,7 @@ export function tenantFromRow(r: TenantsTable): TenantRecord {
     status: r.status as TenantStatus,
     createdAt: Number(r.created_at),
     deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
+    limitOverrides: JSON.parse(r.limit_overrides ?? '{}') as LimitOverrides,
   };
 }
 
@@ -75,6 +76,7 @@ export function createKyselyMasterStore(
               created_at: t.createdAt,
               updated_at: t.createdAt,
               deleted_at: t.deletedAt,
+              limit_overrides: JSON.stringify(t.limitOverrides),
             })
             .execute();
         } catch (error) {
@@ -90,6 +92,19 @@ export function createKyselyMasterStore(
         // A no-op write: it takes the row lock (Postgres) or the database's write lock (SQLite)
         // in both dialects, where SELECT ... FOR UPDATE exists in one only.
         const row = await db.updateTable('tenants').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', id).returningAll().executeTakeFirst();
+        return row && tenantFromRow(row);
+      },
+      async update(id, patch, at) {
+        const row = await db
+          .updateTable('tenants')
+          .set({
+            updated_at: at,
+            ...(patch.plan !== undefined ? { plan: patch.plan } : {}),
+            ...(patch.limitOverrides !== undefined ? { limit_overrides: JSON.stringify(patch.limitOverrides) } : {}),
+          })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
         return row && tenantFromRow(row);
       },
       async findLiveBySlug(slug) {

@@ -10,6 +10,8 @@ export interface TenantsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** JSON: the operator's overrides of the plan's limits. */
+  limit_overrides: string;
 }
 
 export interface UsersTable {
