@@ -240,9 +240,12 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
           await new Promise((resolve) => setTimeout(resolve, 30));
           throw new Error('rolled back');
         });
+        // Attach the expectation now: under load the reads below can outlast the 30 ms, and a
+        // rejection with no handler yet is an unhandled rejection that fails the whole run.
+        const rolledBack = expect(failing).rejects.toThrow('rolled back');
         await opened;
         const [tenant, found] = await Promise.all([backend.master.tenants.findById(t.id), backend.master.keys.findByHash(key.hash)]);
-        await expect(failing).rejects.toThrow('rolled back');
+        await rolledBack;
         expect(tenant).toBeUndefined();
         expect(found).toBeUndefined();
         await backend.master.tenants.insert(t);
@@ -387,6 +390,9 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
           await new Promise((resolve) => setTimeout(resolve, 30));
           throw new Error('rolled back');
         });
+        // Attach the expectation now: under load the reads below can outlast the 30 ms, and a
+        // rejection with no handler yet is an unhandled rejection that fails the whole run.
+        const rolledBack = expect(failing).rejects.toThrow('rolled back');
         await opened;
         // Issued while the transaction is open (between two of its awaits), answered after it ends.
         const [byId, byName, conversation] = await Promise.all([
@@ -394,7 +400,7 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
           store.agents.findByName('uncommitted'),
           store.conversations.get(conversationId),
         ]);
-        await expect(failing).rejects.toThrow('rolled back');
+        await rolledBack;
         expect(byId?.name).toBe('before');
         expect(byName).toBeUndefined();
         expect(conversation).toBeUndefined();
