@@ -15,18 +15,29 @@
  * streamed target for `--duration` seconds and prints the time to first body byte and to the end.
  * Finally it checks through `GET /api/costs/summary` that every answered runtime request
  * persisted its messages and cost event. `--quick`: concurrency 10 only, 3 s per run.
+ * `--profile` instead runs the runtime under `node --cpu-prof`, drives the streamed `/v1` load
+ * (`--target messages`: the messages route, `--target json`: /v1 as JSON) at concurrency 10 for
+ * `--duration` seconds and prints self time by package/file and by function for that window
+ * (`--profile-out file.cpuprofile` keeps the profile).
  *
- *   node --import tsx bench/stream.ts [--duration 5] [--quick]
+ *   node --import tsx bench/stream.ts [--duration 5] [--quick] [--profile [--target v1|messages|json] [--profile-out f]]
  */
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { callHttp, checkLoad, createTenant, load, PersistedCount, timedClient, type BenchTenant, type LoadResult, type Target } from './lib/clients.js';
+import { readProfile } from './lib/profile.js';
 import { forkListening, startServeProcess, stopServeProcess } from './lib/serve-process.js';
 import { intArg, tempDataDir, watchdog } from './lib/setup.js';
 import { cpuMeter, machineLine, ms, printTable, summarize } from './lib/stats.js';
 
 watchdog(5);
 const QUICK = process.argv.includes('--quick');
+const PROFILE = process.argv.includes('--profile');
+const argValue = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
 const duration = intArg('duration', QUICK ? 3 : 5);
 const CONCURRENCY = QUICK ? [10] : [1, 10, 50];
 const CHUNKS = 20;
@@ -39,7 +50,10 @@ const EXPECTED_TEXT = Array.from({ length: CHUNKS }, (_, i) => (i === 0 ? 'Token
 const dataDir = tempDataDir();
 const fake = await forkListening('./fake-llm-child.ts', { ...process.env, BENCH_FAKE_CHUNKS: String(CHUNKS) });
 const proxy = await forkListening('./proxy-child.ts', { ...process.env, BENCH_PROXY_UPSTREAM: fake.message.url! });
-const runtime = await startServeProcess({ AGENTIK_DATA_DIR: dataDir, AGENTIK_OLLAMA_URL: fake.message.url! }, { logLevel: LOG_LEVEL });
+const runtime = await startServeProcess(
+  { AGENTIK_DATA_DIR: dataDir, AGENTIK_OLLAMA_URL: fake.message.url! },
+  { logLevel: LOG_LEVEL, execArgv: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(dataDir, 'profile')] : [] },
+);
 const url = runtime.url;
 
 type Kind = 'proxy' | 'v1 SSE' | 'messages SSE' | 'v1 JSON';
@@ -66,6 +80,33 @@ function streamedText(body: string): string {
 }
 
 try {
+  if (PROFILE) await profileRun();
+  else await fullRun();
+} finally {
+  await stopServeProcess(runtime.child);
+  await stopServeProcess(proxy.child);
+  await stopServeProcess(fake.child);
+}
+
+async function profileRun(): Promise<void> {
+  const kind: Kind = { messages: 'messages SSE' as const, json: 'v1 JSON' as const }[argValue('target') ?? ''] ?? 'v1 SSE';
+  const t = await createTenant(url, 'Stream profile');
+  await load(target(kind, t), 10, 2);
+  // V8 stamps samples with CLOCK_MONOTONIC in µs, as process.hrtime does.
+  const start = Number(process.hrtime.bigint() / 1000n);
+  const r = await load(target(kind, t), 10, duration);
+  const end = Number(process.hrtime.bigint() / 1000n);
+  checkLoad(`profile ${kind}`, r);
+  await stopServeProcess(runtime.child);
+  const p = readProfile(path.join(dataDir, 'profile'), { start, end }, argValue('profile-out'));
+  console.log(
+    `stream --profile: runtime under node --cpu-prof, ${kind} at concurrency 10 for ${duration} s: ${r.requests.average.toFixed(0)} req/s ` +
+      `(${r.requests.total} requests, ${(p.busyUs / r.requests.total / 1000).toFixed(3)} ms busy CPU each), p50 ${r.latency.p50} ms; ${p.summary}; ${machineLine()}`,
+  );
+  p.print();
+}
+
+async function fullRun(): Promise<void> {
   const tenants = new Map<Kind, BenchTenant>();
   for (const kind of KINDS) tenants.set(kind, await createTenant(url, `Stream ${kind}`));
   const tTimed = await createTenant(url, 'Stream timed');
@@ -173,10 +214,6 @@ try {
     process.exitCode = 1;
     console.error('some answered requests have no cost event');
   }
-} finally {
-  await stopServeProcess(runtime.child);
-  await stopServeProcess(proxy.child);
-  await stopServeProcess(fake.child);
 }
 
 function machineLoad(): string {
