@@ -29,16 +29,14 @@
  *   node --import tsx bench/pipeline.ts [--duration 5] [--quick] [--profile [--sse] [--concurrency 10] [--profile-out runtime.cpuprofile]]
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { autocannon, callHttp, type AutocannonOptions, type AutocannonResult } from './lib/clients.js';
+import { PersistedCount, callHttp, checkLoad, createTenant, load, timedClient, type BenchTenant, type LoadResult, type Target } from './lib/clients.js';
+import { readProfile } from './lib/profile.js';
 import { forkListening, startServeProcess, stopServeProcess } from './lib/serve-process.js';
-import { agentBody, intArg, operatorHeaders, tempDataDir, watchdog } from './lib/setup.js';
-import { machineLine, ms, printTable, processCpuMs, summarize } from './lib/stats.js';
+import { agentBody, intArg, tempDataDir, watchdog } from './lib/setup.js';
+import { cpuMeter, machineLine, ms, printTable, summarize } from './lib/stats.js';
 
 watchdog(5);
 const duration = intArg('duration', 5);
@@ -77,76 +75,6 @@ function lastLlmBody(fake: ChildProcess): Promise<unknown> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Clients
-
-/** One POST target: URL, headers and a JSON body. */
-interface Target {
-  url: string;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-interface LoadResult extends AutocannonResult {
-  '2xx': number;
-  requests: AutocannonResult['requests'] & { sent: number };
-}
-
-async function load(target: Target, connections: number, seconds: number): Promise<LoadResult> {
-  const options: AutocannonOptions & Record<string, unknown> = {
-    url: target.url,
-    connections,
-    duration: seconds,
-    method: 'POST',
-    headers: { ...target.headers, 'content-type': 'application/json' },
-    body: JSON.stringify(target.body),
-  };
-  return (await autocannon(options)) as LoadResult;
-}
-
-/**
- * POSTs over one kept-alive loopback connection (node:http) and times, with performance.now(),
- * the first body byte and the end of the response.
- */
-function timedClient(baseUrl: string) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const base = new URL(baseUrl);
-  return {
-    post(target: Target): Promise<{ status: number; ttfb: number; total: number; body: string }> {
-      const payload = JSON.stringify(target.body);
-      const pathname = new URL(target.url).pathname;
-      return new Promise((resolve, reject) => {
-        const started = performance.now();
-        let ttfb = Number.NaN;
-        const req = http.request(
-          {
-            host: base.hostname,
-            port: base.port,
-            path: pathname,
-            method: 'POST',
-            agent,
-            headers: { ...target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => {
-              if (chunks.length === 0) ttfb = performance.now() - started;
-              chunks.push(c);
-            });
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, ttfb, total: performance.now() - started, body: Buffer.concat(chunks).toString('utf8') }),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(payload);
-      });
-    },
-    close: () => agent.destroy(),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Setup
 
 const dataDir = tempDataDir();
@@ -157,21 +85,6 @@ const runtime = await startServeProcess(
   { logLevel: LOG_LEVEL, execArgv: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(dataDir, 'profile')] : [] },
 );
 const url = runtime.url;
-
-interface BenchTenant {
-  id: string;
-  headers: Record<string, string>;
-  agentId: string;
-}
-
-/** An enterprise tenant with a member key and one agent (Ollama at the fake). */
-async function createTenant(name: string): Promise<BenchTenant> {
-  const tenant = (await callHttp(`${url}/api/tenants`, 'POST', operatorHeaders(), { name, owner: 'bench@example.com', plan: 'enterprise' })).json();
-  const id = String(tenant.id);
-  const { key } = (await callHttp(`${url}/api/tenants/${id}/keys`, 'POST', operatorHeaders(), { role: 'member' })).json() as { key: string };
-  const agent = (await callHttp(`${url}/api/agents`, 'POST', operatorHeaders(id), agentBody('bench'))).json();
-  return { id, headers: { authorization: `Bearer ${key}` }, agentId: String(agent.id) };
-}
 
 const agent = agentBody('bench');
 /** What the runtime sends to Ollama for one new-conversation message (checked below). */
@@ -191,20 +104,9 @@ const viaRuntime = (t: BenchTenant, stream: boolean): Target => ({
   body: { content: CONTENT },
 });
 
-function checkLoad(label: string, r: LoadResult): void {
-  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) {
-    throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
-  }
-}
-
 /** Answered (2xx) and sent runtime requests per tenant, for the persistence check. */
-const counted = new Map<string, { answered: number; sent: number }>();
-function count(t: BenchTenant, answered: number, sent: number): void {
-  const c = counted.get(t.id) ?? { answered: 0, sent: 0 };
-  c.answered += answered;
-  c.sent += sent;
-  counted.set(t.id, c);
-}
+const persistence = new PersistedCount();
+const count = (t: BenchTenant, answered: number, sent: number) => persistence.count(t, answered, sent);
 
 async function loadRuntime(label: string, t: BenchTenant, stream: boolean, connections: number, seconds: number) {
   const r = await load(viaRuntime(t, stream), connections, seconds);
@@ -225,9 +127,9 @@ try {
 // The full run
 
 async function fullRun(): Promise<void> {
-  const tJson = await createTenant('Pipeline JSON');
-  const tSse = await createTenant('Pipeline SSE');
-  const tTimed = await createTenant('Pipeline timed');
+  const tJson = await createTenant(url, 'Pipeline JSON');
+  const tSse = await createTenant(url, 'Pipeline SSE');
+  const tTimed = await createTenant(url, 'Pipeline timed');
 
   // The direct body is the one the runtime sends, and both forms of the route answer.
   const reply = (await callHttp(viaRuntime(tJson, false).url, 'POST', tJson.headers, { content: CONTENT })).json();
@@ -258,13 +160,9 @@ async function fullRun(): Promise<void> {
       ['(c) runtime, SSE', () => loadRuntime(`sse c=${c}`, tSse, true, c, duration)],
     ];
     for (const [label, run] of runs) {
-      const cpu0 = [processCpuMs(runtime.child.pid), processCpuMs(fake.child.pid), process.cpuUsage()] as const;
+      const cpu = cpuMeter({ runtime: runtime.child.pid, fake: fake.child.pid });
       const r = await run();
-      const self = process.cpuUsage(cpu0[2]);
-      const perRequest = (ms: number) => (r.requests.total > 0 ? ms / r.requests.total : Number.NaN);
-      const runtimeCpu = perRequest(processCpuMs(runtime.child.pid) - cpu0[0]);
-      const fakeCpu = perRequest(processCpuMs(fake.child.pid) - cpu0[1]);
-      const loadCpu = perRequest((self.user + self.system) / 1000);
+      const { runtime: runtimeCpu, fake: fakeCpu, self: loadCpu } = cpu.perRequest(r.requests.total);
       rps.set(`${label} ${c}`, r.requests.average);
       rows.push({
         target: label,
@@ -316,19 +214,11 @@ async function fullRun(): Promise<void> {
 
   // Every answered request was persisted: one cost event each (written in the same transaction
   // as the conversation and its two messages).
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const from = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-  const persisted: Array<Record<string, string | number>> = [];
-  let allPersisted = true;
-  for (const [name, t] of [['JSON (b)', tJson], ['SSE (c)', tSse], ['timed c=1', tTimed]] as const) {
-    const summary = (await callHttp(`${url}/api/costs/summary?from=${from}`, 'GET', t.headers)).json() as { calls: number };
-    const c = counted.get(t.id)!;
-    // autocannon stops with up to `connections` requests in flight: the server still completes
-    // (and records) them, so the count lies between the answered and the sent requests.
-    const ok = summary.calls >= c.answered && summary.calls <= c.sent;
-    allPersisted &&= ok;
-    persisted.push({ tenant: name, 'requests answered (2xx)': c.answered, 'requests sent': c.sent, 'cost events (calls)': summary.calls, check: ok ? 'ok' : 'MISSING' });
-  }
+  const { ok: allPersisted, rows: persisted } = await persistence.check(url, [
+    ['JSON (b)', tJson],
+    ['SSE (c)', tSse],
+    ['timed c=1', tTimed],
+  ]);
 
   // Report.
   console.log(
@@ -363,7 +253,7 @@ async function fullRun(): Promise<void> {
 // --profile: where the runtime's CPU time goes under the concurrency-10 JSON load
 
 async function profileRun(): Promise<void> {
-  const t = await createTenant('Pipeline profile');
+  const t = await createTenant(url, 'Pipeline profile');
   await loadRuntime('warm-up', t, PROFILE_SSE, PROFILE_CONCURRENCY, 2);
   // V8 stamps samples with CLOCK_MONOTONIC in µs, as process.hrtime does: only the samples
   // taken while the measured load ran are counted (not startup, setup or warm-up).
@@ -372,78 +262,11 @@ async function profileRun(): Promise<void> {
   const windowEnd = Number(process.hrtime.bigint() / 1000n);
   const loadAvg = load1();
   await stopServeProcess(runtime.child);
-  const dir = path.join(dataDir, 'profile');
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error('the runtime wrote no .cpuprofile');
-  if (profileOut) copyFileSync(path.join(dir, file), profileOut);
-
-  interface Node {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-  }
-  const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
-    nodes: Node[];
-    samples: number[];
-    timeDeltas: number[];
-    startTime: number;
-    endTime: number;
-  };
-  const windowed = profile.startTime <= windowStart && windowEnd <= profile.endTime;
-  if (!windowed) console.warn('the profile does not cover the measured window (clock mismatch?): counting every sample');
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map<number, number>();
-  // timeDeltas[i] is the time before sample i; attribute it to the node sampled at i.
-  let at = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i]!;
-    const dt = profile.timeDeltas[i] ?? 0;
-    at += dt;
-    if (windowed && (at < windowStart || at > windowEnd)) continue;
-    selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
-  }
-  const repo = fileURLToPath(new URL('..', import.meta.url));
-  const where = (u: string): string => {
-    if (u === '') return '';
-    if (u.startsWith('node:')) return u;
-    const p = u.startsWith('file://') ? fileURLToPath(u) : u;
-    const nm = p.lastIndexOf('/node_modules/');
-    if (nm >= 0) return p.slice(nm + '/node_modules/'.length);
-    return p.startsWith(repo) ? p.slice(repo.length) : p;
-  };
-  const group = (n: Node): string => {
-    const u = where(n.callFrame.url);
-    if (u === '') return n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native, V8 builtins)';
-    if (u.startsWith('node:')) return `node: ${u.slice(5).split('/')[0]}`;
-    if (!u.startsWith('packages/') && !u.startsWith('bench/')) {
-      const parts = u.split('/');
-      return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
-    }
-    return u.replace(/^packages\/runtime\/src\//, 'runtime/').replace(/^packages\/shared\/src\//, 'shared/');
-  };
-  let total = 0;
-  const byFunction = new Map<string, number>();
-  const byGroup = new Map<string, number>();
-  for (const [id, us] of selfUs) {
-    const n = byId.get(id)!;
-    total += us;
-    const fn = `${n.callFrame.functionName || '(anonymous)'}  ${where(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
-    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-    const g = group(n);
-    byGroup.set(g, (byGroup.get(g) ?? 0) + us);
-  }
-  const idle = byGroup.get('(idle)') ?? 0;
-  const busy = total - idle;
-  const top = (m: Map<string, number>, n: number) =>
-    [...m.entries()]
-      .filter(([k]) => k !== '(idle)' && !k.startsWith('(idle)'))
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, us]) => ({ self: `${(us / 1000).toFixed(0)} ms`, 'of busy': `${((100 * us) / busy).toFixed(1)}%`, where: k }));
+  const p = readProfile(path.join(dataDir, 'profile'), { start: windowStart, end: windowEnd }, profileOut);
   console.log(
     `pipeline --profile: runtime under node --cpu-prof, samples of the measured window only, ${PROFILE_SSE ? 'SSE' : 'JSON'} route at concurrency ${PROFILE_CONCURRENCY} for ${duration} s: ` +
-      `${r.requests.average.toFixed(0)} req/s under the profiler (${r.requests.total} requests, ${(busy / r.requests.total / 1000).toFixed(2)} ms busy CPU each), p50 ${r.latency.p50} ms; runtime log level ${LOG_LEVEL}; ` +
-      `profile ${(total / 1e6).toFixed(1)} s, busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s; ${machineLine()} (load avg at end ${loadAvg})`,
+      `${r.requests.average.toFixed(0)} req/s under the profiler (${r.requests.total} requests, ${(p.busyUs / r.requests.total / 1000).toFixed(2)} ms busy CPU each), p50 ${r.latency.p50} ms; runtime log level ${LOG_LEVEL}; ` +
+      `${p.summary}; ${machineLine()} (load avg at end ${loadAvg})`,
   );
-  printTable('runtime self time by package / file', top(byGroup, 30));
-  printTable('runtime self time by function', top(byFunction, 40));
+  p.print();
 }

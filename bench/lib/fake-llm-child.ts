@@ -4,11 +4,17 @@
  * `{url, openAiUrl}` over IPC once listening; a `{type: 'last'}` message is answered with
  * `{type: 'last', body}`, the body of the most recent chat request (the benchmark compares the
  * body it sends directly with the one the runtime sends). It stops on SIGTERM or when the parent
- * goes away.
+ * goes away. With `BENCH_FAKE_CHUNKS=N` in its environment, every reply is N tokens, each streamed
+ * chunk written and flushed separately (`chunkWrites`), as a real server streams.
  */
 import { startFakeLlm } from '../../packages/runtime/src/test-support/fake-llm.js';
 
-const llm = await startFakeLlm({ instant: true, recordRequests: false });
+const chunks = Number(process.env.BENCH_FAKE_CHUNKS ?? 0);
+const llm = await startFakeLlm({
+  instant: true,
+  recordRequests: false,
+  ...(chunks > 0 ? { chunkWrites: true, defaultReply: { tokens: Array.from({ length: chunks }, (_, i) => (i === 0 ? 'Token' : ` token${i}`)) } } : {}),
+});
 
 const stop = () => {
   void llm.close().finally(() => process.exit(0));

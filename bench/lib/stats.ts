@@ -93,3 +93,22 @@ export function processCpuMs(pid: number | undefined): number {
     return Number.NaN;
   }
 }
+
+/**
+ * Starts measuring the CPU time (user + system) of the processes in `pids` (from /proc) and of
+ * this one (`self`); `perRequest(n)` divides what each used since then by `n` requests, in ms.
+ */
+export function cpuMeter<K extends string>(pids: Record<K, number | undefined>) {
+  const names = Object.keys(pids) as K[];
+  const before = new Map(names.map((k) => [k, processCpuMs(pids[k])]));
+  const self0 = process.cpuUsage();
+  return {
+    perRequest(requests: number): Record<K | 'self', number> {
+      const per = (used: number) => (requests > 0 ? used / requests : Number.NaN);
+      const self = process.cpuUsage(self0);
+      const out = { self: per((self.user + self.system) / 1000) } as Record<K | 'self', number>;
+      for (const k of names) out[k] = per(processCpuMs(pids[k]) - before.get(k)!);
+      return out;
+    },
+  };
+}

@@ -179,3 +179,53 @@ describe('the official openai client against /v1', () => {
     await expect(wrong.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
   });
 });
+
+/**
+ * Issue 15: a streamed `/v1/chat/completions` reply, read with the official client, is chunk for
+ * chunk the text the model streamed (the fake writes each of its 20 chunks separately), whatever
+ * the runtime does to write it faster (one JSON text per delta built from a fixed prefix and
+ * suffix, events coalesced into fewer socket writes).
+ */
+const TOKENS = Array.from({ length: 20 }, (_, i) => (i === 0 ? 'Chunk' : i % 7 === 0 ? ` "quoted\\ ${i}"\n` : ` ü${i}`));
+
+describe('a streamed /v1 reply through the official openai client', () => {
+  for (const model of ['local-llama', 'gpt']) {
+    it(`is chunk for chunk the model's 20 streamed chunks (${model})`, async () => {
+      llm.enqueue({ tokens: TOKENS });
+      const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      // The role chunk, one chunk per streamed token in order, the finish chunk, the usage chunk.
+      expect(chunks[0]!.choices[0]!.delta).toEqual({ role: 'assistant', content: '' });
+      expect(chunks.slice(1, -2).map((c) => c.choices[0]!.delta.content)).toEqual(TOKENS);
+      expect(chunks.slice(1, -2).every((c) => c.choices[0]!.finish_reason === null && c.choices[0]!.logprobs === null)).toBe(true);
+      expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('stop');
+      expect(chunks.at(-1)!.usage).toEqual({ prompt_tokens: 24, completion_tokens: 8, total_tokens: 32 });
+      expect(new Set(chunks.map((c) => `${c.id} ${c.created} ${c.model} ${c.object}`))).toEqual(new Set([`${chunks[0]!.id} ${chunks[0]!.created} ${model} chat.completion.chunk`]));
+    });
+  }
+
+  it('writes every event as one data line of JSON in the usual key order, then [DONE]', async () => {
+    llm.enqueue({ tokens: TOKENS });
+    const key = client.apiKey;
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content: 'go' }], stream: true }),
+    });
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const events = (await res.text()).split('\n\n');
+    expect(events.pop()).toBe('');
+    expect(events.pop()).toBe('data: [DONE]');
+    for (const event of events) {
+      expect(event.startsWith('data: ')).toBe(true);
+      const json = event.slice('data: '.length);
+      // The bytes JSON.stringify gives for the same chunk object, keys in the order of the chunk.
+      const parsed = JSON.parse(json) as { id: string; created: number; model: string; choices: Array<{ delta: unknown; finish_reason: unknown }> };
+      const c = parsed.choices[0]!;
+      const canonical = JSON.stringify({ id: parsed.id, object: 'chat.completion.chunk', created: parsed.created, model: parsed.model, choices: [{ index: 0, delta: c.delta, logprobs: null, finish_reason: c.finish_reason }] });
+      expect(json).toBe(canonical);
+    }
+    expect(events.slice(1, -1).map((e) => (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content: string } }> }).choices[0]!.delta.content)).toEqual(TOKENS);
+  });
+});

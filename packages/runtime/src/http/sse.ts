@@ -3,9 +3,24 @@ import type { ServerResponse } from 'node:http';
 /**
  * A Server-Sent Events writer over a raw response. The response starts on the first event, so
  * errors found before any event can still go out as ordinary JSON error responses.
+ *
+ * The first event goes out at once (time to first byte); later ones are coalesced: events sent
+ * in the same turn of the event loop (one read from the upstream often holds several deltas,
+ * handed on in microtasks) are joined and written once, in a `setImmediate`, so a burst costs one
+ * socket write and one chunk of the chunked encoding instead of one per event. `end()` writes
+ * whatever is pending with the end of the response.
  */
 export class SseWriter {
   private started = false;
+  private pending = '';
+  private flushScheduled = false;
+  private readonly flush = () => {
+    this.flushScheduled = false;
+    if (this.pending === '' || this.res.destroyed || this.res.writableEnded) return;
+    const data = this.pending;
+    this.pending = '';
+    this.res.write(data);
+  };
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -16,6 +31,8 @@ export class SseWriter {
   /** Writes one event; `data` is JSON-encoded, or sent as is when it is a string. */
   send(event: string | undefined, data: unknown): void {
     if (this.res.destroyed || this.res.writableEnded) return;
+    const payload = typeof data === 'string' ? data : JSON.stringify(data);
+    const frame = event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
     if (!this.started) {
       this.started = true;
       this.res.writeHead(200, {
@@ -24,12 +41,21 @@ export class SseWriter {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
+      this.res.write(frame);
+      return;
     }
-    const payload = typeof data === 'string' ? data : JSON.stringify(data);
-    this.res.write(`${event ? `event: ${event}\n` : ''}data: ${payload}\n\n`);
+    this.pending += frame;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
   }
 
   end(): void {
-    if (!this.res.writableEnded) this.res.end();
+    if (this.res.writableEnded) return;
+    const data = this.pending;
+    this.pending = '';
+    if (data === '' || this.res.destroyed) this.res.end();
+    else this.res.end(data);
   }
 }

@@ -110,6 +110,11 @@ export interface RecordedRequest {
 export interface FakeLlmOptions {
   /** Write each streamed reply in one write, no delays (benchmarks). Default false. */
   instant?: boolean;
+  /**
+   * With `instant`: still write (and flush) each streamed chunk separately, waiting for each
+   * write to be handed to the socket before the next, as a real server does, only without delays.
+   */
+  chunkWrites?: boolean;
   /** The reply when no scripted one is queued. */
   defaultReply?: FakeReply;
   /** Keep every request in `requests` (default true). Benchmarks turn it off: only the last is kept. */
@@ -289,7 +294,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   async function writeChunks(res: ServerResponse, wire: WireChunk[], reply: FakeReply, raw: boolean): Promise<void> {
     const cut = wire.some((c) => c.cut);
     const delay = reply.tokenDelayMs ?? 0;
-    if (options.instant && delay === 0 && !cut && !raw) {
+    if (options.instant && !options.chunkWrites && delay === 0 && !cut && !raw) {
       res.end(wire.map((c) => c.data).join(''));
       return;
     }
