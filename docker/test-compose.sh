@@ -425,7 +425,10 @@ postgres_stack() {
   provide_cert 2
   for _ in $(seq 30); do [ "$(served_cn)" = agentik-provided-2 ] && break; sleep 1; done
   [ "$(served_cn)" = agentik-provided-2 ] || fail "after replacing ./certs the proxy still serves '$(served_cn)'"
-  dc logs --no-color proxy 2>/dev/null | grep -q 'certificate changed, reloading nginx' || fail "no reload in the proxy's log"
+  # The log first, then grep: with pipefail, 'dc logs | grep -q' fails when grep exits at its match
+  # while docker-compose is still writing (SIGPIPE), which a long access log makes likely.
+  proxy_log=$(dc logs --no-color proxy 2>/dev/null)
+  grep -q 'certificate changed, reloading nginx' <<<"$proxy_log" || fail "no reload in the proxy's log"
   cp "$stack/certs/fullchain.pem" "$work/ca.pem"
 
   log "backup-postgres: pg_dump into ./backups/<date>/"

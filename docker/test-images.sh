@@ -49,7 +49,8 @@ root=$(podman image mount "$RUNTIME")
 for f in bin/sh bin/bash bin/dash usr/bin/sh usr/bin/bash bin/busybox usr/local/bin/npm usr/bin/npm usr/bin/gcc usr/bin/g++ usr/bin/cc usr/bin/make usr/bin/apt-get; do
   [ ! -e "$root/$f" ] || { podman image unmount "$RUNTIME" >/dev/null; fail "runtime image has /$f"; }
 done
-if find "$root" -path "$root/proc" -prune -o \( -name npm-cli.js -o -name 'pnpm*.cjs' \) -print | grep -q .; then
+# Lists first, then grep: with pipefail a producer cut off by 'grep -q' (SIGPIPE) fails the pipeline.
+if grep -q . <<<"$(find "$root" -path "$root/proc" -prune -o \( -name npm-cli.js -o -name 'pnpm*.cjs' \) -print)"; then
   podman image unmount "$RUNTIME" >/dev/null; fail "runtime image has npm or pnpm"
 fi
 [ -x "$root/nodejs/bin/node" ] || fail "no /nodejs/bin/node"
@@ -58,7 +59,7 @@ ls "$root"/app/backends/sqlite/migrations/master/*.sql >/dev/null || fail "no SQ
 ls "$root"/app/backends/postgres/migrations/master/*.sql >/dev/null || fail "no Postgres migrations"
 addon=$(find "$root/app/node_modules/.pnpm" -path '*better-sqlite3/build/Release/better_sqlite3.node')
 [ -n "$addon" ] || fail "no compiled better-sqlite3"
-if find "$root/app/node_modules/.pnpm" -path '*better-sqlite3/deps/*' -o -path '*better-sqlite3/build/Release/obj*' | grep -q .; then fail "better-sqlite3 build leftovers"; fi
+if grep -q . <<<"$(find "$root/app/node_modules/.pnpm" -path '*better-sqlite3/deps/*' -o -path '*better-sqlite3/build/Release/obj*')"; then fail "better-sqlite3 build leftovers"; fi
 [ "$(stat -c %u "$root/var/lib/agentik-os")" = 65532 ] || fail "/var/lib/agentik-os not owned by 65532"
 podman image unmount "$RUNTIME" >/dev/null
 assert_eq "$(quiet_podman run --rm --network none --entrypoint /nodejs/bin/node "$RUNTIME" -p 'process.versions.node.split(".")[0]')" 24 "Node major"
@@ -130,14 +131,14 @@ exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$first")
 assert_eq "$exit_code" 0 "exit code after SIGTERM"
 ((elapsed_ms < 2000)) || fail "podman stop took ${elapsed_ms} ms (limit 2000)"
 pass "stopped in ${elapsed_ms} ms, exit code 0"
-podman logs "$first" 2>&1 | grep -q '"msg":"shutting down"' || fail "no clean shutdown in the logs"
+grep -q '"msg":"shutting down"' <<<"$(podman logs "$first" 2>&1)" || fail "no clean shutdown in the logs"
 quiet_podman rm "$first" >/dev/null
 
 step "runtime: a new container on the same volume"
 second="$TEST_PREFIX-runtime-2"
 run_runtime "$second"
 wait_healthy "$second" 60
-if podman logs "$second" 2>&1 | grep -q 'Operator key (shown once'; then fail "second start printed a new operator key"; fi
+if grep -q 'Operator key (shown once' <<<"$(podman logs "$second" 2>&1)"; then fail "second start printed a new operator key"; fi
 url="http://127.0.0.1:$(host_port "$second" 3000)"
 listed=$(curl -fsS "$url/api/tenants" -H "Authorization: Bearer $key")
 assert_contains "$listed" "\"$tenant_id\"" "tenants after restart"
