@@ -10,8 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-# shellcheck source=scripts/lib/cache.sh
-. scripts/lib/cache.sh
 
 [ "$(id -u)" = 0 ] || { echo 'installer test: run as root (chroot, unshare, overlay mounts)' >&2; exit 1; }
 started=$(date +%s)
@@ -167,16 +165,7 @@ cp "$work/sealed/agentik-os-1.0.1-linux-arm64.tar.gz" "$work/bad/arch.tar.gz"
 ok "made $(find "$work/bad" -name '*.tar.gz' | wc -l) tampered bundles"
 
 step 'a clean minimal Debian'
-base_tar=$(bash scripts/debian-base.sh)
-base="$(agentik_cache_dir)/debian-bookworm-minbase.root"
-stamp="$(stat -c '%s %Y' "$base_tar")"
-if [ "$(cat "$base.stamp" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$base" "$base.stamp"
-  mkdir -p "$base.partial"
-  tar -C "$base.partial" --numeric-owner -xf "$base_tar"
-  mv "$base.partial" "$base"
-  printf '%s\n' "$stamp" >"$base.stamp"
-fi
+base=$(bash scripts/debian-base.sh --root)
 if [ -e "$base/usr/bin/node" ] || [ -e "$base/usr/local/bin/node" ]; then fail "the base system has Node"; fi
 ok "base root $base"
 

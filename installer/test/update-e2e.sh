@@ -13,8 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-# shellcheck source=scripts/lib/cache.sh
-. scripts/lib/cache.sh
 
 [ "$(id -u)" = 0 ] || { echo 'update test: run as root (chroot, unshare, overlay mounts)' >&2; exit 1; }
 started=$(date +%s)
@@ -101,16 +99,7 @@ tar --sort=name --owner=0 --group=0 --numeric-owner -C "$work/tampered" -czf "$w
 ok "derived 1.1.0 (+1 migration), 1.2.0 broken, 1.2.0 never ready, 1.2.0, 1.3.0 and a tampered 1.2.0"
 
 step 'a clean minimal Debian'
-base_tar=$(bash scripts/debian-base.sh)
-base="$(agentik_cache_dir)/debian-bookworm-minbase.root"
-stamp="$(stat -c '%s %Y' "$base_tar")"
-if [ "$(cat "$base.stamp" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$base" "$base.stamp"
-  mkdir -p "$base.partial"
-  tar -C "$base.partial" --numeric-owner -xf "$base_tar"
-  mv "$base.partial" "$base"
-  printf '%s\n' "$stamp" >"$base.stamp"
-fi
+base=$(bash scripts/debian-base.sh --root)
 if [ -e "$base/usr/bin/node" ] || [ -e "$base/usr/local/bin/node" ]; then fail 'the base system has Node'; fi
 c="$work/case"
 rm -rf "$c"
