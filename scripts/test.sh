@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: the README's second command, and exactly what .ci/run runs. It installs
+# The whole test suite, run by `pnpm test` (the README's second command, and what .ci/run runs). It installs
 # and starts what the tests use for real when it is missing (Chromium, PostgreSQL and Redis on
 # loopback; each deployment test installs its own tools), sets up the workspace, then runs
-#   pnpm test                      type-check, lint, dependency rules, unit, integration and
+#   pnpm test:quick                type-check, lint, dependency rules, unit, integration and
 #                                  browser tests, the Helm chart's render and schema tests
 #   installer/test/run.sh          the offline bundle and the air-gapped installer in a clean Debian
 #   installer/test/update-e2e.sh   the offline updater end to end in a clean Debian
@@ -24,7 +24,7 @@ run() {
   "$@"
   echo "scripts/test.sh: '$*' took $((SECONDS - start)) s"
 }
-run pnpm test
+run pnpm test:quick
 run bash installer/test/run.sh
 run bash installer/test/update-e2e.sh
 run bash docker/test.sh
