@@ -125,6 +125,9 @@ export function createLogger(config: Config, stream?: DestinationStream): Logger
   );
 }
 
+/** How long a starting runtime waits for a Postgres that is not up yet. */
+const DATABASE_STARTUP_WAIT_MS = 60_000;
+
 /** Opens the storage backend named by the config (the only place that picks an adapter). */
 export async function openBackend(config: Config, migrations?: MigrationSets, log?: Logger): Promise<StorageBackend> {
   const sets = migrations ?? loadMigrationSets(config.migrationsDir ?? defaultMigrationsRoot(config.storage));
@@ -135,6 +138,11 @@ export async function openBackend(config: Config, migrations?: MigrationSets, lo
       poolSize: config.database.poolSize,
       migrations: sets,
       onIdleError: (error) => log?.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
+      // Started beside its database (Compose, a pod), the runtime waits for it instead of exiting.
+      startupWait: {
+        timeoutMs: DATABASE_STARTUP_WAIT_MS,
+        onWait: (reason, attempt) => log?.warn({ reason, attempt }, 'the database is not reachable yet; waiting for it'),
+      },
     });
   }
   return openSqliteBackend({
