@@ -4,7 +4,7 @@ import type { Log } from '../lib/log.js';
 import type { MasterStore } from '../storage/port.js';
 import type { ApiKeyRecord, TenantRecord } from '../storage/records.js';
 import { bearerToken, hashApiKey } from './api-keys.js';
-import { runInTenantContext, type Principal, type TenantContext } from './context.js';
+import type { Principal, TenantContext } from './context.js';
 import type { TenantManager } from './manager.js';
 import type { TenantPool } from './pool.js';
 
@@ -134,10 +134,10 @@ export function createIsolator(deps: IsolatorDeps) {
     return ctx;
   };
 
-  /** The hook, in callback form so that the rest of the request runs inside the context. */
+  /** The hook; handlers read the context from `request.tenantContext`. */
   return function onRequest(request: IsolatedRequest, reply: IsolatedReply, done: (error?: Error) => void): void {
     isolate(request, reply).then(
-      (ctx) => (ctx ? runInTenantContext(ctx, () => done()) : done()),
+      () => done(),
       (error: unknown) => done(error as Error),
     );
   };

@@ -6,7 +6,11 @@ import type { Role } from '@agentik/shared';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { buildApp, type BuildAppOptions, type Runtime } from '../http/app.js';
+import type { Log } from '../lib/log.js';
 import { SseParser } from '../providers/sse.js';
+
+/** A logger that drops everything, for tests that call code taking a Log. */
+export const silentLog: Log = { info() {}, warn() {}, error() {}, debug() {} };
 
 export const OPERATOR_KEY = 'agk_test_operator_key_0123456789abcdefghijklmnop';
 
