@@ -260,8 +260,8 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     recordUsage: (usage) => metrics.recordUsage(usage),
     defaultMaxTokens: config.defaultMaxTokens,
     defaultContextTokens: config.defaultContextTokens,
-    maxToolIterations: 5,
-    toolTimeoutMs: 5_000,
+    maxToolIterations: config.tools.maxIterations,
+    toolTimeoutMs: config.tools.timeoutMs,
   });
 
   const app = Fastify({
