@@ -11,11 +11,11 @@ function auditInTenant(ctx: TenantContext, action: string, keyId: string, detail
 }
 
 /** The tenant's own keys: list, issue and revoke (owner/admin, never above the caller's role; the last owner key stays). */
-export function keyRoutes(app: App, deps: { manager: TenantManager }) {
+export async function keyRoutes(app: App, deps: { manager: TenantManager }) {
   const { manager } = deps;
 
   app.get(
-    '/api/keys',
+    '',
     { config: TENANT_ADMIN, schema: { tags: ['keys'], querystring: ListQuery, response: { 200: KeyList } } },
     async (request) => {
       const ctx = ctxOf(request);
@@ -25,7 +25,7 @@ export function keyRoutes(app: App, deps: { manager: TenantManager }) {
   );
 
   app.post(
-    '/api/keys',
+    '',
     { config: TENANT_ADMIN, schema: { tags: ['keys'], body: CreateKeyBody, response: { 201: CreatedKey } } },
     async (request, reply) => {
       const ctx = ctxOf(request);
@@ -44,7 +44,7 @@ export function keyRoutes(app: App, deps: { manager: TenantManager }) {
   );
 
   app.delete(
-    '/api/keys/:id',
+    '/:id',
     { config: TENANT_ADMIN, schema: { tags: ['keys'], params: IdParams, response: { 204: z.null() } } },
     async (request, reply) => {
       const ctx = ctxOf(request);

@@ -13,9 +13,9 @@ export function presentReply(out: PipelineOutput) {
  * `POST /api/agents/:id/messages`: one turn through the pipeline, as JSON, or as SSE (`delta`
  * events, then `done` with the same object) when the client accepts `text/event-stream`.
  */
-export function messageRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantPool }) {
+export async function messageRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantPool }) {
   app.post(
-    '/api/agents/:id/messages',
+    '/:id/messages',
     {
       config: TENANT_WRITE,
       schema: { tags: ['messages'], params: IdParams, body: SendMessageBody, response: { 200: MessageReply } },

@@ -40,8 +40,8 @@ function usageOf(out: PipelineOutput) {
  * The OpenAI-compatible surface, so existing clients and SDKs talk to a tenant's agents
  * unchanged: models are the tenant's agents (by name), chat completions run the pipeline.
  */
-export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantPool }) {
-  app.get('/v1/models', { config: TENANT_READ, schema: { tags: ['openai'] } }, async (request) => {
+export async function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantPool }) {
+  app.get('/models', { config: TENANT_READ, schema: { tags: ['openai'] } }, async (request) => {
     const ctx = ctxOf(request);
     const data = [];
     let after: string | undefined;
@@ -56,7 +56,7 @@ export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantP
   });
 
   app.post(
-    '/v1/chat/completions',
+    '/chat/completions',
     { config: TENANT_WRITE, schema: { tags: ['openai'], body: OpenAiChatRequest } },
     async (request, reply) => {
       const ctx = ctxOf(request);

@@ -7,7 +7,7 @@ import { presentCreatedKey, presentPage, presentTenant } from '../present.js';
 import { OPERATOR, type App } from '../types.js';
 
 /** Operator routes: the tenant lifecycle and keys for a tenant. */
-export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
+export async function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   const { manager } = deps;
   const actor = (request: { principal: Parameters<typeof actorOf>[0] | null }) =>
     request.principal ? actorOf(request.principal) : 'unknown';
@@ -18,7 +18,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   };
 
   app.post(
-    '/api/tenants',
+    '',
     { config: OPERATOR, schema: { tags: ['tenants'], body: CreateTenantBody, response: { 201: Tenant } } },
     async (request, reply) => {
       const tenant = await manager.createTenant(request.body, actor(request));
@@ -27,7 +27,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   );
 
   app.get(
-    '/api/tenants',
+    '',
     { config: OPERATOR, schema: { tags: ['tenants'], querystring: TenantListQuery, response: { 200: TenantList } } },
     async (request) => {
       const { cursor, limit, status } = request.query;
@@ -37,13 +37,13 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   );
 
   app.get(
-    '/api/tenants/:id',
+    '/:id',
     { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, response: { 200: Tenant } } },
     async (request) => presentTenant(await found(request.params.id)),
   );
 
   app.patch(
-    '/api/tenants/:id',
+    '/:id',
     { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, body: UpdateTenantBody, response: { 200: Tenant } } },
     async (request) => {
       const tenant = await found(request.params.id);
@@ -52,7 +52,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   );
 
   app.delete(
-    '/api/tenants/:id',
+    '/:id',
     { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, response: { 204: z.null() } } },
     async (request, reply) => {
       const tenant = await found(request.params.id);
@@ -65,7 +65,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
 
   for (const verb of ['suspend', 'resume'] as const) {
     app.post(
-      `/api/tenants/:id/${verb}`,
+      `/:id/${verb}`,
       { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, response: { 200: Tenant } } },
       async (request) => {
         const tenant = await found(request.params.id);
@@ -79,7 +79,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   }
 
   app.post(
-    '/api/tenants/:id/keys',
+    '/:id/keys',
     {
       config: OPERATOR,
       schema: { tags: ['tenants'], params: IdParams, body: CreateKeyBody, response: { 201: CreatedKey } },
