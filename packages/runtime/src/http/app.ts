@@ -10,7 +10,7 @@ import { ulid } from '../lib/ids.js';
 import { Metrics } from '../observability/metrics.js';
 import type { MigrationSets } from '../storage/migrations.js';
 import type { StorageBackend } from '../storage/port.js';
-import { createIsolator } from '../tenants/isolator.js';
+import { accessOf, createIsolator } from '../tenants/isolator.js';
 import { TenantManager } from '../tenants/manager.js';
 import type { TenantPool } from '../tenants/pool.js';
 import { createErrorHandler, createNotFoundHandler, errorBody } from './errors.js';
@@ -271,7 +271,11 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   app.decorateRequest('principal', null);
   app.decorateRequest('tenantContext', null);
   const isolator = createIsolator({ master: backend.master, manager, pool, log });
-  app.addHook('onRequest', isolator);
+  app.addHook('onRequest', isolator.onRequest);
+  // Every tenant route's handler runs inside its request's tenant scope (routes register below).
+  app.addHook('onRoute', (route) => {
+    if (accessOf(route.config).scope === 'tenant') route.handler = isolator.scopedHandler(route.handler);
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -287,7 +291,8 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
+    isolator.replying(request);
     if (closing) void reply.header('connection', 'close');
     return payload;
   });
