@@ -311,14 +311,14 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   await app.register(tenantRoutes, { prefix: '/api/tenants', manager });
   await app.register(keyRoutes, { prefix: '/api/keys', manager });
   await app.register(agentRoutes, { prefix: '/api/agents' });
-  await app.register(messageRoutes, { prefix: '/api/agents', pipeline, pool });
+  await app.register(messageRoutes, { prefix: '/api/agents', pipeline });
   await app.register(auditRoutes, { prefix: '/api/audit' });
   await app.register(conversationRoutes, { prefix: '/api/conversations' });
   await app.register(costRoutes, { prefix: '/api/costs' });
   await app.register(budgetRoutes, { prefix: '/api/budget' });
   await app.register(providerRoutes, { prefix: '/api/providers', box, tenantUrls: config.providers.tenantUrls, guard });
   await app.register(toolRoutes, { prefix: '/api/tools' });
-  await app.register(openAiRoutes, { prefix: '/v1', pipeline, pool });
+  await app.register(openAiRoutes, { prefix: '/v1', pipeline });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(dashboardRoutes, { dir: config.dashboardDir });
   return { manager, pipeline };
