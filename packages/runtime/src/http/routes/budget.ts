@@ -1,5 +1,6 @@
 import { Budget, BudgetBody } from '@agentik/shared';
-import { getBudget, presentBudget, setBudget } from '../../cost/budget-service.js';
+import { getBudget, setBudget } from '../../cost/budget-service.js';
+import { presentBudget } from '../present.js';
 import { TENANT_ADMIN, TENANT_READ, ctxOf, type App } from '../types.js';
 
 /** The caller's tenant's monthly budget: anyone may read it, admins set it. */

@@ -1,5 +1,5 @@
 import { CostEventList, CostEventsQuery, CostSummary, CostSummaryQuery } from '@agentik/shared';
-import { parseRange } from '../../cost/budget-service.js';
+import { parseRange } from '../query-range.js';
 import type { CostEventRecord } from '../../storage/records.js';
 import { iso, presentPage } from '../present.js';
 import { TENANT_READ, ctxOf, type App } from '../types.js';
