@@ -11,6 +11,7 @@ import { Metrics } from '../observability/metrics.js';
 import type { MigrationSets } from '../storage/migrations.js';
 import type { StorageBackend } from '../storage/port.js';
 import { accessOf, createIsolator } from '../tenants/isolator.js';
+import { KeyService } from '../tenants/key-service.js';
 import { TenantManager } from '../tenants/manager.js';
 import type { TenantPool } from '../tenants/pool.js';
 import { createErrorHandler, createNotFoundHandler, errorBody } from './errors.js';
@@ -241,6 +242,7 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   const { backend, pool, providers, limiters, notifier } = app;
 
   const manager = new TenantManager({ backend, pool, log });
+  const keys = new KeyService({ manager, pool, now: Date.now });
   const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
   const pipeline = new Pipeline({
     providers: createProviderResolver(providers, box, config.providers.tenantUrls),
@@ -308,8 +310,8 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   });
 
   await app.register(healthRoutes, { backend, metrics, poolUsable: app.poolUsable });
-  await app.register(tenantRoutes, { prefix: '/api/tenants', manager });
-  await app.register(keyRoutes, { prefix: '/api/keys', manager });
+  await app.register(tenantRoutes, { prefix: '/api/tenants', manager, keys });
+  await app.register(keyRoutes, { prefix: '/api/keys', keys });
   await app.register(agentRoutes, { prefix: '/api/agents' });
   await app.register(messageRoutes, { prefix: '/api/agents', pipeline });
   await app.register(auditRoutes, { prefix: '/api/audit' });

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { CreateKeyBody, CreateTenantBody, CreatedKey, IdParams, Tenant, TenantList, TenantListQuery, UpdateTenantBody } from '@agentik/shared';
 import { AppError } from '../../lib/app-error.js';
 import { actorOf } from '../../tenants/context.js';
+import type { KeyService } from '../../tenants/key-service.js';
 import type { TenantManager } from '../../tenants/manager.js';
 import { presentCreatedKey, presentPage, presentTenant } from '../present.js';
 import { OPERATOR, type App } from '../types.js';
 
 /** Operator routes: the tenant lifecycle and keys for a tenant. */
-export async function tenantRoutes(app: App, deps: { manager: TenantManager }) {
-  const { manager } = deps;
+export async function tenantRoutes(app: App, deps: { manager: TenantManager; keys: KeyService }) {
+  const { manager, keys } = deps;
   const actor = (request: { principal: Parameters<typeof actorOf>[0] | null }) =>
     request.principal ? actorOf(request.principal) : 'unknown';
   const found = async (id: string) => {
@@ -86,7 +87,7 @@ export async function tenantRoutes(app: App, deps: { manager: TenantManager }) {
     },
     async (request, reply) => {
       const tenant = await found(request.params.id);
-      const issued = await manager.createKey(tenant.id, request.body.role, request.body.name ?? null, actor(request));
+      const issued = await keys.issue(tenant.id, request.body.role, request.body.name ?? null, request.principal!);
       return reply.code(201).send(presentCreatedKey(issued, request.body.role));
     },
   );
