@@ -62,6 +62,8 @@ export interface BuildAppOptions {
   providers?: ProvidersOptions;
   /** A rate limiter other than the in-process one. */
   rateLimiter?: RateLimiter;
+  /** The clock every part of the app reads (default `Date.now`); tests may set the time. */
+  now?: () => number;
 }
 
 /** What the composition root builds besides the HTTP app. */
@@ -231,8 +233,9 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
 async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countError: (code: ErrorCode) => void) {
   const { config } = options;
   const log = app.log;
+  const now = options.now ?? Date.now;
   await app.register(storagePlugin, { config, migrations: options.migrations });
-  await app.register(limitersPlugin, { config, rateLimiter: options.rateLimiter });
+  await app.register(limitersPlugin, { config, now, rateLimiter: options.rateLimiter });
   // Tenant-chosen provider URLs reach only addresses the guard allows, checked when saved and
   // again on every connection (DNS may change in between).
   const guard = createAddressGuard({ allowHosts: config.providers.allowHosts, ownAddresses: [config.host] });
@@ -241,8 +244,8 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   await app.register(notifierPlugin, { url: config.budgetWebhookUrl });
   const { backend, pool, providers, limiters, notifier } = app;
 
-  const manager = new TenantManager({ backend, pool, log });
-  const keys = new KeyService({ manager, pool, now: Date.now });
+  const manager = new TenantManager({ backend, pool, log, now });
+  const keys = new KeyService({ manager, pool, now });
   const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
   const pipeline = new Pipeline({
     providers: createProviderResolver(providers, box, config.providers.tenantUrls),
@@ -253,7 +256,7 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
     upstreamShare: { limiter: new LocalConcurrencyLimiter(), perTenant: upstreamSharePerTenant(config) },
     notifier,
     log,
-    now: Date.now,
+    now,
     observeStage: (stage, seconds) => metrics.observeStage(stage, seconds),
     recordUsage: (usage) => metrics.recordUsage(usage),
     defaultMaxTokens: config.defaultMaxTokens,
@@ -272,7 +275,7 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
 
   app.decorateRequest('principal', null);
   app.decorateRequest('tenantContext', null);
-  const isolator = createIsolator({ master: backend.master, manager, pool, log });
+  const isolator = createIsolator({ master: backend.master, manager, pool, log, now });
   app.addHook('onRequest', isolator.onRequest);
   // Every tenant route's handler runs inside its request's tenant scope (routes register below).
   app.addHook('onRoute', (route) => {
@@ -312,13 +315,13 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   await app.register(healthRoutes, { backend, metrics, poolUsable: app.poolUsable });
   await app.register(tenantRoutes, { prefix: '/api/tenants', manager, keys });
   await app.register(keyRoutes, { prefix: '/api/keys', keys });
-  await app.register(agentRoutes, { prefix: '/api/agents' });
+  await app.register(agentRoutes, { prefix: '/api/agents', now });
   await app.register(messageRoutes, { prefix: '/api/agents', pipeline });
   await app.register(auditRoutes, { prefix: '/api/audit' });
-  await app.register(conversationRoutes, { prefix: '/api/conversations' });
-  await app.register(costRoutes, { prefix: '/api/costs' });
-  await app.register(budgetRoutes, { prefix: '/api/budget' });
-  await app.register(providerRoutes, { prefix: '/api/providers', box, tenantUrls: config.providers.tenantUrls, guard });
+  await app.register(conversationRoutes, { prefix: '/api/conversations', now });
+  await app.register(costRoutes, { prefix: '/api/costs', now });
+  await app.register(budgetRoutes, { prefix: '/api/budget', now });
+  await app.register(providerRoutes, { prefix: '/api/providers', box, tenantUrls: config.providers.tenantUrls, guard, now });
   await app.register(toolRoutes, { prefix: '/api/tools' });
   await app.register(openAiRoutes, { prefix: '/v1', pipeline });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

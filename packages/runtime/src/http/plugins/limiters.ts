@@ -27,19 +27,19 @@ declare module 'fastify' {
  * Requests per minute: Redis when configured, else the database when replicas may share it
  * (Postgres), else in this process (SQLite serves one process). Model calls in flight: Redis
  * (leases shared by replicas) when configured, else in this process. `rateLimiter` replaces the
- * rate limiter (tests); the caller then owns it.
+ * rate limiter (tests); the caller then owns it. `now`: the app's clock.
  */
-export const limitersPlugin = fp<{ config: Config; rateLimiter?: RateLimiter }>(
+export const limitersPlugin = fp<{ config: Config; now: () => number; rateLimiter?: RateLimiter }>(
   async (app, opts) => {
     const redisUrl = opts.config.redisUrl;
     const closing: Array<() => Promise<void>> = [];
     let rate = opts.rateLimiter;
     if (rate === undefined && redisUrl !== undefined) {
-      const redis = new RedisRateLimiter(redisUrl);
+      const redis = new RedisRateLimiter(redisUrl, opts.now);
       closing.push(() => redis.close());
       rate = redis;
     }
-    rate ??= app.backend.kind === 'postgres' ? new DatabaseRateLimiter(app.backend.master.rateWindows) : new LocalRateLimiter();
+    rate ??= app.backend.kind === 'postgres' ? new DatabaseRateLimiter(app.backend.master.rateWindows, opts.now) : new LocalRateLimiter(opts.now);
     let concurrency: ConcurrencyLimiter = new LocalConcurrencyLimiter();
     if (redisUrl !== undefined) {
       const redis = new RedisConcurrencyLimiter(redisUrl);

@@ -23,7 +23,7 @@ function presentMessage(m: MessageRecord, cost: CostEventRecord | undefined) {
 }
 
 /** Conversations of the caller's tenant: list, read, delete, full-text search. */
-export async function conversationRoutes(app: App) {
+export async function conversationRoutes(app: App, deps: { now: () => number }) {
   app.get(
     '',
     { config: TENANT_READ, schema: { tags: ['conversations'], querystring: ConversationListQuery, response: { 200: ConversationList } } },
@@ -65,7 +65,7 @@ export async function conversationRoutes(app: App) {
     '/:id',
     { config: TENANT_WRITE, schema: { tags: ['conversations'], params: IdParams, response: { 204: z.null() } } },
     async (request, reply) => {
-      await deleteConversation(ctxOf(request), request.params.id);
+      await deleteConversation(ctxOf(request), request.params.id, deps.now());
       return reply.code(204).send(null);
     },
   );

@@ -9,12 +9,12 @@ function presentCostEvent(e: CostEventRecord) {
 }
 
 /** Spend of the caller's tenant: a summary, and the cost events. */
-export async function costRoutes(app: App) {
+export async function costRoutes(app: App, deps: { now: () => number }) {
   app.get(
     '/summary',
     { config: TENANT_READ, schema: { tags: ['costs'], querystring: CostSummaryQuery, response: { 200: CostSummary } } },
     async (request) => {
-      const range = parseRange(request.query.from, request.query.to, Date.now());
+      const range = parseRange(request.query.from, request.query.to, deps.now());
       const summary = await ctxOf(request).store.costs.summary(range, request.query.groupBy);
       return { from: iso(range.from), to: iso(range.to), ...summary };
     },
@@ -25,7 +25,7 @@ export async function costRoutes(app: App) {
     { config: TENANT_READ, schema: { tags: ['costs'], querystring: CostEventsQuery, response: { 200: CostEventList } } },
     async (request) => {
       const { from, to, cursor, limit } = request.query;
-      const page = await ctxOf(request).store.costs.list({ after: cursor, limit }, parseRange(from, to, Date.now()));
+      const page = await ctxOf(request).store.costs.list({ after: cursor, limit }, parseRange(from, to, deps.now()));
       return presentPage(page, presentCostEvent);
     },
   );

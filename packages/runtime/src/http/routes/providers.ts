@@ -42,7 +42,7 @@ function present(c: ProviderCredentialRecord) {
  * store and are never returned; a base URL of the tenant's own needs the operator's consent
  * (AGENTIK_TENANT_PROVIDER_URLS=allow), since it makes the server call that URL.
  */
-export async function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'deny' | 'allow'; guard: AddressGuard }) {
+export async function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'deny' | 'allow'; guard: AddressGuard; now: () => number }) {
   app.get(
     '',
     { config: TENANT_ADMIN, schema: { tags: ['providers'], response: { 200: ProviderCredentialList } } },
@@ -63,7 +63,7 @@ export async function providerRoutes(app: App, deps: { box: SecretBox; tenantUrl
         throw new AppError('FORBIDDEN', 'this server does not let tenants choose provider URLs');
       }
       if (baseUrl) await checkReachable(deps.guard, baseUrl);
-      const at = Date.now();
+      const at = deps.now();
       // Read and write in one transaction: two concurrent PUTs each keep what the other left alone.
       const record = await ctx.store.transaction(async (tx) => {
         const current = await tx.providerCredentials.get(name);
@@ -91,7 +91,7 @@ export async function providerRoutes(app: App, deps: { box: SecretBox; tenantUrl
       const { name } = request.params;
       const deleted = await ctx.store.transaction(async (tx) => {
         if (!(await tx.providerCredentials.delete(name))) return false;
-        await tx.audit.append(auditEntry(ctx.principal, Date.now(), 'provider.deleted', `provider:${name}`));
+        await tx.audit.append(auditEntry(ctx.principal, deps.now(), 'provider.deleted', `provider:${name}`));
         return true;
       });
       if (!deleted) throw notFound('provider setting');
