@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/commands.js';
 import { bearer, startTestRuntime, type TestRuntime } from '../test-support/harness.js';
 
 /** Each key change lands in both audit logs: the platform's and the tenant's own. */
@@ -38,5 +39,20 @@ describe('KeyService', () => {
     const actions = (entries: { target: string | null; action: string }[]) => entries.filter((e) => e.target === `key:${id}`).map((e) => e.action);
     expect(actions(await tenantAudit(admin)).sort()).toEqual(['key.created', 'key.revoked']);
     expect(actions(await platformAudit(t.id)).sort()).toEqual(['key.created', 'key.revoked']);
+  });
+
+  it('audits a key the CLI issued and revoked in the tenant log too', async () => {
+    const t = await rt.createTenant({ name: 'Console' });
+    const owner = await rt.createKey(t.id);
+    const out: string[] = [];
+    const io = { env: { AGENTIK_DATA_DIR: rt.dataDir, AGENTIK_LOG_LEVEL: 'silent' }, out: (l: string) => out.push(l), err: () => undefined };
+    expect(await runCli(['key', 'create', '--tenant', t.id, '--role', 'viewer'], io)).toBe(0);
+    const { id } = JSON.parse(out[0]!) as { id: string };
+    expect(await runCli(['key', 'revoke', id, '--tenant', t.slug], io)).toBe(0);
+    const entries = (await tenantAudit(owner)).filter((e) => e.target === `key:${id}`);
+    expect(entries.map((e) => [e.action, e.actor]).sort()).toEqual([
+      ['key.created', 'cli'],
+      ['key.revoked', 'cli'],
+    ]);
   });
 });
