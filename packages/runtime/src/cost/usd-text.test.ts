@@ -8,5 +8,6 @@ describe('usdText', () => {
     expect(usdText(0.000192)).toBe('$0.000192');
     expect(usdText(0.0049)).toBe('$0.0049');
     expect(usdText(-0.5)).toBe('-$0.50');
+    expect(usdText(0.0123)).toBe('$0.0123');
   });
 });
