@@ -46,8 +46,30 @@ describe('operator', () => {
     await page.getByText('Tenant Acme Robotics (acme-e2e) created.').waitFor();
     await page.getByRole('cell', { name: 'acme-e2e', exact: true }).waitFor();
 
-    // Suspend and resume it.
-    await page.getByRole('button', { name: 'Suspend acme-e2e' }).click();
+    // Suspend asks first, in a real dialog, by keyboard only: focus moves into it, Escape closes
+    // it and focus goes back to the button; Enter on the confirm button suspends.
+    const suspend = page.getByRole('button', { name: 'Suspend acme-e2e' });
+    await suspend.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Suspend Acme Robotics?' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    await screenshots(page, 'dialog-suspend');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Suspend acme-e2e');
+    expect((await api<{ status: string }>(baseUrl, operatorKey, 'GET', '/api/tenants/acme-e2e')).status).toBe('active');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    // Tab stays inside the dialog (the page behind is inert).
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    }
+    await dialog.getByRole('button', { name: 'Suspend tenant' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Tenant acme-e2e suspended.').waitFor();
+    expect((await api<{ status: string }>(baseUrl, operatorKey, 'GET', '/api/tenants/acme-e2e')).status).toBe('suspended');
     await page.getByRole('button', { name: 'Resume acme-e2e' }).click();
     await page.getByRole('button', { name: 'Suspend acme-e2e' }).waitFor();
 
@@ -83,6 +105,7 @@ describe('operator', () => {
     await page.getByLabel('Type doomed-e2e to confirm').fill('doomed-e2');
     expect(await confirm.isDisabled()).toBe(true);
     await page.getByLabel('Type doomed-e2e to confirm').fill('doomed-e2e');
+    await screenshots(page, 'dialog-delete-tenant');
     await confirm.click();
     await page.getByText('Tenant doomed-e2e deleted.').waitFor();
 
@@ -102,14 +125,26 @@ describe('operator', () => {
     await page.getByText('Other secret agent').waitFor();
     await screenshots(page, 'agents-operator');
 
-    // Sign out, sign in as the new tenant.
+    // Sign out, sign in as the new tenant: no request of the sign-in fails (no operator probe
+    // answered 403, which the browser logs as an error), and the header says who is signed in.
     await page.getByRole('button', { name: 'Sign out' }).click();
+    const failures: string[] = [];
+    const consoleErrors: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) failures.push(`${r.status()} ${r.url()}`);
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     await page.getByLabel('API key', { exact: true }).fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
+    expect((await page.getByTestId('identity').textContent())!.replace(/\s+/g, ' ')).toBe('Acme Robotics · owner');
     await page.getByText('No agents yet.').waitFor();
     expect(await page.getByText('Other secret agent').count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Tenants' }).count()).toBe(0);
     expect(await page.getByLabel('Tenant', { exact: true }).count()).toBe(0);
+    expect(failures).toEqual([]);
+    expect(consoleErrors).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 
 export function KeysPage() {
-  const { client } = useSession();
+  const { client, session, signOut } = useSession();
   const [cursor, setCursor] = useState<string | null>(null);
   const keys = useAsync(() => client.listKeys(cursor), [client, cursor]);
   const [created, setCreated] = useState<CreatedKey | null>(null);
@@ -26,6 +26,8 @@ export function KeysPage() {
     run(async () => {
       await client.revokeKey(key.id);
       setConfirming(null);
+      // The key this browser signed in with no longer works: back to sign-in, saying why.
+      if (key.id === session.keyId) return signOut('You revoked the key you were signed in with, so you were signed out. Sign in with another key.');
       setNotice(`Key ${key.name ?? key.prefix} revoked.`);
       keys.reload();
     });
@@ -54,7 +56,12 @@ export function KeysPage() {
           onConfirm={() => void revoke(confirming)}
           onCancel={() => setConfirming(null)}
         >
-          Anything that uses this key stops working at once.
+          {confirming.id === session.keyId ? (
+            <p className="alert alert-warn" data-testid="own-key-warning">
+              <strong>This is the key you are signed in with.</strong> Revoking it signs you out of the dashboard at once.
+            </p>
+          ) : null}
+          <p>Anything that uses this key stops working at once.</p>
         </ConfirmDialog>
       ) : null}
       <h2>Keys of this tenant</h2>
@@ -65,7 +72,15 @@ export function KeysPage() {
             rows={rows}
             rowKey={(k) => k.id}
             columns={[
-              { header: 'Name', cell: (k) => k.name ?? <span className="muted">unnamed</span> },
+              {
+                header: 'Name',
+                cell: (k) => (
+                  <>
+                    {k.name ?? <span className="muted">unnamed</span>}
+                    {k.id === session.keyId ? <span className="badge you">you</span> : null}
+                  </>
+                ),
+              },
               { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
               { header: 'Role', cell: (k) => k.role },
               { header: 'Created', cell: (k) => formatDateTime(k.createdAt) },

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { CreatedKey, LimitName, Plan, Role, Tenant, UpdateTenantBody } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
+import { ConfirmDialog } from '../components/confirm-dialog';
 import { CursorPager } from '../components/cursor-pager';
 import { FormActions } from '../components/form-actions';
 import { NumberField } from '../components/number-field';
@@ -15,7 +16,7 @@ import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 
-type Action = { kind: 'key' | 'delete' | 'limits'; tenant: Tenant } | null;
+type Action = { kind: 'key' | 'delete' | 'limits' | 'suspend'; tenant: Tenant } | null;
 
 export function TenantsPage() {
   const { client, session, chooseTenant, tenantsChanged } = useSession();
@@ -59,6 +60,23 @@ export function TenantsPage() {
             changed(`Tenant ${action.tenant.slug} deleted.`);
           }}
         />
+      ) : action?.kind === 'suspend' ? (
+        <ConfirmDialog
+          titleId="suspend-tenant-title"
+          title={`Suspend ${action.tenant.name}?`}
+          confirmLabel="Suspend tenant"
+          onCancel={() => setAction(null)}
+          onConfirm={() =>
+            void run(async () => {
+              await client.setTenantStatus(action.tenant.id, 'suspend');
+              if (session.tenant === action.tenant.slug) chooseTenant(null);
+              setAction(null);
+              changed(`Tenant ${action.tenant.slug} suspended.`);
+            })
+          }
+        >
+          <p>Its keys stop working and its agents cannot be used until you resume it. Nothing is deleted.</p>
+        </ConfirmDialog>
       ) : null}
       <h2>All tenants</h2>
       <AsyncList
@@ -114,11 +132,12 @@ export function TenantsPage() {
                         className="button-small button-secondary"
                         aria-label={`${t.status === 'active' ? 'Suspend' : 'Resume'} ${t.slug}`}
                         onClick={() =>
-                          void run(async () => {
-                            const verb = t.status === 'active' ? 'suspend' : 'resume';
-                            await client.setTenantStatus(t.id, verb);
-                            changed(`Tenant ${t.slug} ${verb === 'suspend' ? 'suspended' : 'resumed'}.`);
-                          })
+                          t.status === 'active'
+                            ? setAction({ kind: 'suspend', tenant: t })
+                            : void run(async () => {
+                                await client.setTenantStatus(t.id, 'resume');
+                                changed(`Tenant ${t.slug} resumed.`);
+                              })
                         }
                       >
                         {t.status === 'active' ? 'Suspend' : 'Resume'}
@@ -221,31 +240,45 @@ function IssueKey({ tenant, onClose }: { tenant: Tenant; onClose: () => void }) 
 function DeleteTenant({ tenant, onCancel, onDeleted }: { tenant: Tenant; onCancel: () => void; onDeleted: () => void }) {
   const { client } = useSession();
   const [typed, setTyped] = useState('');
-  // On success the form goes away, so it stays busy.
-  const { busy, error, onSubmit } = useSubmit(
-    async () => {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
       await client.deleteTenant(tenant.id);
       onDeleted();
-    },
-    { staysBusy: true },
-  );
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
   const confirmed = typed === tenant.slug;
   return (
-    <form className="card card-danger" onSubmit={(e) => (confirmed ? onSubmit(e) : e.preventDefault())} aria-labelledby="delete-tenant-title">
-      <h2 id="delete-tenant-title">Delete {tenant.name}?</h2>
-      <p>
-        This revokes every key of the tenant and destroys its agents, conversations and costs. It cannot be undone.
-      </p>
-      <div className="field">
+    <ConfirmDialog
+      titleId="delete-tenant-title"
+      title={`Delete ${tenant.name}?`}
+      confirmLabel="Delete tenant"
+      confirmDisabled={!confirmed}
+      busy={busy}
+      onCancel={onCancel}
+      onConfirm={() => void remove()}
+    >
+      <p>This revokes every key of the tenant and destroys its agents, conversations and costs. It cannot be undone.</p>
+      <form
+        className="field"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (confirmed) void remove();
+        }}
+      >
         <label htmlFor="confirm-slug">
           Type <code>{tenant.slug}</code> to confirm
         </label>
         <input id="confirm-slug" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
-      </div>
-      <FormActions error={error} disabled={busy || !confirmed} danger onCancel={onCancel}>
-        Delete tenant
-      </FormActions>
-    </form>
+      </form>
+      <ErrorMessage error={error} />
+    </ConfirmDialog>
   );
 }
 
