@@ -93,7 +93,7 @@ function CodeBlock({ code, lang }: { code: string; lang: string }) {
     <div className="md-code">
       <div className="md-code-bar">
         <span className="muted small">{lang || 'code'}</span>
-        <CopyButton text={code} label={`Copy ${lang || ''} code`.replace('  ', ' ')} />
+        <CopyButton text={code} what={lang ? `${lang} code` : 'code'} />
       </div>
       <pre tabIndex={0}>
         <code>{highlight(code, lang)}</code>

@@ -339,7 +339,7 @@ function Messages({ messages, canRegenerate, onRegenerate }: { messages: UiMessa
             ) : m.tokens !== undefined && m.tokens !== null ? (
               <span className="message-meta">{formatTokens(m.tokens)} tokens</span>
             ) : null}
-            {!m.streaming && m.content ? <CopyButton text={m.content} label={`Copy ${m.role === 'user' ? 'your message' : 'the reply'}`} /> : null}
+            {!m.streaming && m.content ? <CopyButton text={m.content} what={m.role === 'user' ? 'your message' : 'the reply'} /> : null}
             {n === lastIndex && m.role === 'assistant' && canRegenerate ? (
               <button type="button" className="button-small button-secondary" onClick={onRegenerate} title="Sends your last message again for a new reply">
                 Regenerate
