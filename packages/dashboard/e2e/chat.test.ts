@@ -91,4 +91,48 @@ describe('chat', () => {
     });
     expect(visible).toBe(true);
   });
+
+  it('lists conversations titled by their first message, newest first, with rename and delete', async () => {
+    const { id: lister } = await api<{ id: string }>(baseUrl, key, 'POST', '/api/agents', { name: 'Lister', systemPrompt: 'x', provider: 'anthropic', model: 'claude-sonnet-4-5' });
+    await api(baseUrl, key, 'POST', `/api/agents/${lister}/messages`, { content: 'Oldest question' });
+    const newest = await api<{ conversationId: string }>(baseUrl, key, 'POST', `/api/agents/${lister}/messages`, { content: 'Newest question' });
+    await page.goto(`/#/chat/${lister}`);
+    const titles = page.locator('.conversation-title');
+    await expect.poll(() => titles.allTextContents()).toEqual(['Newest question', 'Oldest question']);
+
+    await page.getByRole('button', { name: 'Rename Oldest question' }).click();
+    const field = page.getByLabel('New title (kept in this browser)');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('rename-conversation');
+    await field.fill('Renamed one');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => titles.allTextContents()).toEqual(['Newest question', 'Renamed one']);
+    await page.reload();
+    await expect.poll(() => titles.allTextContents()).toEqual(['Newest question', 'Renamed one']);
+
+    await page.getByRole('button', { name: 'Delete Newest question' }).click();
+    await page.getByRole('dialog', { name: 'Delete this conversation?' }).waitFor();
+    await screenshots(page, 'dialog-delete-conversation');
+    await page.getByRole('button', { name: 'Delete conversation' }).click();
+    await expect.poll(() => titles.allTextContents()).toEqual(['Renamed one']);
+    const gone = await fetch(`${baseUrl}/api/conversations/${newest.conversationId}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(gone.status).toBe(404);
+  });
+
+  it('keeps the session across tabs only when "remember on this device" is ticked', async () => {
+    const one = await browser.newPage(baseUrl);
+    await one.goto('/');
+    await one.getByLabel('API key', { exact: true }).fill(key);
+    await one.getByLabel('Remember on this device').check();
+    await one.getByRole('button', { name: 'Sign in' }).click();
+    await one.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
+    const another = await one.context().newPage();
+    await another.goto(`${baseUrl}/#/costs`);
+    await another.getByRole('heading', { name: 'Costs', level: 1 }).waitFor();
+    await another.getByRole('button', { name: 'Sign out' }).click();
+    await another.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+    expect(await another.evaluate(() => localStorage.getItem('agentik.session'))).toBeNull();
+    await one.context().close();
+    // Without the tick (the default) nothing reaches localStorage.
+    expect(await page.evaluate(() => localStorage.getItem('agentik.session'))).toBeNull();
+  });
 });

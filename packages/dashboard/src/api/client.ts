@@ -218,6 +218,9 @@ export class ApiClient {
   getConversation(id: string) {
     return this.request<ConversationWithMessages>('GET', `/api/conversations/${encodeURIComponent(id)}`);
   }
+  conversationTitles(ids: string[]) {
+    return this.request<{ data: { id: string; title: string }[] }>('GET', withQuery('/api/conversations/titles', { ids: ids.join(',') }));
+  }
   deleteConversation(id: string) {
     return this.request<void>('DELETE', `/api/conversations/${encodeURIComponent(id)}`);
   }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { Conversation, MessageReply, SearchHit } from '@agentik/shared';
+import type { MessageReply, SearchHit } from '@agentik/shared';
 import { ApiError } from '../api/client';
+import { ConversationList, newestFirst } from '../chat/conversation-list';
 import { CopyButton } from '../chat/copy-button';
 import { Markdown } from '../chat/markdown';
 import { AsyncList } from '../components/async-list';
@@ -30,11 +31,6 @@ interface Thread {
   agentId: string | null;
   conversationId: string | null;
   messages: UiMessage[];
-}
-
-/** Newest first, as chat apps list them. */
-export function newestFirst(rows: Conversation[]): Conversation[] {
-  return [...rows].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.id.localeCompare(a.id));
 }
 
 /** `#/chat`, `#/chat/<agentId>`, `#/chat/<agentId>/<conversationId>`. */
@@ -172,19 +168,15 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
             <h2 className="side-title">Past conversations</h2>
             <AsyncList list={conversations} loadingLabel="Loading…" empty={<p className="muted small">None yet.</p>}>
               {(rows) => (
-                <ul className="conversation-list">
-                  {newestFirst(rows).map((c) => (
-                    <li key={c.id}>
-                      <a
-                        href={`#/chat/${encodeURIComponent(c.agentId)}/${encodeURIComponent(c.id)}`}
-                        aria-current={c.id === thread.conversationId ? 'true' : undefined}
-                      >
-                        {formatDateTime(c.updatedAt)}
-                        <span className="muted small"> · {c.source === 'openai' ? 'OpenAI API' : 'chat'}</span>
-                      </a>
-                    </li>
-                  ))}
-                </ul>
+                <ConversationList
+                  rows={rows}
+                  currentId={thread.conversationId}
+                  writable={writable}
+                  onDeleted={(id) => {
+                    conversations.reload();
+                    if (id === thread.conversationId && agentId) navigate(`/chat/${encodeURIComponent(agentId)}`);
+                  }}
+                />
               )}
             </AsyncList>
           </div>

@@ -43,6 +43,7 @@ import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { sessionRoutes } from './routes/session.js';
+import { conversationTitleRoutes } from './routes/conversation-titles.js';
 import type { App } from './types.js';
 
 /** Replaced by the offline bundle's build (esbuild `define`) with the version it stamps. */
@@ -335,6 +336,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   costRoutes(app);
   providerRoutes(app, { box, tenantUrls: config.providers.tenantUrls, guard });
   sessionRoutes(app, { manager, providers });
+  conversationTitleRoutes(app);
   openAiRoutes(app, { pipeline, pool });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   dashboardRoutes(app, { dir: config.dashboardDir });
