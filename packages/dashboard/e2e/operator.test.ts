@@ -118,6 +118,9 @@ describe('operator', () => {
     await screenshots(page, 'tenants');
     await page.getByRole('button', { name: 'I have stored it' }).click();
     expect(await page.getByTestId('new-key').count()).toBe(0);
+    // The table counts the tenant's live keys and its spend of the month (nothing yet).
+    await page.getByTestId('keys-acme-e2e').filter({ hasText: /^1$/ }).waitFor();
+    expect(await page.getByTestId('spend-acme-e2e').textContent()).toBe('$0.00');
 
     // The operator acting in the other tenant does see its agent (so the check below means something).
     await page.getByLabel('Tenant', { exact: true }).selectOption('other-e2e');

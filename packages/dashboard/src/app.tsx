@@ -11,6 +11,7 @@ import { AgentsPage } from './pages/agents';
 import { AuditPage } from './pages/audit';
 import { CostsPage } from './pages/costs';
 import { KeysPage } from './pages/keys';
+import { RequestsPage } from './pages/requests';
 import { SignInPage } from './pages/sign-in';
 import { TenantsPage } from './pages/tenants';
 
@@ -31,6 +32,7 @@ const NAV: NavItem[] = [
   { path: '/agents', label: 'Agents', tenant: true },
   { path: '/chat', label: 'Chat', tenant: true },
   { path: '/costs', label: 'Costs', tenant: true },
+  { path: '/requests', label: 'Requests', tenant: true },
   { path: '/keys', label: 'Keys', tenant: true, adminOnly: true },
   { path: '/audit', label: 'Audit', tenant: true, adminOnly: true },
 ];
@@ -226,6 +228,8 @@ function Page({ item, path }: { item: NavItem; path: string }) {
       );
     case '/costs':
       return <CostsPage />;
+    case '/requests':
+      return <RequestsPage />;
     case '/keys':
       return <KeysPage />;
     case '/audit':

@@ -175,6 +175,12 @@ export class ApiClient {
   listTenants(cursor?: string | null) {
     return this.request<Page<Tenant>>('GET', withQuery('/api/tenants', { cursor, limit: 100 }));
   }
+  tenantUsage(ids: string[]) {
+    return this.request<{ period: string; data: { id: string; spentUsd: number; liveKeys: number }[] }>(
+      'GET',
+      withQuery('/api/tenant-usage', { ids: ids.join(',') }),
+    );
+  }
   createTenant(body: CreateTenantBody) {
     return this.request<Tenant>('POST', '/api/tenants', body);
   }

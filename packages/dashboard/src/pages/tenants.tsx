@@ -10,7 +10,7 @@ import { SelectField } from '../components/select-field';
 import { Empty, ErrorMessage, Notice } from '../components/status';
 import { Table } from '../components/table';
 import { LIMITS, PLANS, ROLES } from '../lib/choices';
-import { formatDateTime, slugify } from '../lib/format';
+import { formatDateTime, formatUsd, slugify } from '../lib/format';
 import { navigate } from '../lib/router';
 import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
@@ -22,6 +22,13 @@ export function TenantsPage() {
   const { client, session, chooseTenant, tenantsChanged } = useSession();
   const [cursor, setCursor] = useState<string | null>(null);
   const tenants = useAsync(() => client.listTenants(cursor), [client, cursor]);
+  const liveIds = (tenants.data?.data ?? []).filter((t) => t.status !== 'deleted').map((t) => t.id);
+  const usage = useAsync(
+    () => (liveIds.length ? client.tenantUsage(liveIds) : Promise.resolve({ period: '', data: [] })),
+    // Again whenever the list loads (a key issued, a tenant suspended): counts may have changed.
+    [client, tenants.data],
+  );
+  const usageOf = new Map((usage.data?.data ?? []).map((u) => [u.id, u]));
   const [action, setAction] = useState<Action>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { error, setError, run } = useAction();
@@ -40,7 +47,13 @@ export function TenantsPage() {
       {notice ? <Notice>{notice}</Notice> : null}
       <ErrorMessage error={error} />
       {action?.kind === 'key' ? (
-        <IssueKey tenant={action.tenant} onClose={() => setAction(null)} />
+        <IssueKey
+          tenant={action.tenant}
+          onClose={() => {
+            setAction(null);
+            tenants.reload();
+          }}
+        />
       ) : action?.kind === 'limits' ? (
         <EditLimits
           tenant={action.tenant}
@@ -100,6 +113,16 @@ export function TenantsPage() {
               { header: 'Plan', cell: (t) => t.plan },
               { header: 'Limits', cell: (t) => <LimitsSummary tenant={t} /> },
               { header: 'Status', cell: (t) => <span className={`badge badge-${t.status}`}>{t.status}</span> },
+              {
+                header: 'Spent this month',
+                numeric: true,
+                cell: (t) => <span data-testid={`spend-${t.slug}`}>{usageOf.has(t.id) ? formatUsd(usageOf.get(t.id)!.spentUsd) : '—'}</span>,
+              },
+              {
+                header: 'Keys',
+                numeric: true,
+                cell: (t) => <span data-testid={`keys-${t.slug}`}>{usageOf.has(t.id) ? String(usageOf.get(t.id)!.liveKeys) : '—'}</span>,
+              },
               { header: 'Created', cell: (t) => formatDateTime(t.createdAt) },
               {
                 header: 'Actions',

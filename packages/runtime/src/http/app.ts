@@ -44,6 +44,7 @@ import { keyRoutes } from './routes/keys.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { sessionRoutes } from './routes/session.js';
 import { conversationTitleRoutes } from './routes/conversation-titles.js';
+import { tenantUsageRoutes } from './routes/tenant-usage.js';
 import type { App } from './types.js';
 
 /** Replaced by the offline bundle's build (esbuild `define`) with the version it stamps. */
@@ -337,6 +338,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   providerRoutes(app, { box, tenantUrls: config.providers.tenantUrls, guard });
   sessionRoutes(app, { manager, providers });
   conversationTitleRoutes(app);
+  tenantUsageRoutes(app, { manager, pool, master: backend.master });
   openAiRoutes(app, { pipeline, pool });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   dashboardRoutes(app, { dir: config.dashboardDir });

@@ -1,14 +1,10 @@
 import { z } from 'zod';
+import { idList } from './id-list.js';
 import { TENANT_READ, ctxOf, type App } from '../types.js';
 
 /** `GET /api/conversations/titles?ids=cv_1,cv_2`: up to 100 ids, comma-separated. */
 export const ConversationTitlesQuery = z.strictObject({
-  ids: z
-    .string()
-    .min(1)
-    .max(100 * 64)
-    .transform((s) => [...new Set(s.split(',').map((id) => id.trim()).filter(Boolean))])
-    .pipe(z.array(z.string().min(1).max(200)).min(1).max(100)),
+  ids: idList(100),
 });
 
 /** A conversation's title: its first user message, cut at 80 characters; ids that are not the tenant's are left out. */
