@@ -37,6 +37,12 @@ describe('operator', () => {
     await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
     expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
     expect(await page.evaluate(() => sessionStorage.getItem('agentik.session'))).toContain(operatorKey);
+    // A tenant page before a tenant is chosen says how to choose one.
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.getByRole('heading', { name: 'Choose a tenant', level: 1 }).waitFor();
+    await screenshots(page, 'choose-tenant');
+    await page.getByRole('link', { name: 'Tenants' }).first().click();
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
 
     // Create a tenant.
     await page.getByLabel('Name', { exact: true }).fill('Acme Robotics');

@@ -55,7 +55,7 @@ describe('wrong today', () => {
     await signIn(page, operatorKey, 'Tenants');
     await page.getByLabel('Tenant', { exact: true }).selectOption('switch-a');
     await page.goto(`/#/chat/${a.agent.id}/${first.conversationId}`);
-    await page.getByText('A secret about tenant A').waitFor();
+    await page.getByTestId('user-message').getByText('A secret about tenant A').waitFor();
 
     await page.getByLabel('Tenant', { exact: true }).selectOption('switch-b');
     await page.waitForURL(/#\/chat$/);
