@@ -205,5 +205,11 @@ describe('wrong today', () => {
     // This runtime has Ollama (always) and Anthropic (its key is set); not OpenAI.
     expect(await provider.locator('option').allTextContents()).toEqual(['ollama', 'anthropic']);
     expect(failed).toEqual([]);
+    // Test connection lists the server's Ollama models and offers them for Model.
+    await provider.selectOption('ollama');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByTestId('connection-status').filter({ hasText: /^Connected: \d+ models? on the server's Ollama/ }).waitFor();
+    expect(await page.locator('#model-hints option').count()).toBeGreaterThan(0);
+    await screenshots(page, 'agent-form-connection');
   });
 });

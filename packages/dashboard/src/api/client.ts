@@ -213,6 +213,9 @@ export class ApiClient {
   availableProviders() {
     return this.request<{ data: AvailableProvider[] }>('GET', '/api/providers/available');
   }
+  providerModels(name: ProviderName) {
+    return this.request<{ data: { name: string }[] }>('GET', `/api/providers/${encodeURIComponent(name)}/models`);
+  }
   listTools() {
     return this.request<{ data: ToolInfo[] }>('GET', '/api/tools');
   }

@@ -71,6 +71,23 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
   }, [providers.data]);
   const set = <K extends keyof Draft>(field: K, value: Draft[K]) => setDraft((d) => ({ ...d, [field]: value }));
 
+  // "Test connection" lists the server's Ollama models, which then fill the Model suggestions.
+  const [installed, setInstalled] = useState<string[] | null>(null);
+  const [testing, setTesting] = useState(false);
+  const [connectionError, setConnectionError] = useState<unknown>(null);
+  const testConnection = async () => {
+    setTesting(true);
+    setConnectionError(null);
+    setInstalled(null);
+    try {
+      setInstalled((await client.providerModels('ollama')).data.map((m) => m.name));
+    } catch (e) {
+      setConnectionError(e);
+    } finally {
+      setTesting(false);
+    }
+  };
+
   // On success the form goes away, so it stays busy.
   const { busy, error, onSubmit } = useSubmit(
     async () => {
@@ -120,10 +137,21 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
           <label htmlFor="agent-model">Model</label>
           <input id="agent-model" required maxLength={200} list="model-hints" value={draft.model} onChange={(e) => set('model', e.target.value)} />
           <datalist id="model-hints">
-            {MODEL_HINTS[draft.provider].map((m) => (
+            {(draft.provider === 'ollama' && installed ? installed : MODEL_HINTS[draft.provider]).map((m) => (
               <option key={m} value={m} />
             ))}
           </datalist>
+          {draft.provider === 'ollama' ? (
+            <div className="actions">
+              <button type="button" className="button-small button-secondary" onClick={() => void testConnection()} disabled={testing}>
+                {testing ? 'Testing…' : 'Test connection'}
+              </button>
+              <span role="status" className="hint" data-testid="connection-status">
+                {installed ? `Connected: ${installed.length} model${installed.length === 1 ? '' : 's'} on the server's Ollama, offered in Model.` : ''}
+              </span>
+            </div>
+          ) : null}
+          <ErrorMessage error={connectionError} />
         </div>
         <NumberField
           id="agent-temperature"

@@ -45,6 +45,7 @@ import { tenantRoutes } from './routes/tenants.js';
 import { sessionRoutes } from './routes/session.js';
 import { conversationTitleRoutes } from './routes/conversation-titles.js';
 import { tenantUsageRoutes } from './routes/tenant-usage.js';
+import { providerModelRoutes } from './routes/provider-models.js';
 import type { App } from './types.js';
 
 /** Replaced by the offline bundle's build (esbuild `define`) with the version it stamps. */
@@ -339,6 +340,7 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   sessionRoutes(app, { manager, providers });
   conversationTitleRoutes(app);
   tenantUsageRoutes(app, { manager, pool, master: backend.master });
+  providerModelRoutes(app, { providers });
   openAiRoutes(app, { pipeline, pool });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   dashboardRoutes(app, { dir: config.dashboardDir });
