@@ -133,6 +133,10 @@ describe('wrong today', () => {
     await signIn(page, own, 'Agents');
     await page.getByRole('link', { name: 'Keys' }).click();
     await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    // An admin is not offered what only an owner may do: revoking an owner key, issuing one.
+    await page.getByRole('button', { name: 'Revoke admin e2e' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Revoke owner e2e' }).count()).toBe(0);
+    expect(await page.getByLabel('Role', { exact: true }).locator('option').allTextContents()).toEqual(['admin', 'member', 'viewer']);
     await page.getByRole('button', { name: 'Revoke admin e2e' }).click();
     await page.getByTestId('own-key-warning').waitFor();
     await screenshots(page, 'dialog-revoke-own-key');

@@ -26,6 +26,13 @@ export interface Session {
 const STORAGE_KEY = 'agentik.session';
 const ROLES = ['owner', 'admin', 'member', 'viewer', 'operator'] as const;
 
+const RANK = { viewer: 1, member: 2, admin: 3, owner: 4, operator: 5 } as const;
+
+/** Whether the session may issue or revoke a key of `role` (never a stronger one than its own). */
+export function mayManageRole(session: Session, role: Role): boolean {
+  return RANK[session.role] >= RANK[role];
+}
+
 /** What the role may do: write (agents, chat, conversations) and administer (keys, budget, audit). */
 export function canWrite(session: Session): boolean {
   return session.role === 'operator' || session.role === 'owner' || session.role === 'admin' || session.role === 'member';

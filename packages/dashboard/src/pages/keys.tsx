@@ -11,6 +11,7 @@ import { ROLES } from '../lib/choices';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
+import { mayManageRole } from '../lib/session';
 import { useSession } from '../session-context';
 
 export function KeysPage() {
@@ -93,8 +94,8 @@ export function KeysPage() {
               {
                 header: 'Actions',
                 cell: (k) =>
-                  k.revokedAt ? (
-                    <span className="muted">—</span>
+                  k.revokedAt || !mayManageRole(session, k.role) ? (
+                    <span className="muted">{k.revokedAt ? '—' : `only an ${k.role} or the operator`}</span>
                   ) : (
                     <button type="button" className="button-small button-danger" onClick={() => setConfirming(k)} aria-label={`Revoke ${k.name ?? k.prefix}`}>
                       Revoke
@@ -111,7 +112,7 @@ export function KeysPage() {
 }
 
 function CreateKey({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
-  const { client } = useSession();
+  const { client, session } = useSession();
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('member');
   const { busy, error, onSubmit } = useSubmit(async () => {
@@ -126,7 +127,7 @@ function CreateKey({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
           <label htmlFor="key-name">Key name</label>
           <input id="key-name" maxLength={100} placeholder="e.g. support bot" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
-        <SelectField id="key-role" label="Role" value={role} options={ROLES} onChange={setRole} />
+        <SelectField id="key-role" label="Role" value={role} options={ROLES.filter((r) => mayManageRole(session, r))} onChange={setRole} />
       </div>
       <ErrorMessage error={error} />
       <button type="submit" disabled={busy}>
