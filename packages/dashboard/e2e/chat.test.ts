@@ -83,6 +83,16 @@ describe('chat', () => {
     await page.getByTestId('assistant-message').last().getByTestId('reply-meta').waitFor();
     expect(await page.getByTestId('assistant-message').last().locator('.message-text').textContent()).toBe(REPLY_TEXT);
     expect(await page.getByTestId('user-message').last().textContent()).toContain('Something short');
+    // On a phone the conversation list is folded away and the message box is on screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    expect(await page.locator('#chat-history').isVisible()).toBe(false);
+    const box = (await page.getByLabel('Message', { exact: true }).boundingBox())!;
+    expect(box.y + box.height).toBeLessThanOrEqual(844);
+    await page.getByRole('button', { name: 'Show conversations' }).click();
+    expect(await page.locator('#chat-history').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Hide conversations' }).click();
+    await page.setViewportSize({ width: 1280, height: 900 });
     // After the reply ends the view has scrolled to its cost line.
     const visible = await page.getByTestId('reply-meta').last().evaluate((el) => {
       const box = el.getBoundingClientRect();
