@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { SCREENSHOT_DIR } from './env';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,20 +46,59 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
-/** Saves the page at 1280 and at 390 px wide (full page) as `<name>-1280.png` and `<name>-390.png`. */
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** One axe-core finding, short enough to read in a failed assertion. */
+export interface AxeFinding {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/** Runs axe-core on the page as it is (injected over CDP, so the page's CSP does not block it). */
+export async function axe(page: Page): Promise<AxeFinding[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const run = (window as unknown as { axe: { run(ctx: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const result = await run.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+  });
+}
+
+/**
+ * Saves the page (full page) in light and dark mode at 1280 and 390 px wide, as
+ * `<name>-<light|dark>-<width>.png`, and runs axe-core in each: any violation fails the test.
+ */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const original = page.viewportSize() ?? { width: 1280, height: 900 };
-  for (const [width, height] of [
-    [1280, 900],
-    [390, 844],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    // Let layout (and the chart's measured width) settle before the shot.
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${width}.png`), fullPage: true });
+  const found: string[] = [];
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const [width, height] of [
+      [1280, 900],
+      [390, 844],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      // Let layout (and the chart's measured width) settle before the shot.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${scheme}-${width}.png`), fullPage: true });
+      for (const v of await axe(page)) found.push(`${scheme} ${width}px: ${v.id} (${v.impact}) ${v.help} at ${v.targets.join(', ')}`);
+    }
   }
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize(original);
+  expect(found, `axe-core on ${name}`).toEqual([]);
+}
+
+/** Signs in through the form with `key` and waits for the page `heading` (level 1). */
+export async function signIn(page: Page, key: string, heading: string, path = '/'): Promise<void> {
+  await page.goto(path);
+  await page.getByLabel('API key', { exact: true }).fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
 }
 
 /** Calls the API from the test (setup that is not what the test is about). */

@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startFakeLlm, type FakeLlm } from '../../runtime/src/test-support/fake-llm';
+import { startFakeLlm, type FakeLlm, type FakeReply } from '../../runtime/src/test-support/fake-llm';
 import { spawnServe, stopServe, type ServeChild } from '../../runtime/src/test-support/spawn-runtime';
-import { DIST_DIR, REPLY_TEXT, DASHBOARD_DIR, OPERATOR_KEY } from './env';
+import { DIST_DIR, REPLY_TEXT, DASHBOARD_DIR, OPERATOR_KEY, LONG_REPLY, MARKDOWN_REPLY } from './env';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -37,9 +37,38 @@ function ensureBuild(): void {
   process.stdout.write(result.stdout);
 }
 
+/** The text of the last user turn of a request (Anthropic's or OpenAI's shape). */
+function lastUserText(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as { role?: string; content?: unknown }[]) : [];
+  const last = [...messages].reverse().find((m) => m.role === 'user');
+  if (!last) return '';
+  if (typeof last.content === 'string') return last.content;
+  return JSON.stringify(last.content ?? '');
+}
+
+const failedOnce = new Set<string>();
+
+/**
+ * Replies the browser tests ask for by what they say: a message with FLAKY fails with a 503 the
+ * first time (the LLM is down) and works after; LONG streams slowly enough to press Stop; MARKDOWN
+ * answers with markdown that holds a script tag.
+ */
+function scriptedReply(text: string): FakeReply | undefined {
+  if (text.includes('FLAKY') && !failedOnce.has(text)) {
+    failedOnce.add(text);
+    return { error: { status: 503 } };
+  }
+  if (text.includes('LONG')) return { text: LONG_REPLY, tokenDelayMs: 120, usage: { input: 30, output: 200 } };
+  if (text.includes('MARKDOWN')) return { text: MARKDOWN_REPLY, tokenDelayMs: 5, usage: { input: 24, output: 60 } };
+  return undefined;
+}
+
 export default async function setup(project: TestProject) {
   ensureBuild();
-  const llm: FakeLlm = await startFakeLlm({ defaultReply: { text: REPLY_TEXT, tokenDelayMs: 45, usage: { input: 24, output: 8 } } });
+  const llm: FakeLlm = await startFakeLlm({
+    defaultReply: { text: REPLY_TEXT, tokenDelayMs: 45, usage: { input: 24, output: 8 } },
+    replyFor: (body) => scriptedReply(lastUserText(body)),
+  });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'agentik-e2e-'));
   // spawnServe drops any AGENTIK_* variable of the caller's shell (it would change the runtime
   // under test), picks a free port and waits for /ready.

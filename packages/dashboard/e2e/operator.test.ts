@@ -37,6 +37,12 @@ describe('operator', () => {
     await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
     expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
     expect(await page.evaluate(() => sessionStorage.getItem('agentik.session'))).toContain(operatorKey);
+    // A tenant page before a tenant is chosen says how to choose one.
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.getByRole('heading', { name: 'Choose a tenant', level: 1 }).waitFor();
+    await screenshots(page, 'choose-tenant');
+    await page.getByRole('link', { name: 'Tenants' }).first().click();
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
 
     // Create a tenant.
     await page.getByLabel('Name', { exact: true }).fill('Acme Robotics');
@@ -46,8 +52,30 @@ describe('operator', () => {
     await page.getByText('Tenant Acme Robotics (acme-e2e) created.').waitFor();
     await page.getByRole('cell', { name: 'acme-e2e', exact: true }).waitFor();
 
-    // Suspend and resume it.
-    await page.getByRole('button', { name: 'Suspend acme-e2e' }).click();
+    // Suspend asks first, in a real dialog, by keyboard only: focus moves into it, Escape closes
+    // it and focus goes back to the button; Enter on the confirm button suspends.
+    const suspend = page.getByRole('button', { name: 'Suspend acme-e2e' });
+    await suspend.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Suspend Acme Robotics?' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    await screenshots(page, 'dialog-suspend');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Suspend acme-e2e');
+    expect((await api<{ status: string }>(baseUrl, operatorKey, 'GET', '/api/tenants/acme-e2e')).status).toBe('active');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    // Tab stays inside the dialog (the page behind is inert).
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    }
+    await dialog.getByRole('button', { name: 'Suspend tenant' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Tenant acme-e2e suspended.').waitFor();
+    expect((await api<{ status: string }>(baseUrl, operatorKey, 'GET', '/api/tenants/acme-e2e')).status).toBe('suspended');
     await page.getByRole('button', { name: 'Resume acme-e2e' }).click();
     await page.getByRole('button', { name: 'Suspend acme-e2e' }).waitFor();
 
@@ -83,6 +111,7 @@ describe('operator', () => {
     await page.getByLabel('Type doomed-e2e to confirm').fill('doomed-e2');
     expect(await confirm.isDisabled()).toBe(true);
     await page.getByLabel('Type doomed-e2e to confirm').fill('doomed-e2e');
+    await screenshots(page, 'dialog-delete-tenant');
     await confirm.click();
     await page.getByText('Tenant doomed-e2e deleted.').waitFor();
 
@@ -95,6 +124,9 @@ describe('operator', () => {
     await screenshots(page, 'tenants');
     await page.getByRole('button', { name: 'I have stored it' }).click();
     expect(await page.getByTestId('new-key').count()).toBe(0);
+    // The table counts the tenant's live keys and its spend of the month (nothing yet).
+    await page.getByTestId('keys-acme-e2e').filter({ hasText: /^1$/ }).waitFor();
+    expect(await page.getByTestId('spend-acme-e2e').textContent()).toBe('$0.00');
 
     // The operator acting in the other tenant does see its agent (so the check below means something).
     await page.getByLabel('Tenant', { exact: true }).selectOption('other-e2e');
@@ -102,14 +134,26 @@ describe('operator', () => {
     await page.getByText('Other secret agent').waitFor();
     await screenshots(page, 'agents-operator');
 
-    // Sign out, sign in as the new tenant.
+    // Sign out, sign in as the new tenant: no request of the sign-in fails (no operator probe
+    // answered 403, which the browser logs as an error), and the header says who is signed in.
     await page.getByRole('button', { name: 'Sign out' }).click();
+    const failures: string[] = [];
+    const consoleErrors: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) failures.push(`${r.status()} ${r.url()}`);
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     await page.getByLabel('API key', { exact: true }).fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
+    expect((await page.getByTestId('identity').textContent())!.replace(/\s+/g, ' ')).toBe('Acme Robotics · owner');
     await page.getByText('No agents yet.').waitFor();
     expect(await page.getByText('Other secret agent').count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Tenants' }).count()).toBe(0);
     expect(await page.getByLabel('Tenant', { exact: true }).count()).toBe(0);
+    expect(failures).toEqual([]);
+    expect(consoleErrors).toEqual([]);
   });
 });

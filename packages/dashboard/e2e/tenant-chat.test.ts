@@ -147,4 +147,20 @@ describe('tenant', () => {
     await page.getByRole('button', { name: 'Delete agent' }).click();
     await page.getByText('No agents yet.').waitFor();
   });
+
+  it('draws the nav focus ring inside the scrolling nav, and no ring on the content area it moves focus to', async () => {
+    await page.getByRole('link', { name: 'Costs' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Costs', level: 1 }).waitFor();
+    // Focus went to the page's content for screen readers; it is not a keyboard stop to outline.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await page.locator('#main').evaluate((el) => getComputedStyle(el).outlineStyle)).toBe('none');
+    await page.keyboard.press('Shift+Tab');
+    const ring = await page.evaluate(() => {
+      const a = document.activeElement as HTMLElement;
+      const style = getComputedStyle(a);
+      return { inNav: a.closest('nav') !== null, style: style.outlineStyle, offset: style.outlineOffset };
+    });
+    expect(ring).toEqual({ inNav: true, style: 'solid', offset: '-3px' });
+  });
 });

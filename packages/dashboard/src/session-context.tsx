@@ -12,6 +12,8 @@ export interface SessionContextValue {
   /** Bumped when tenants change, so the switcher reloads. */
   tenantsVersion: number;
   tenantsChanged(): void;
+  /** Signs out; the sign-in page then shows `reason` when there is one. */
+  signOut(reason: string | null): void;
 }
 
 export const SessionContext = createContext<SessionContextValue | null>(null);

@@ -111,7 +111,10 @@ describe('hard budget', () => {
 
     const json = await ask(t, 'more please');
     expect(json.statusCode).toBe(402);
-    expect(json.json()).toEqual({ error: { code: 'BUDGET_EXCEEDED', message: 'the tenant has reached its hard monthly budget' } });
+    const refusal = (json.json() as { error: { code: string; message: string } }).error;
+    expect(refusal.code).toBe('BUDGET_EXCEEDED');
+    // It says what the refusal counted: the worst case of this call against what is left.
+    expect(refusal.message).toMatch(/^the hard monthly budget does not cover this call: up to \$0\.\d+ for this call at 100 max tokens; \$0\.00 left$/);
     const sse = await ask(t, 'more please', { accept: 'text/event-stream' });
     expect(sse.statusCode).toBe(402);
     expect(sse.headers['content-type']).toContain('application/json');

@@ -16,6 +16,10 @@ import type {
   UpdateAgentBody,
   UpdateTenantBody,
   AuditEvent,
+  CostEvent,
+  ProviderName,
+  Role,
+  TenantStatus,
 } from '@agentik/shared';
 import { SseParser } from './sse';
 
@@ -29,6 +33,22 @@ export interface Page<T> {
 export interface ToolInfo {
   name: string;
   description: string;
+}
+
+/** `GET /api/session`: who the key is. */
+export interface SessionInfo {
+  kind: 'operator' | 'member';
+  role: Role | 'operator';
+  keyId: string;
+  /** A tenant key's own tenant, whatever its status. */
+  tenant: { id: string; slug: string; name: string; status: TenantStatus } | null;
+}
+
+/** `GET /api/providers/available`: a provider an agent of this tenant can use. */
+export interface AvailableProvider {
+  name: ProviderName;
+  /** Configured on the server, or by the tenant itself. */
+  source: 'platform' | 'tenant';
 }
 
 /** An error the dashboard can show: the API's own code and message, or a network failure. */
@@ -71,6 +91,13 @@ export interface Credentials {
   key: string;
   /** For operator keys: the tenant to act in (id or slug), sent as `X-Tenant-ID`. */
   tenant?: string | null;
+  /**
+   * Called when the server says the key is no longer valid (UNAUTHENTICATED: revoked, expired):
+   * the app then signs out and says why.
+   */
+  onUnauthenticated?: (error: ApiError) => void;
+  /** Called on TENANT_NOT_FOUND: the tenant may have been suspended meanwhile. */
+  onTenantGone?: (error: ApiError) => void;
 }
 
 /** Callbacks of a streamed reply. */
@@ -119,7 +146,12 @@ export class ApiClient {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;
       throw new ApiError('NETWORK', 'The server could not be reached. Check your connection and try again.', 0);
     }
-    if (!response.ok) throw await errorFrom(response);
+    if (!response.ok) {
+      const error = await errorFrom(response);
+      if (error.code === 'UNAUTHENTICATED') this.credentials.onUnauthenticated?.(error);
+      if (error.code === 'TENANT_NOT_FOUND') this.credentials.onTenantGone?.(error);
+      throw error;
+    }
     return response;
   }
 
@@ -134,9 +166,20 @@ export class ApiClient {
     }
   }
 
+  /** Who the key is: any valid key may ask. */
+  whoami() {
+    return this.request<SessionInfo>('GET', '/api/session');
+  }
+
   // Tenants (operator keys only)
   listTenants(cursor?: string | null) {
     return this.request<Page<Tenant>>('GET', withQuery('/api/tenants', { cursor, limit: 100 }));
+  }
+  tenantUsage(ids: string[]) {
+    return this.request<{ period: string; data: { id: string; spentUsd: number; liveKeys: number }[] }>(
+      'GET',
+      withQuery('/api/tenant-usage', { ids: ids.join(',') }),
+    );
   }
   createTenant(body: CreateTenantBody) {
     return this.request<Tenant>('POST', '/api/tenants', body);
@@ -167,6 +210,12 @@ export class ApiClient {
   deleteAgent(id: string) {
     return this.request<void>('DELETE', `/api/agents/${encodeURIComponent(id)}`);
   }
+  availableProviders() {
+    return this.request<{ data: AvailableProvider[] }>('GET', '/api/providers/available');
+  }
+  providerModels(name: ProviderName) {
+    return this.request<{ data: { name: string }[] }>('GET', `/api/providers/${encodeURIComponent(name)}/models`);
+  }
   listTools() {
     return this.request<{ data: ToolInfo[] }>('GET', '/api/tools');
   }
@@ -177,6 +226,12 @@ export class ApiClient {
   }
   getConversation(id: string) {
     return this.request<ConversationWithMessages>('GET', `/api/conversations/${encodeURIComponent(id)}`);
+  }
+  conversationTitles(ids: string[]) {
+    return this.request<{ data: { id: string; title: string }[] }>('GET', withQuery('/api/conversations/titles', { ids: ids.join(',') }));
+  }
+  deleteConversation(id: string) {
+    return this.request<void>('DELETE', `/api/conversations/${encodeURIComponent(id)}`);
   }
   searchConversations(q: string, agentId?: string) {
     return this.request<{ data: SearchHit[] }>('GET', withQuery('/api/conversations/search', { q, agentId }));
@@ -203,6 +258,9 @@ export class ApiClient {
   // Costs and budget
   costSummary(groupBy: 'day' | 'model' | 'agent', from?: string, to?: string) {
     return this.request<CostSummary>('GET', withQuery('/api/costs/summary', { groupBy, from, to }));
+  }
+  listCostEvents(from?: string, to?: string, cursor?: string | null, limit = 200) {
+    return this.request<Page<CostEvent>>('GET', withQuery('/api/costs/events', { from, to, cursor, limit }));
   }
   getBudget() {
     return this.request<Budget>('GET', '/api/budget');

@@ -99,13 +99,30 @@ describe('parseThresholds', () => {
 
 describe('sign-in', () => {
   const reply = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
-  const forbidden = { error: { code: 'FORBIDDEN', message: 'operator only' } };
 
-  it('identifies the operator, an admin key and a member key', async () => {
-    const client = (answers: Response[]) => new ApiClient({ key: 'k' }, '', (async () => answers.shift()!) as unknown as typeof fetch);
-    expect(await identify('k', client([reply(200, { data: [], nextCursor: null })]))).toMatchObject({ operator: true, admin: true });
-    expect(await identify('k', client([reply(403, forbidden), reply(200, { data: [], nextCursor: null })]))).toMatchObject({ operator: false, admin: true });
-    expect(await identify('k', client([reply(403, forbidden), reply(403, forbidden)]))).toMatchObject({ operator: false, admin: false });
+  it('identifies the operator and each tenant role from one GET /api/session, probing no operator route', async () => {
+    const urls: string[] = [];
+    const client = (body: unknown) =>
+      new ApiClient({ key: 'k' }, '', (async (url: string) => {
+        urls.push(url);
+        return reply(200, body);
+      }) as unknown as typeof fetch);
+    expect(await identify('k', false, client({ kind: 'operator', role: 'operator', keyId: 'key_op', tenant: null }))).toMatchObject({
+      operator: true,
+      admin: true,
+      role: 'operator',
+    });
+    const tenant = { id: 'tenant_1', slug: 'acme', name: 'Acme', status: 'active' };
+    expect(await identify('k', true, client({ kind: 'member', role: 'admin', keyId: 'key_a', tenant }))).toMatchObject({
+      operator: false,
+      admin: true,
+      role: 'admin',
+      keyId: 'key_a',
+      remember: true,
+      home: { slug: 'acme', name: 'Acme', status: 'active' },
+    });
+    expect(await identify('k', false, client({ kind: 'member', role: 'viewer', keyId: 'key_v', tenant }))).toMatchObject({ admin: false, role: 'viewer' });
+    expect(urls).toEqual(['/api/session', '/api/session', '/api/session']);
   });
 
   it('shows the API message for an unknown key and stays on the form', async () => {
@@ -114,7 +131,9 @@ describe('sign-in', () => {
     const c = await mount(<SignInPage onSignedIn={signedIn} />);
     await typeInto(byLabel(c, 'API key'), 'agk_wrong');
     await click(buttonNamed(c, 'Sign in'));
-    await vi.waitFor(() => expect(c.querySelector('[role="alert"]')?.textContent).toContain('unknown or revoked API key'));
+    await vi.waitFor(() => expect(c.querySelector('[role="alert"]')?.textContent).toContain('This key is not valid: it is unknown, revoked or expired.'));
+    // Focus goes back to the key, ready for another try.
+    expect(document.activeElement?.id).toBe('api-key');
     expect(signedIn).not.toHaveBeenCalled();
   });
 });

@@ -1,8 +1,11 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 /** A newly issued key, shown once with a copy button and a warning that it will not be shown again. */
 export function SecretOnce({ secret, label, onDone }: { secret: string; label: string; onDone: () => void }) {
   const [copied, setCopied] = useState(false);
+  const copyButton = useRef<HTMLButtonElement>(null);
+  // The form that issued the key is gone: focus goes to what comes next, copying the key.
+  useEffect(() => copyButton.current?.focus(), []);
   const copy = () => {
     void navigator.clipboard?.writeText(secret).then(
       () => setCopied(true),
@@ -18,7 +21,7 @@ export function SecretOnce({ secret, label, onDone }: { secret: string; label: s
         {secret}
       </code>
       <div className="actions">
-        <button type="button" className="button-secondary" onClick={copy}>
+        <button type="button" ref={copyButton} className="button-secondary" onClick={copy}>
           {copied ? 'Copied' : 'Copy'}
         </button>
         <button type="button" onClick={onDone}>

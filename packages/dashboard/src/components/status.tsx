@@ -54,3 +54,12 @@ export function Notice({ children }: { children: React.ReactNode }) {
     </div>
   );
 }
+
+/** Why a viewer key sees no buttons that change things. */
+export function ReadOnlyNote({ children }: { children?: React.ReactNode }) {
+  return (
+    <p className="note" data-testid="read-only">
+      {children ?? 'You are signed in with a viewer key: you can read everything here, but not change it.'}
+    </p>
+  );
+}

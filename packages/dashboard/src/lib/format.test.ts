@@ -10,6 +10,11 @@ describe('formatUsd', () => {
     expect(formatUsd(0.000192)).toBe('$0.000192');
     expect(formatUsd(0.0042)).toBe('$0.0042');
     expect(formatUsd(-0.005)).toBe('-$0.005');
+    // Under a dollar, three significant digits: a spend of $0.0123 is not "$0.01" in one place.
+    expect(formatUsd(0.0123)).toBe('$0.0123');
+    expect(formatUsd(0.5)).toBe('$0.50');
+    expect(formatUsd(0.1234)).toBe('$0.123');
+    expect(formatUsd(0.99)).toBe('$0.99');
   });
 
   it('shows a dash when no price is known', () => {

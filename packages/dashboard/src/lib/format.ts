@@ -2,16 +2,17 @@ const usd2 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD'
 const integer = new Intl.NumberFormat('en-US');
 
 /**
- * US dollars. Single replies cost fractions of a cent, so amounts under one cent keep three
- * significant digits instead of rounding to $0.00; `null` (no price known) shows as a dash.
+ * US dollars, the same rule everywhere so one amount never shows two ways: cents from one dollar
+ * up; below it three significant digits (at least two decimals), since single replies cost
+ * fractions of a cent that "$0.00" would hide. `null` (no price known) shows as a dash.
  */
 export function formatUsd(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '—';
   if (value === 0) return '$0.00';
   const abs = Math.abs(value);
-  if (abs < 0.01) {
-    const digits = Math.min(10, Math.max(3, 2 - Math.floor(Math.log10(abs))));
-    const text = abs.toFixed(digits).replace(/0+$/, '');
+  if (abs < 1) {
+    const digits = Math.min(10, Math.max(2, 2 - Math.floor(Math.log10(abs))));
+    const text = abs.toFixed(digits).replace(/(\.\d\d\d*?)0+$/, '$1');
     return `${value < 0 ? '-' : ''}$${text}`;
   }
   return usd2.format(value);

@@ -1,9 +1,10 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Agent, CreateAgentBody, ProviderName } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
 import { NumberField } from '../components/number-field';
 import { SelectField } from '../components/select-field';
 import { FormActions } from '../components/form-actions';
+import { ErrorMessage } from '../components/status';
 import { PROVIDERS } from '../lib/choices';
 import { useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
@@ -60,8 +61,32 @@ function bodyOf(d: Draft): CreateAgentBody & { description?: string } {
 export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; onSaved: (a: Agent) => void; onCancel: () => void }) {
   const { client } = useSession();
   const tools = useAsync(() => client.listTools(), [client]);
+  const providers = useAsync(() => client.availableProviders(), [client]);
   const [draft, setDraft] = useState<Draft>(() => draftOf(agent));
+  const available = providers.data?.data.map((p) => p.name) ?? [];
+  // Only what the server (or the tenant) has configured; an agent's current provider stays listed.
+  const offered = PROVIDERS.filter((p) => available.includes(p) || (agent !== null && agent.provider === p));
+  useEffect(() => {
+    if (!agent && available.length > 0 && !available.includes(draft.provider)) set('provider', available[0]!);
+  }, [providers.data]);
   const set = <K extends keyof Draft>(field: K, value: Draft[K]) => setDraft((d) => ({ ...d, [field]: value }));
+
+  // "Test connection" lists the server's Ollama models, which then fill the Model suggestions.
+  const [installed, setInstalled] = useState<string[] | null>(null);
+  const [testing, setTesting] = useState(false);
+  const [connectionError, setConnectionError] = useState<unknown>(null);
+  const testConnection = async () => {
+    setTesting(true);
+    setConnectionError(null);
+    setInstalled(null);
+    try {
+      setInstalled((await client.providerModels('ollama')).data.map((m) => m.name));
+    } catch (e) {
+      setConnectionError(e);
+    } finally {
+      setTesting(false);
+    }
+  };
 
   // On success the form goes away, so it stays busy.
   const { busy, error, onSubmit } = useSubmit(
@@ -99,15 +124,34 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
         <textarea id="agent-prompt" rows={4} maxLength={100_000} value={draft.systemPrompt} onChange={(e) => set('systemPrompt', e.target.value)} />
       </div>
       <div className="grid">
-        <SelectField id="agent-provider" label="Provider" value={draft.provider} options={PROVIDERS} onChange={(p) => set('provider', p)} />
+        <div>
+          <SelectField id="agent-provider" label="Provider" value={draft.provider} options={offered.length ? offered : [draft.provider]} onChange={(p) => set('provider', p)} />
+          {providers.error ? <ErrorMessage error={providers.error} /> : null}
+          {agent && !providers.loading && !available.includes(agent.provider) ? (
+            <p className="hint" role="note">
+              {agent.provider} is not configured on this server any more: this agent&apos;s calls fail until it is, or until you pick another provider.
+            </p>
+          ) : null}
+        </div>
         <div className="field">
           <label htmlFor="agent-model">Model</label>
           <input id="agent-model" required maxLength={200} list="model-hints" value={draft.model} onChange={(e) => set('model', e.target.value)} />
           <datalist id="model-hints">
-            {MODEL_HINTS[draft.provider].map((m) => (
+            {(draft.provider === 'ollama' && installed ? installed : MODEL_HINTS[draft.provider]).map((m) => (
               <option key={m} value={m} />
             ))}
           </datalist>
+          {draft.provider === 'ollama' ? (
+            <div className="actions">
+              <button type="button" className="button-small button-secondary" onClick={() => void testConnection()} disabled={testing}>
+                {testing ? 'Testing…' : 'Test connection'}
+              </button>
+              <span role="status" className="hint" data-testid="connection-status">
+                {installed ? `Connected: ${installed.length} model${installed.length === 1 ? '' : 's'} on the server's Ollama, offered in Model.` : ''}
+              </span>
+            </div>
+          ) : null}
+          <ErrorMessage error={connectionError} />
         </div>
         <NumberField
           id="agent-temperature"

@@ -2,7 +2,8 @@ import { useState } from 'react';
 import type { Agent } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Empty, ErrorMessage, Notice } from '../components/status';
+import { Empty, ErrorMessage, Notice, ReadOnlyNote } from '../components/status';
+import { canWrite } from '../lib/session';
 import { Table } from '../components/table';
 import { formatRelative } from '../lib/format';
 import { navigate } from '../lib/router';
@@ -13,15 +14,16 @@ import { AgentForm } from './agent-form';
 
 /** `#/agents`, `#/agents/new`, `#/agents/<id>/edit`. */
 export function AgentsPage({ rest }: { rest: string[] }) {
-  const { client } = useSession();
+  const { client, session } = useSession();
+  const writable = canWrite(session);
   const agents = useAsync(() => client.listAgents(), [client]);
   const [notice, setNotice] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Agent | null>(null);
   const { error, run } = useAction();
 
-  const creating = rest[0] === 'new';
-  const editing = rest[1] === 'edit' ? (agents.data?.data.find((a) => a.id === rest[0]) ?? null) : null;
-  const editMissing = rest[1] === 'edit' && agents.data && !editing;
+  const creating = writable && rest[0] === 'new';
+  const editing = writable && rest[1] === 'edit' ? (agents.data?.data.find((a) => a.id === rest[0]) ?? null) : null;
+  const editMissing = writable && rest[1] === 'edit' && agents.data && !editing;
 
   const remove = (agent: Agent) =>
     run(async () => {
@@ -35,12 +37,13 @@ export function AgentsPage({ rest }: { rest: string[] }) {
     <section className="page" aria-labelledby="agents-title">
       <div className="page-head">
         <h1 id="agents-title">Agents</h1>
-        {!creating ? (
+        {!creating && writable ? (
           <a className="button" href="#/agents/new">
             New agent
           </a>
         ) : null}
       </div>
+      {!writable ? <ReadOnlyNote /> : null}
       {creating || editing ? (
         <AgentForm
           key={editing?.id ?? 'new'}
@@ -73,7 +76,8 @@ export function AgentsPage({ rest }: { rest: string[] }) {
         empty={
           <Empty title="No agents yet.">
             <p>
-              An agent is a model with a system prompt and settings. <a href="#/agents/new">Create your first agent</a>.
+              An agent is a model with a system prompt and settings.{' '}
+              {writable ? <a href="#/agents/new">Create your first agent</a> : 'A member, admin or owner of this tenant can create one'}.
             </p>
           </Empty>
         }
@@ -103,12 +107,16 @@ export function AgentsPage({ rest }: { rest: string[] }) {
                     <a className="button button-small" href={`#/chat/${encodeURIComponent(a.id)}`} aria-label={`Chat with ${a.name}`}>
                       Chat
                     </a>
-                    <a className="button button-small button-secondary" href={`#/agents/${encodeURIComponent(a.id)}/edit`} aria-label={`Edit ${a.name}`}>
-                      Edit
-                    </a>
-                    <button type="button" className="button-small button-danger" onClick={() => setConfirming(a)} aria-label={`Delete ${a.name}`}>
-                      Delete
-                    </button>
+                    {writable ? (
+                      <>
+                        <a className="button button-small button-secondary" href={`#/agents/${encodeURIComponent(a.id)}/edit`} aria-label={`Edit ${a.name}`}>
+                          Edit
+                        </a>
+                        <button type="button" className="button-small button-danger" onClick={() => setConfirming(a)} aria-label={`Delete ${a.name}`}>
+                          Delete
+                        </button>
+                      </>
+                    ) : null}
                   </div>
                 ),
               },

@@ -1,9 +1,14 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { MessageReply, SearchHit } from '@agentik/shared';
+import { ApiError } from '../api/client';
+import { ConversationList, newestFirst } from '../chat/conversation-list';
+import { CopyButton } from '../chat/copy-button';
+import { Markdown } from '../chat/markdown';
 import { AsyncList } from '../components/async-list';
-import { Empty, ErrorMessage, Loading } from '../components/status';
+import { Empty, ErrorMessage, Loading, ReadOnlyNote } from '../components/status';
 import { formatDateTime, formatTokens, formatUsd } from '../lib/format';
 import { navigate } from '../lib/router';
+import { canWrite } from '../lib/session';
 import { useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
@@ -14,6 +19,8 @@ interface UiMessage {
   content: string;
   /** Set while the reply is still streaming in. */
   streaming?: boolean;
+  /** The user pressed Stop: the reply ends here (the server keeps what it had). */
+  stopped?: boolean;
   /** Usage and cost of a reply: live from the stream, or stored with its call's cost event. */
   reply?: Pick<MessageReply, 'usage' | 'costUsd'>;
   /** Tokens stored with a past message. */
@@ -28,7 +35,8 @@ interface Thread {
 
 /** `#/chat`, `#/chat/<agentId>`, `#/chat/<agentId>/<conversationId>`. */
 export function ChatPage({ agentId: routeAgent, conversationId: routeConversation }: { agentId: string | null; conversationId: string | null }) {
-  const { client } = useSession();
+  const { client, session } = useSession();
+  const writable = canWrite(session);
   const agents = useAsync(() => client.listAgents(), [client]);
   const agentId = routeAgent ?? agents.data?.data[0]?.id ?? null;
   const agent = agents.data?.data.find((a) => a.id === agentId) ?? null;
@@ -39,6 +47,7 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
   const [thread, setThread] = useState<Thread>({ agentId: null, conversationId: null, messages: [] });
   const [loadingThread, setLoadingThread] = useState(false);
   const [threadError, setThreadError] = useState<unknown>(null);
+  const [listOpen, setListOpen] = useState(false);
 
   // Load a past conversation when the route names one this page does not already hold.
   useEffect(() => {
@@ -78,19 +87,53 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
     // `thread` is read only to skip reloading what this page wrote itself.
   }, [client, agentId, routeConversation]);
 
+  const sender = useSender({
+    agentId,
+    conversationId: thread.conversationId,
+    update: (change) => setThread((t) => ({ ...change(t), agentId })),
+    onReplied: (conversationId) => {
+      if (agentId && conversationId !== routeConversation) {
+        navigate(`/chat/${encodeURIComponent(agentId)}/${encodeURIComponent(conversationId)}`);
+      }
+      conversations.reload();
+    },
+    onStopped: (known) => {
+      // A stopped turn is kept by the server; a new conversation's id came with no event, so
+      // find the conversation that was not there before.
+      if (!agentId || thread.conversationId) return conversations.reload();
+      void findNew(agentId, known).then((id) => {
+        conversations.reload();
+        if (id) navigate(`/chat/${encodeURIComponent(agentId)}/${encodeURIComponent(id)}`);
+      });
+    },
+    known: () => new Set((conversations.data?.data ?? []).map((c) => c.id)),
+  });
+
+  const findNew = async (agent: string, known: Set<string>): Promise<string | null> => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const page = await client.listConversations(agent).catch(() => null);
+      const fresh = page ? newestFirst(page.data).find((c) => !known.has(c.id)) : undefined;
+      if (fresh) return fresh.id;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return null;
+  };
+
   if (agents.loading && !agents.data) return <ChatFrame><Loading label="Loading agents…" /></ChatFrame>;
   if (agents.error) return <ChatFrame><ErrorMessage error={agents.error} onRetry={agents.reload} /></ChatFrame>;
   if (agents.data && agents.data.data.length === 0) {
     return (
       <ChatFrame>
         <Empty title="No agents to talk to yet.">
-          <p>
-            <a href="#/agents/new">Create an agent</a> first.
-          </p>
+          <p>{writable ? <a href="#/agents/new">Create an agent</a> : 'A member, admin or owner of this tenant can create one'} first.</p>
         </Empty>
       </ChatFrame>
     );
   }
+
+  const messages = thread.messages;
+  const lastAssistant = messages.length >= 2 && messages[messages.length - 1]!.role === 'assistant' ? messages[messages.length - 1]! : null;
+  const lastUser = lastAssistant ? [...messages].reverse().find((m) => m.role === 'user') : undefined;
 
   return (
     <ChatFrame>
@@ -106,28 +149,37 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
               ))}
             </select>
           </div>
-          <button type="button" className="button-secondary wide" onClick={() => agentId && navigate(`/chat/${encodeURIComponent(agentId)}`)}>
-            New conversation
+          {writable ? (
+            <button type="button" className="button-secondary wide" onClick={() => agentId && navigate(`/chat/${encodeURIComponent(agentId)}`)}>
+              New conversation
+            </button>
+          ) : null}
+          <button
+            type="button"
+            className="button-secondary wide chat-list-toggle"
+            aria-expanded={listOpen}
+            aria-controls="chat-history"
+            onClick={() => setListOpen((o) => !o)}
+          >
+            {listOpen ? 'Hide conversations' : 'Show conversations'}
           </button>
-          <SearchBox agentId={agentId} />
-          <h2 className="side-title">Past conversations</h2>
-          <AsyncList list={conversations} loadingLabel="Loading…" empty={<p className="muted small">None yet.</p>}>
-            {(rows) => (
-              <ul className="conversation-list">
-                {rows.map((c) => (
-                  <li key={c.id}>
-                    <a
-                      href={`#/chat/${encodeURIComponent(c.agentId)}/${encodeURIComponent(c.id)}`}
-                      aria-current={c.id === thread.conversationId ? 'true' : undefined}
-                    >
-                      {formatDateTime(c.updatedAt)}
-                      <span className="muted small"> · {c.source === 'openai' ? 'OpenAI API' : 'chat'}</span>
-                    </a>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </AsyncList>
+          <div id="chat-history" className={listOpen ? 'chat-history open' : 'chat-history'}>
+            <SearchBox agentId={agentId} />
+            <h2 className="side-title">Past conversations</h2>
+            <AsyncList list={conversations} loadingLabel="Loading…" empty={<p className="muted small">None yet.</p>}>
+              {(rows) => (
+                <ConversationList
+                  rows={rows}
+                  currentId={thread.conversationId}
+                  writable={writable}
+                  onDeleted={(id) => {
+                    conversations.reload();
+                    if (id === thread.conversationId && agentId) navigate(`/chat/${encodeURIComponent(agentId)}`);
+                  }}
+                />
+              )}
+            </AsyncList>
+          </div>
         </aside>
         <div className="chat-main">
           {agent ? (
@@ -137,24 +189,102 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
           ) : null}
           {loadingThread ? <Loading label="Loading the conversation…" /> : null}
           <ErrorMessage error={threadError} />
-          <Messages messages={thread.messages} />
-          {agentId ? (
-            <Composer
-              agentId={agentId}
-              conversationId={thread.conversationId}
-              onUpdate={(update) => setThread((t) => ({ ...update(t), agentId }))}
-              onReplied={(reply) => {
-                if (reply.conversationId !== routeConversation) {
-                  navigate(`/chat/${encodeURIComponent(agentId)}/${encodeURIComponent(reply.conversationId)}`);
-                }
-                conversations.reload();
-              }}
-            />
+          <Messages
+            messages={messages}
+            canRegenerate={writable && !sender.busy && !!lastUser}
+            onRegenerate={() => lastUser && void sender.send(lastUser.content)}
+          />
+          {agentId && writable ? (
+            <Composer busy={sender.busy} error={sender.error} onSend={sender.send} onStop={sender.stop} />
+          ) : agentId ? (
+            <ReadOnlyNote>You are signed in with a viewer key: you can read conversations, but not send messages.</ReadOnlyNote>
           ) : null}
         </div>
       </div>
     </ChatFrame>
   );
+}
+
+/**
+ * Sending a message and streaming its reply. The user's turn shows at once; if the call fails
+ * before a reply, both turns go again (the server stored nothing) and the text goes back to the
+ * box, so a retry never shows the message twice. Stop aborts the stream; the server keeps the
+ * turn and what had streamed.
+ */
+function useSender({
+  agentId,
+  conversationId,
+  update,
+  onReplied,
+  onStopped,
+  known,
+}: {
+  agentId: string | null;
+  conversationId: string | null;
+  update: (change: (t: Thread) => Thread) => void;
+  onReplied: (conversationId: string) => void;
+  /** After Stop, with the conversations that existed before the send. */
+  onStopped: (known: Set<string>) => void;
+  known: () => Set<string>;
+}) {
+  const { client } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const abort = useRef<AbortController | null>(null);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  const send = useCallback(
+    async (content: string): Promise<boolean> => {
+      if (!agentId || !content.trim()) return false;
+      setBusy(true);
+      setError(null);
+      const stamp = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      const pendingId = `pending-${stamp}`;
+      const userId = `user-${stamp}`;
+      update((t) => ({
+        ...t,
+        messages: [...t.messages, { id: userId, role: 'user', content }, { id: pendingId, role: 'assistant', content: '', streaming: true }],
+      }));
+      const patch = (change: (m: UiMessage) => UiMessage) =>
+        update((t) => ({ ...t, messages: t.messages.map((m) => (m.id === pendingId ? change(m) : m)) }));
+      const controller = new AbortController();
+      abort.current = controller;
+      const before = known();
+      try {
+        const reply = await client.streamMessage(
+          agentId,
+          { content, ...(conversationId ? { conversationId } : {}) },
+          { onDelta: (delta) => patch((m) => ({ ...m, content: m.content + delta })) },
+          controller.signal,
+        );
+        update((t) => ({
+          ...t,
+          conversationId: reply.conversationId,
+          messages: t.messages.map((m) =>
+            m.id === pendingId ? { id: reply.message.id, role: 'assistant', content: reply.message.content, reply: { usage: reply.usage, costUsd: reply.costUsd } } : m,
+          ),
+        }));
+        onReplied(reply.conversationId);
+        return true;
+      } catch (e) {
+        if (controller.signal.aborted) {
+          patch((m) => ({ ...m, streaming: false, stopped: true }));
+          onStopped(before);
+          return true;
+        }
+        setError(e);
+        update((t) => ({ ...t, messages: t.messages.filter((m) => m.id !== pendingId && m.id !== userId) }));
+        return false;
+      } finally {
+        abort.current = null;
+        setBusy(false);
+      }
+    },
+    [agentId, conversationId, client, update, onReplied, onStopped, known],
+  );
+
+  const stop = useCallback(() => abort.current?.abort(), []);
+  return { busy, error, send, stop };
 }
 
 function ChatFrame({ children }: { children: React.ReactNode }) {
@@ -166,12 +296,12 @@ function ChatFrame({ children }: { children: React.ReactNode }) {
   );
 }
 
-function Messages({ messages }: { messages: UiMessage[] }) {
+function Messages({ messages, canRegenerate, onRegenerate }: { messages: UiMessage[]; canRegenerate: boolean; onRegenerate: () => void }) {
   const end = useRef<HTMLDivElement>(null);
-  const last = messages[messages.length - 1];
+  // Scroll after every change, the reply's cost line included (it comes after the last delta).
   useEffect(() => {
-    end.current?.scrollIntoView?.({ block: 'nearest' });
-  }, [messages.length, last?.content]);
+    end.current?.scrollIntoView?.({ block: 'end' });
+  }, [messages]);
   if (messages.length === 0) {
     return (
       <div className="messages messages-empty">
@@ -179,22 +309,35 @@ function Messages({ messages }: { messages: UiMessage[] }) {
       </div>
     );
   }
+  const lastIndex = messages.length - 1;
   return (
     <div className="messages" role="log" aria-live="polite" aria-label="Messages">
-      {messages.map((m) => (
+      {messages.map((m, n) => (
         <div key={m.id} className={`message message-${m.role}`} data-testid={m.role === 'assistant' ? 'assistant-message' : 'user-message'}>
           <div className="message-role">{m.role === 'user' ? 'You' : 'Agent'}</div>
           <div className="message-text" data-streaming={m.streaming ? 'true' : undefined} aria-busy={m.streaming ? true : undefined}>
-            {m.content}
+            {m.role === 'assistant' && !m.streaming ? <Markdown text={m.content} /> : <span className="plain">{m.content}</span>}
             {m.streaming ? <span className="cursor" aria-hidden="true" /> : null}
           </div>
-          {m.reply ? (
-            <div className="message-meta" data-testid="reply-meta">
-              {formatTokens(m.reply.usage.inputTokens)} in · {formatTokens(m.reply.usage.outputTokens)} out tokens · {formatUsd(m.reply.costUsd)}
-            </div>
-          ) : m.tokens !== undefined && m.tokens !== null ? (
-            <div className="message-meta">{formatTokens(m.tokens)} tokens</div>
-          ) : null}
+          <div className="message-foot">
+            {m.reply ? (
+              <span className="message-meta" data-testid="reply-meta">
+                {formatTokens(m.reply.usage.inputTokens)} in · {formatTokens(m.reply.usage.outputTokens)} out tokens · {formatUsd(m.reply.costUsd)}
+              </span>
+            ) : m.stopped ? (
+              <span className="message-meta" data-testid="reply-stopped">
+                Stopped
+              </span>
+            ) : m.tokens !== undefined && m.tokens !== null ? (
+              <span className="message-meta">{formatTokens(m.tokens)} tokens</span>
+            ) : null}
+            {!m.streaming && m.content ? <CopyButton text={m.content} what={m.role === 'user' ? 'your message' : 'the reply'} /> : null}
+            {n === lastIndex && m.role === 'assistant' && canRegenerate ? (
+              <button type="button" className="button-small button-secondary" onClick={onRegenerate} title="Sends your last message again for a new reply">
+                Regenerate
+              </button>
+            ) : null}
+          </div>
         </div>
       ))}
       <div ref={end} />
@@ -203,61 +346,28 @@ function Messages({ messages }: { messages: UiMessage[] }) {
 }
 
 function Composer({
-  agentId,
-  conversationId,
-  onUpdate,
-  onReplied,
+  busy,
+  error,
+  onSend,
+  onStop,
 }: {
-  agentId: string;
-  conversationId: string | null;
-  onUpdate: (update: (t: Thread) => Thread) => void;
-  onReplied: (reply: MessageReply) => void;
+  busy: boolean;
+  error: unknown;
+  onSend: (content: string) => Promise<boolean>;
+  onStop: () => void;
 }) {
-  const { client } = useSession();
   const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const abort = useRef<AbortController | null>(null);
-  useEffect(() => () => abort.current?.abort(), []);
+  const box = useRef<HTMLTextAreaElement>(null);
 
   const send = async (event?: FormEvent) => {
     event?.preventDefault();
     const content = text.trim();
     if (!content || busy) return;
-    setBusy(true);
-    setError(null);
-    const stamp = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    const pendingId = `pending-${stamp}`;
-    onUpdate((t) => ({
-      ...t,
-      messages: [...t.messages, { id: `user-${stamp}`, role: 'user', content }, { id: pendingId, role: 'assistant', content: '', streaming: true }],
-    }));
     setText('');
-    const patch = (change: (m: UiMessage) => UiMessage) =>
-      onUpdate((t) => ({ ...t, messages: t.messages.map((m) => (m.id === pendingId ? change(m) : m)) }));
-    abort.current = new AbortController();
-    try {
-      const reply = await client.streamMessage(
-        agentId,
-        { content, ...(conversationId ? { conversationId } : {}) },
-        { onDelta: (delta) => patch((m) => ({ ...m, content: m.content + delta })) },
-        abort.current.signal,
-      );
-      onUpdate((t) => ({
-        ...t,
-        conversationId: reply.conversationId,
-        messages: t.messages.map((m) =>
-          m.id === pendingId ? { id: reply.message.id, role: 'assistant', content: reply.message.content, reply: { usage: reply.usage, costUsd: reply.costUsd } } : m,
-        ),
-      }));
-      onReplied(reply);
-    } catch (e) {
-      if (e instanceof DOMException && e.name === 'AbortError') return;
-      setError(e);
-      onUpdate((t) => ({ ...t, messages: t.messages.filter((m) => m.id !== pendingId || m.content !== '').map((m) => (m.id === pendingId ? { ...m, streaming: false } : m)) }));
-      setText(content);
-    } finally {
-      setBusy(false);
+    // A failed send puts the text back, to edit or send again.
+    if (!(await onSend(content))) {
+      setText((now) => (now === '' ? content : now));
+      box.current?.focus();
     }
   };
 
@@ -271,9 +381,16 @@ function Composer({
   return (
     <form className="composer" onSubmit={(e) => void send(e)}>
       <ErrorMessage error={error} />
+      {error instanceof ApiError && error.code === 'BUDGET_EXCEEDED' ? (
+        <p className="hint" data-testid="budget-hint">
+          A hard budget holds back the most this call could cost (the whole prompt and a reply of the agent&apos;s max tokens), not what it
+          will cost. Lower the agent&apos;s max tokens, or raise the budget on the Costs page.
+        </p>
+      ) : null}
       <label htmlFor="chat-message">Message</label>
       <div className="composer-row">
         <textarea
+          ref={box}
           id="chat-message"
           rows={2}
           value={text}
@@ -282,9 +399,15 @@ function Composer({
           aria-describedby="chat-message-help"
           maxLength={100_000}
         />
-        <button type="submit" disabled={busy || text.trim() === ''}>
-          {busy ? 'Sending…' : 'Send'}
-        </button>
+        {busy ? (
+          <button type="button" className="button-secondary" onClick={onStop}>
+            Stop
+          </button>
+        ) : (
+          <button type="submit" disabled={text.trim() === ''}>
+            Send
+          </button>
+        )}
       </div>
       <p id="chat-message-help" className="hint">
         Enter sends; Shift+Enter starts a new line.

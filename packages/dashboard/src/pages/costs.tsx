@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { Budget, CostSummary } from '@agentik/shared';
 import { BarChart } from '../components/bar-chart';
 import { BudgetGauge } from '../components/budget-gauge';
+import { DateRangeFields, thisMonth, type DayRange } from '../components/date-range';
 import { Empty, ErrorMessage, Loading, Notice } from '../components/status';
 import { Table } from '../components/table';
 import { daysBetween, formatTokens, formatUsd, utcDay } from '../lib/format';
@@ -27,26 +28,31 @@ export function dailyBars(summary: CostSummary, today: Date = new Date()): { lab
 
 export function CostsPage() {
   const { client, session } = useSession();
+  const [range, setRange] = useState<DayRange>(() => thisMonth());
   const data = useAsync(async () => {
     const [byDay, byModel, byAgent, budget, agents] = await Promise.all([
-      client.costSummary('day'),
-      client.costSummary('model'),
-      client.costSummary('agent'),
+      client.costSummary('day', range.from, range.to),
+      client.costSummary('model', range.from, range.to),
+      client.costSummary('agent', range.from, range.to),
       client.getBudget(),
       client.listAgents(),
     ]);
     return { byDay, byModel, byAgent, budget, agentNames: new Map(agents.data.map((a) => [a.id, a.name])) };
-  }, [client]);
+  }, [client, range.from, range.to]);
+  const monthToDate = range.from === thisMonth().from && range.to === thisMonth().to;
 
   return (
     <section className="page" aria-labelledby="costs-title">
       <h1 id="costs-title">Costs</h1>
+      <div className="card filters">
+        <DateRangeFields idPrefix="costs" value={range} onChange={setRange} />
+      </div>
       {data.loading && !data.data ? <Loading label="Loading costs…" /> : null}
       <ErrorMessage error={data.error} onRetry={data.reload} />
       {data.data ? (
         <>
           <div className="stats">
-            <Stat label="Spent this month" value={formatUsd(data.data.byDay.totalUsd)} testId="total-spend" />
+            <Stat label={monthToDate ? 'Spent this month' : 'Spent in the range'} value={formatUsd(data.data.byDay.totalUsd)} testId="total-spend" />
             <Stat label="Calls" value={formatTokens(data.data.byDay.calls)} />
             <Stat label="Input tokens" value={formatTokens(data.data.byDay.inputTokens)} />
             <Stat label="Output tokens" value={formatTokens(data.data.byDay.outputTokens)} />
@@ -57,7 +63,7 @@ export function CostsPage() {
               {data.data.byDay.from.slice(0, 10)} to {lastDayOf(data.data.byDay)} (UTC)
             </p>
             {data.data.byDay.calls === 0 ? (
-              <Empty title="Nothing spent this month yet.">
+              <Empty title={monthToDate ? 'Nothing spent this month yet.' : 'Nothing spent in this range.'}>
                 <p>Costs appear here after the first reply.</p>
               </Empty>
             ) : (
@@ -147,7 +153,7 @@ function BudgetEditor({ budget, onSaved }: { budget: Budget; onSaved: () => void
             id="budget-limit"
             type="number"
             min={0}
-            step="0.01"
+            step="any"
             inputMode="decimal"
             placeholder="no limit"
             value={limit}

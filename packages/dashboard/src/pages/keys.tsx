@@ -11,10 +11,11 @@ import { ROLES } from '../lib/choices';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
+import { mayManageRole } from '../lib/session';
 import { useSession } from '../session-context';
 
 export function KeysPage() {
-  const { client } = useSession();
+  const { client, session, signOut } = useSession();
   const [cursor, setCursor] = useState<string | null>(null);
   const keys = useAsync(() => client.listKeys(cursor), [client, cursor]);
   const [created, setCreated] = useState<CreatedKey | null>(null);
@@ -26,6 +27,8 @@ export function KeysPage() {
     run(async () => {
       await client.revokeKey(key.id);
       setConfirming(null);
+      // The key this browser signed in with no longer works: back to sign-in, saying why.
+      if (key.id === session.keyId) return signOut('You revoked the key you were signed in with, so you were signed out. Sign in with another key.');
       setNotice(`Key ${key.name ?? key.prefix} revoked.`);
       keys.reload();
     });
@@ -54,7 +57,12 @@ export function KeysPage() {
           onConfirm={() => void revoke(confirming)}
           onCancel={() => setConfirming(null)}
         >
-          Anything that uses this key stops working at once.
+          {confirming.id === session.keyId ? (
+            <p className="alert alert-warn" data-testid="own-key-warning">
+              <strong>This is the key you are signed in with.</strong> Revoking it signs you out of the dashboard at once.
+            </p>
+          ) : null}
+          <p>Anything that uses this key stops working at once.</p>
         </ConfirmDialog>
       ) : null}
       <h2>Keys of this tenant</h2>
@@ -65,7 +73,15 @@ export function KeysPage() {
             rows={rows}
             rowKey={(k) => k.id}
             columns={[
-              { header: 'Name', cell: (k) => k.name ?? <span className="muted">unnamed</span> },
+              {
+                header: 'Name',
+                cell: (k) => (
+                  <>
+                    {k.name ?? <span className="muted">unnamed</span>}
+                    {k.id === session.keyId ? <span className="badge you">you</span> : null}
+                  </>
+                ),
+              },
               { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
               { header: 'Role', cell: (k) => k.role },
               { header: 'Created', cell: (k) => formatDateTime(k.createdAt) },
@@ -78,8 +94,8 @@ export function KeysPage() {
               {
                 header: 'Actions',
                 cell: (k) =>
-                  k.revokedAt ? (
-                    <span className="muted">—</span>
+                  k.revokedAt || !mayManageRole(session, k.role) ? (
+                    <span className="muted">{k.revokedAt ? '—' : `only an ${k.role} or the operator`}</span>
                   ) : (
                     <button type="button" className="button-small button-danger" onClick={() => setConfirming(k)} aria-label={`Revoke ${k.name ?? k.prefix}`}>
                       Revoke
@@ -96,7 +112,7 @@ export function KeysPage() {
 }
 
 function CreateKey({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
-  const { client } = useSession();
+  const { client, session } = useSession();
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('member');
   const { busy, error, onSubmit } = useSubmit(async () => {
@@ -111,7 +127,7 @@ function CreateKey({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
           <label htmlFor="key-name">Key name</label>
           <input id="key-name" maxLength={100} placeholder="e.g. support bot" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
-        <SelectField id="key-role" label="Role" value={role} options={ROLES} onChange={setRole} />
+        <SelectField id="key-role" label="Role" value={role} options={ROLES.filter((r) => mayManageRole(session, r))} onChange={setRole} />
       </div>
       <ErrorMessage error={error} />
       <button type="submit" disabled={busy}>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { CreatedKey, LimitName, Plan, Role, Tenant, UpdateTenantBody } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
+import { ConfirmDialog } from '../components/confirm-dialog';
 import { CursorPager } from '../components/cursor-pager';
 import { FormActions } from '../components/form-actions';
 import { NumberField } from '../components/number-field';
@@ -9,18 +10,25 @@ import { SelectField } from '../components/select-field';
 import { Empty, ErrorMessage, Notice } from '../components/status';
 import { Table } from '../components/table';
 import { LIMITS, PLANS, ROLES } from '../lib/choices';
-import { formatDateTime, slugify } from '../lib/format';
+import { formatDateTime, formatUsd, slugify } from '../lib/format';
 import { navigate } from '../lib/router';
 import { useAction, useSubmit } from '../lib/use-action';
 import { useAsync } from '../lib/use-async';
 import { useSession } from '../session-context';
 
-type Action = { kind: 'key' | 'delete' | 'limits'; tenant: Tenant } | null;
+type Action = { kind: 'key' | 'delete' | 'limits' | 'suspend'; tenant: Tenant } | null;
 
 export function TenantsPage() {
   const { client, session, chooseTenant, tenantsChanged } = useSession();
   const [cursor, setCursor] = useState<string | null>(null);
   const tenants = useAsync(() => client.listTenants(cursor), [client, cursor]);
+  const liveIds = (tenants.data?.data ?? []).filter((t) => t.status !== 'deleted').map((t) => t.id);
+  const usage = useAsync(
+    () => (liveIds.length ? client.tenantUsage(liveIds) : Promise.resolve({ period: '', data: [] })),
+    // Again whenever the list loads (a key issued, a tenant suspended): counts may have changed.
+    [client, tenants.data],
+  );
+  const usageOf = new Map((usage.data?.data ?? []).map((u) => [u.id, u]));
   const [action, setAction] = useState<Action>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { error, setError, run } = useAction();
@@ -39,7 +47,13 @@ export function TenantsPage() {
       {notice ? <Notice>{notice}</Notice> : null}
       <ErrorMessage error={error} />
       {action?.kind === 'key' ? (
-        <IssueKey tenant={action.tenant} onClose={() => setAction(null)} />
+        <IssueKey
+          tenant={action.tenant}
+          onClose={() => {
+            setAction(null);
+            tenants.reload();
+          }}
+        />
       ) : action?.kind === 'limits' ? (
         <EditLimits
           tenant={action.tenant}
@@ -59,6 +73,23 @@ export function TenantsPage() {
             changed(`Tenant ${action.tenant.slug} deleted.`);
           }}
         />
+      ) : action?.kind === 'suspend' ? (
+        <ConfirmDialog
+          titleId="suspend-tenant-title"
+          title={`Suspend ${action.tenant.name}?`}
+          confirmLabel="Suspend tenant"
+          onCancel={() => setAction(null)}
+          onConfirm={() =>
+            void run(async () => {
+              await client.setTenantStatus(action.tenant.id, 'suspend');
+              if (session.tenant === action.tenant.slug) chooseTenant(null);
+              setAction(null);
+              changed(`Tenant ${action.tenant.slug} suspended.`);
+            })
+          }
+        >
+          <p>Its keys stop working and its agents cannot be used until you resume it. Nothing is deleted.</p>
+        </ConfirmDialog>
       ) : null}
       <h2>All tenants</h2>
       <AsyncList
@@ -82,6 +113,16 @@ export function TenantsPage() {
               { header: 'Plan', cell: (t) => t.plan },
               { header: 'Limits', cell: (t) => <LimitsSummary tenant={t} /> },
               { header: 'Status', cell: (t) => <span className={`badge badge-${t.status}`}>{t.status}</span> },
+              {
+                header: 'Spent this month',
+                numeric: true,
+                cell: (t) => <span data-testid={`spend-${t.slug}`}>{usageOf.has(t.id) ? formatUsd(usageOf.get(t.id)!.spentUsd) : '—'}</span>,
+              },
+              {
+                header: 'Keys',
+                numeric: true,
+                cell: (t) => <span data-testid={`keys-${t.slug}`}>{usageOf.has(t.id) ? String(usageOf.get(t.id)!.liveKeys) : '—'}</span>,
+              },
               { header: 'Created', cell: (t) => formatDateTime(t.createdAt) },
               {
                 header: 'Actions',
@@ -114,11 +155,12 @@ export function TenantsPage() {
                         className="button-small button-secondary"
                         aria-label={`${t.status === 'active' ? 'Suspend' : 'Resume'} ${t.slug}`}
                         onClick={() =>
-                          void run(async () => {
-                            const verb = t.status === 'active' ? 'suspend' : 'resume';
-                            await client.setTenantStatus(t.id, verb);
-                            changed(`Tenant ${t.slug} ${verb === 'suspend' ? 'suspended' : 'resumed'}.`);
-                          })
+                          t.status === 'active'
+                            ? setAction({ kind: 'suspend', tenant: t })
+                            : void run(async () => {
+                                await client.setTenantStatus(t.id, 'resume');
+                                changed(`Tenant ${t.slug} resumed.`);
+                              })
                         }
                       >
                         {t.status === 'active' ? 'Suspend' : 'Resume'}
@@ -221,31 +263,45 @@ function IssueKey({ tenant, onClose }: { tenant: Tenant; onClose: () => void }) 
 function DeleteTenant({ tenant, onCancel, onDeleted }: { tenant: Tenant; onCancel: () => void; onDeleted: () => void }) {
   const { client } = useSession();
   const [typed, setTyped] = useState('');
-  // On success the form goes away, so it stays busy.
-  const { busy, error, onSubmit } = useSubmit(
-    async () => {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
       await client.deleteTenant(tenant.id);
       onDeleted();
-    },
-    { staysBusy: true },
-  );
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
   const confirmed = typed === tenant.slug;
   return (
-    <form className="card card-danger" onSubmit={(e) => (confirmed ? onSubmit(e) : e.preventDefault())} aria-labelledby="delete-tenant-title">
-      <h2 id="delete-tenant-title">Delete {tenant.name}?</h2>
-      <p>
-        This revokes every key of the tenant and destroys its agents, conversations and costs. It cannot be undone.
-      </p>
-      <div className="field">
+    <ConfirmDialog
+      titleId="delete-tenant-title"
+      title={`Delete ${tenant.name}?`}
+      confirmLabel="Delete tenant"
+      confirmDisabled={!confirmed}
+      busy={busy}
+      onCancel={onCancel}
+      onConfirm={() => void remove()}
+    >
+      <p>This revokes every key of the tenant and destroys its agents, conversations and costs. It cannot be undone.</p>
+      <form
+        className="field"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (confirmed) void remove();
+        }}
+      >
         <label htmlFor="confirm-slug">
           Type <code>{tenant.slug}</code> to confirm
         </label>
         <input id="confirm-slug" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
-      </div>
-      <FormActions error={error} disabled={busy || !confirmed} danger onCancel={onCancel}>
-        Delete tenant
-      </FormActions>
-    </form>
+      </form>
+      <ErrorMessage error={error} />
+    </ConfirmDialog>
   );
 }
 

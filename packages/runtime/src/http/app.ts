@@ -44,6 +44,10 @@ import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { toolRoutes } from './routes/tools.js';
+import { sessionRoutes } from './routes/session.js';
+import { conversationTitleRoutes } from './routes/conversation-titles.js';
+import { tenantUsageRoutes } from './routes/tenant-usage.js';
+import { providerModelRoutes } from './routes/provider-models.js';
 import type { App } from './types.js';
 
 /** Replaced by the offline bundle's build (esbuild `define`) with the version it stamps. */
@@ -324,6 +328,10 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   await app.register(providerRoutes, { prefix: '/api/providers', box, tenantUrls: config.providers.tenantUrls, guard, now });
   await app.register(toolRoutes, { prefix: '/api/tools' });
   await app.register(openAiRoutes, { prefix: '/v1', pipeline });
+  await app.register(sessionRoutes, { manager, providers });
+  await app.register(conversationTitleRoutes);
+  await app.register(tenantUsageRoutes, { manager, now });
+  await app.register(providerModelRoutes, { providers });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(dashboardRoutes, { dir: config.dashboardDir });
   return { manager, pipeline };

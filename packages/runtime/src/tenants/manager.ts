@@ -139,6 +139,27 @@ export class TenantManager {
     return tenants.filter((t): t is TenantRecord => t?.status === 'active');
   }
 
+  /**
+   * Spend in `period` and live key count of each named tenant (id or slug), in the order given;
+   * deleted and unknown tenants are left out. For the operator's tenants table.
+   */
+  async usage(refs: string[], period: string): Promise<Array<{ id: string; spentUsd: number; liveKeys: number }>> {
+    const rows: Array<{ id: string; spentUsd: number; liveKeys: number }> = [];
+    for (const ref of refs) {
+      const tenant = await this.getTenant(ref);
+      if (!tenant || tenant.status === 'deleted' || tenant.deletedAt !== null) continue;
+      const lease = await this.pool.acquire(tenant.id);
+      let spentUsd: number;
+      try {
+        spentUsd = (await lease.store.budget.get(period)).spentUsd;
+      } finally {
+        lease.release();
+      }
+      rows.push({ id: tenant.id, spentUsd, liveKeys: await this.master.keys.countLive(tenant.id) });
+    }
+    return rows;
+  }
+
   listTenants(page: PageRequest, status?: TenantStatus): Promise<Page<TenantRecord>> {
     return this.master.tenants.list(page, status);
   }

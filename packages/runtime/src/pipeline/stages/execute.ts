@@ -1,5 +1,6 @@
 import { AppError } from '../../lib/app-error.js';
-import { canReserve } from '../../cost/budget-rules.js';
+import { canReserve, remainingUsd } from '../../cost/budget-rules.js';
+import { usdText } from '../../cost/usd-text.js';
 import { costUsd, worstCaseUsd } from '../../cost/calculator.js';
 import { estimateMessageTokens, estimateTokens } from '../../memory/tokens.js';
 import { ProviderError } from '../../providers/provider-error.js';
@@ -57,7 +58,16 @@ async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatM
   // limit has been reached.
   const allowed =
     amount === 0 ? !exhausted(await budget.get(period)) : await budget.reserve(amount, period, at);
-  if (!allowed) throw new AppError('BUDGET_EXCEEDED', 'the tenant has reached its hard monthly budget');
+  if (!allowed) {
+    // Say what the refusal counted: the worst case of this call, which may be more than is left
+    // even though the Costs page still shows money.
+    const b = await budget.get(period);
+    const left = remainingUsd(b.monthlyLimitUsd ?? undefined, b.spentUsd, b.reservedUsd) ?? 0;
+    throw new AppError(
+      'BUDGET_EXCEEDED',
+      `the hard monthly budget does not cover this call: up to ${usdText(amount)} for this call at ${bound.output} max tokens; ${usdText(left)} left`,
+    );
+  }
   ctx.reservedUsd += amount;
   return bound;
 }

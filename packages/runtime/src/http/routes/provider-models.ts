@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { ProviderParams } from '@agentik/shared';
+import { AppError } from '../../lib/app-error.js';
+import { OllamaProvider } from '../../providers/ollama.js';
+import { ProviderError } from '../../providers/provider-error.js';
+import type { Providers } from '../../providers/registry.js';
+import { TENANT_READ, type App } from '../types.js';
+
+/** `GET /api/providers/:name/models`: the models the server's provider offers. */
+export const ProviderModels = z.object({ data: z.array(z.object({ name: z.string() })) });
+
+/**
+ * The models installed on the server's Ollama (`/api/tags`), for the agent form's model list and
+ * its "test connection" button. Other providers answer VALIDATION_FAILED (listing them is not
+ * built yet); an unconfigured provider or an unreachable server PROVIDER_UNAVAILABLE.
+ */
+export async function providerModelRoutes(app: App, deps: { providers: Pick<Providers, 'get'> }) {
+  app.get(
+    '/api/providers/:name/models',
+    { config: TENANT_READ, schema: { tags: ['providers'], params: ProviderParams, response: { 200: ProviderModels } } },
+    async (request) => {
+      const { name } = request.params;
+      if (name !== 'ollama') throw new AppError('VALIDATION_FAILED', `name: listing the models of ${name} is not supported; only ollama`);
+      const provider = deps.providers.get(name);
+      if (!(provider instanceof OllamaProvider)) throw new AppError('PROVIDER_UNAVAILABLE', 'the ollama provider is not configured on this server');
+      try {
+        const models = await provider.listModels();
+        return { data: models.map((m) => ({ name: m.name })) };
+      } catch (error) {
+        if (error instanceof ProviderError) {
+          throw new AppError('PROVIDER_UNAVAILABLE', `the ollama server did not list its models (${error.status ? `HTTP ${error.status}` : error.kind})`);
+        }
+        throw error;
+      }
+    },
+  );
+}
