@@ -241,7 +241,11 @@ async function fullRun(): Promise<void> {
   const pg1 = await startServer('postgres', true);
   // One enterprise tenant (60,000 requests/min) per backend and concurrency, so that the
   // sliding-window rate limit is never reached.
-  const tenantsOf = async (s: Server, label: string) => new Map(await Promise.all(CONCURRENCY.map(async (c) => [c, await createTenant(s.url, `${label} c=${c}`)] as const)));
+  const tenantsOf = async (s: Server, label: string) => {
+    const tenants = new Map<number, BenchTenant>();
+    for (const c of CONCURRENCY) tenants.set(c, await createTenant(s.url, `${label} c=${c}`));
+    return tenants;
+  };
   const sqliteTenants = await tenantsOf(sqlite, 'SQLite');
   const pgTenants = await tenantsOf(pg1, 'Postgres');
   const warm = await createTenant(pg1.url, 'Postgres warm-up');
