@@ -3,127 +3,151 @@ import {
   CompiledQuery,
   Kysely,
   PostgresAdapter,
-  PostgresDialect,
   PostgresIntrospector,
   PostgresQueryCompiler,
   type DatabaseConnection,
   type Dialect,
   type Driver,
-  type QueryCompiler,
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
 import type pg from 'pg';
+import { quoteIdent, type TenantScope } from './identifiers.js';
+import { PipelinedQuery, type PipelineStatement } from './pipelined-query.js';
 
 /**
- * A connection of a {@link ScopedDriver}: inside an explicit transaction queries go straight
- * through (the scope was set right after BEGIN); outside one, every query becomes its own
- * transaction `BEGIN; <scope>` / query / `COMMIT`, so no statement ever runs unscoped.
+ * The scope as the first statement of a pipeline: `set_config(..., true)` is the function form of
+ * `SET LOCAL` (it lasts until the end of the current transaction, explicit or implicit) and takes
+ * the names as parameters.
  */
-class ScopedConnection implements DatabaseConnection {
-  inTransaction = false;
+const SCOPE_SQL = "SELECT set_config('role', $1, true), set_config('search_path', $2, true)";
+
+/**
+ * One pooled client, held by one unit of work from acquire to release (Kysely acquires per query
+ * outside a transaction, per transaction inside one), so no other unit's statement can run on it
+ * in between.
+ *
+ * With a scope, no statement ever runs unscoped, and the scope costs no round trip of its own:
+ * - outside a transaction, a query goes out as ONE pipeline `set_config(role, search_path)` +
+ *   the query + Sync, which Postgres runs as one implicit transaction: the scope and the
+ *   statement commit or fail together, and the scope ends with it;
+ * - a transaction's `BEGIN` is held back and sent in one pipeline with the scope and the
+ *   transaction's first statement; the rest of its statements follow on the same client.
+ */
+class PooledConnection implements DatabaseConnection {
+  /** The transaction's `BEGIN ...`, not sent yet (it goes with the first statement). */
+  private pendingBegin: string | undefined;
+  private inTransaction = false;
+  /** Set when the client must not go back to the pool (ROLLBACK failed). */
+  broken: Error | undefined;
 
   constructor(
-    readonly inner: DatabaseConnection,
-    private readonly driver: ScopedDriver,
+    readonly client: pg.PoolClient,
+    private readonly scope: TenantScope | undefined,
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.inTransaction) return this.inner.executeQuery<R>(query);
-    await this.driver.beginTransaction(this, {});
-    let result: QueryResult<R>;
-    try {
-      result = await this.inner.executeQuery<R>(query);
-    } catch (error) {
-      await this.driver.rollbackTransaction(this);
-      throw error;
+    return this.send<R>(query);
+  }
+
+  private async send<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const statements: PipelineStatement[] = [];
+    const starting = this.pendingBegin !== undefined || !this.inTransaction;
+    if (this.pendingBegin !== undefined) statements.push({ text: this.pendingBegin, values: [] });
+    this.pendingBegin = undefined;
+    if (this.scope && starting) statements.push({ text: SCOPE_SQL, values: [this.scope.role, this.scope.searchPath] });
+    statements.push({ text: query.sql, values: query.parameters });
+    const results = await PipelinedQuery.run(this.client, statements);
+    const { command, rowCount, rows } = results[results.length - 1]!;
+    const changed = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+    return { rows: (rows ?? []) as R[], ...(changed ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
+  }
+
+  begin(settings: TransactionSettings): void {
+    let begin = 'START TRANSACTION';
+    if (settings.isolationLevel) begin += ` ISOLATION LEVEL ${settings.isolationLevel.toUpperCase()}`;
+    if (settings.accessMode) begin += ` ${settings.accessMode.toUpperCase()}`;
+    this.pendingBegin = begin;
+    this.inTransaction = true;
+  }
+
+  async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    const sent = this.pendingBegin === undefined;
+    this.pendingBegin = undefined;
+    this.inTransaction = false;
+    // A transaction that never ran a statement was never begun.
+    if (!sent) return;
+    if (command === 'ROLLBACK') {
+      try {
+        await this.client.query('ROLLBACK');
+      } catch (error) {
+        this.broken = error as Error;
+        throw error;
+      }
+      return;
     }
-    await this.driver.commitTransaction(this);
-    return result;
+    const result = await this.client.query('COMMIT');
+    // Postgres answers COMMIT with ROLLBACK when an earlier statement had aborted the transaction.
+    if (result.command === 'ROLLBACK') throw new AbortedTransactionError();
   }
 
   // Streaming is not used by the stores; a cursor could not outlive its wrapping transaction.
   // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new Error('streaming queries are not supported on a tenant-scoped connection');
+    throw new Error('streaming queries are not supported on this connection');
   }
 }
 
 /**
- * A Kysely driver over the shared pool that runs every unit of work in a transaction scoped to
- * one tenant: `SET LOCAL ROLE <tenant role>` and `SET LOCAL search_path TO <tenant schema>`.
- * Because the pool's login role is NOINHERIT, a statement that somehow ran without the scope
- * would have no privileges on any tenant schema and fail in the database.
+ * A Kysely driver over the shared pool. With a tenant scope, every unit of work runs in a
+ * transaction scoped to that tenant (role and search_path, transaction-local). Because the pool's
+ * login role is NOINHERIT, a statement that somehow ran without the scope would have no
+ * privileges on any tenant schema and fail in the database. Without a scope (the master store)
+ * statements run as the login role in its own search_path, with the same pipelining.
  * Destroying it does not end the pool: the pool belongs to the backend.
  */
 export class ScopedDriver implements Driver {
   private closed = false;
 
-  /**
-   * @param inner a PostgresDriver over the shared pool (its own destroy is never called)
-   * @param scope the `SET LOCAL ...` statements, made of validated, quoted identifiers only
-   */
   constructor(
-    private readonly inner: Driver,
-    private readonly scope: string,
+    private readonly pool: pg.Pool,
+    private readonly scope: TenantScope | undefined,
   ) {}
 
-  async init(): Promise<void> {
-    await this.inner.init();
-  }
+  async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    if (this.closed) throw new Error('this tenant store handle is closed');
-    return new ScopedConnection(await this.inner.acquireConnection(), this);
+    if (this.closed) throw new Error('this store handle is closed');
+    return new PooledConnection(await this.pool.connect(), this.scope);
   }
 
-  /** BEGIN and the scope in one round trip (a simple-protocol query without parameters). */
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const c = connection as ScopedConnection;
-    let begin = 'START TRANSACTION';
-    if (settings.isolationLevel) begin += ` ISOLATION LEVEL ${settings.isolationLevel}`;
-    if (settings.accessMode) begin += ` ${settings.accessMode}`;
-    try {
-      await c.inner.executeQuery(CompiledQuery.raw(`${begin}; ${this.scope}`));
-    } catch (error) {
-      // BEGIN may have succeeded before the scope failed (a dropped tenant role): the client must
-      // not go back to the pool inside an aborted transaction. If ROLLBACK fails too, the inner
-      // driver discards the client; the scope error is the one worth reporting.
-      await this.inner.rollbackTransaction(c.inner).catch(() => undefined);
-      throw error;
-    }
-    c.inTransaction = true;
+    (connection as PooledConnection).begin(settings);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as ScopedConnection;
-    c.inTransaction = false;
-    const { rows } = await c.inner.executeQuery<{ command?: string }>(CompiledQuery.raw('COMMIT'));
-    // Postgres answers COMMIT with ROLLBACK when an earlier statement had aborted the transaction.
-    if (rows[0]?.command === 'ROLLBACK') throw new AbortedTransactionError();
+    await (connection as PooledConnection).end('COMMIT');
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as ScopedConnection;
-    c.inTransaction = false;
-    // The inner driver marks the client for discard when even ROLLBACK fails.
-    await this.inner.rollbackTransaction(c.inner);
+    await (connection as PooledConnection).end('ROLLBACK');
   }
 
-  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.inner.savepoint!((connection as ScopedConnection).inner, name, compile);
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`SAVEPOINT ${quoteIdent(name)}`));
   }
 
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.inner.rollbackToSavepoint!((connection as ScopedConnection).inner, name, compile);
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`ROLLBACK TO SAVEPOINT ${quoteIdent(name)}`));
   }
 
-  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.inner.releaseSavepoint!((connection as ScopedConnection).inner, name, compile);
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`RELEASE SAVEPOINT ${quoteIdent(name)}`));
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    await this.inner.releaseConnection((connection as ScopedConnection).inner);
+    const c = connection as PooledConnection;
+    c.client.release(c.broken);
   }
 
   /** Closes this handle only; the shared pool stays open. */
@@ -132,16 +156,16 @@ export class ScopedDriver implements Driver {
   }
 }
 
-/** A tenant-scoped Kysely instance and the means to close it. */
+/** A Kysely instance and the means to close it. */
 export interface ScopedKysely<DB> {
   db: Kysely<DB>;
   /** Refuses further queries through `db`; the shared pool stays open. */
   close(): Promise<void>;
 }
 
-/** A Kysely instance over `pool` whose every query runs inside `scope`. */
-export function createScopedKysely<DB>(pool: pg.Pool, scope: string): ScopedKysely<DB> {
-  const driver = new ScopedDriver(new PostgresDialect({ pool }).createDriver(), scope);
+/** A Kysely instance over `pool` whose every query runs inside `scope` (none: the master store's). */
+export function createScopedKysely<DB>(pool: pg.Pool, scope: TenantScope | undefined): ScopedKysely<DB> {
+  const driver = new ScopedDriver(pool, scope);
   const dialect: Dialect = {
     createAdapter: () => new PostgresAdapter(),
     createDriver: () => driver,
