@@ -23,6 +23,20 @@ import { PipelinedQuery, type PipelineStatement } from './pipelined-query.js';
 const SCOPE_SQL = "SELECT set_config('role', $1, true), set_config('search_path', $2, true)";
 
 /**
+ * Inserts a transaction may hold back until its next statement or its COMMIT: the turn and cost
+ * rows the pipeline writes after a model call. Nothing reads their result, and no caller handles
+ * their failure apart from the transaction's: a failure surfaces from the next statement or the
+ * COMMIT and rolls the whole transaction back, as it would have anyway.
+ */
+const DEFERRABLE = /^insert into "(conversations|messages|cost_events)" \([^()]*\) values (\((\$\d+|default)(, (\$\d+|default))*\)(, )?)+$/;
+
+/** Rows an INSERT ... VALUES compiled by Kysely inserts. */
+function insertedRows(query: CompiledQuery): bigint {
+  const node = query.query as { values?: { kind?: string; values?: unknown[] } };
+  return BigInt(node.values?.kind === 'ValuesNode' ? (node.values.values?.length ?? 1) : 1);
+}
+
+/**
  * One pooled client, held by one unit of work from acquire to release (Kysely acquires per query
  * outside a transaction, per transaction inside one), so no other unit's statement can run on it
  * in between.
@@ -33,11 +47,16 @@ const SCOPE_SQL = "SELECT set_config('role', $1, true), set_config('search_path'
  *   statement commit or fail together, and the scope ends with it;
  * - a transaction's `BEGIN` is held back and sent in one pipeline with the scope and the
  *   transaction's first statement; the rest of its statements follow on the same client.
+ * Inside a transaction, {@link DEFERRABLE} inserts wait and go out in the same pipeline as the
+ * next statement or the COMMIT: a transaction that only writes the turn and its cost event
+ * (BEGIN, scope, four inserts, COMMIT) is one round trip.
  */
 class PooledConnection implements DatabaseConnection {
   /** The transaction's `BEGIN ...`, not sent yet (it goes with the first statement). */
   private pendingBegin: string | undefined;
   private inTransaction = false;
+  /** Held-back inserts of the open transaction, in order. */
+  private deferred: PipelineStatement[] = [];
   /** Set when the client must not go back to the pool (ROLLBACK failed). */
   broken: Error | undefined;
 
@@ -47,20 +66,27 @@ class PooledConnection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return this.send<R>(query);
+    if (this.inTransaction && DEFERRABLE.test(query.sql)) {
+      this.deferred.push({ text: query.sql, values: query.parameters });
+      return { rows: [], numAffectedRows: insertedRows(query) };
+    }
+    const last = await this.send({ text: query.sql, values: query.parameters });
+    const { command, rowCount, rows } = last;
+    const changed = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+    return { rows: (rows ?? []) as R[], ...(changed ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
   }
 
-  private async send<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+  /** Sends `statement` after whatever must precede it (BEGIN, the scope, held-back inserts); its result. */
+  private async send(statement: PipelineStatement): Promise<pg.QueryResult> {
     const statements: PipelineStatement[] = [];
     const starting = this.pendingBegin !== undefined || !this.inTransaction;
     if (this.pendingBegin !== undefined) statements.push({ text: this.pendingBegin, values: [] });
     this.pendingBegin = undefined;
     if (this.scope && starting) statements.push({ text: SCOPE_SQL, values: [this.scope.role, this.scope.searchPath] });
-    statements.push({ text: query.sql, values: query.parameters });
+    statements.push(...this.deferred, statement);
+    this.deferred = [];
     const results = await PipelinedQuery.run(this.client, statements);
-    const { command, rowCount, rows } = results[results.length - 1]!;
-    const changed = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
-    return { rows: (rows ?? []) as R[], ...(changed ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
+    return results[results.length - 1]!;
   }
 
   begin(settings: TransactionSettings): void {
@@ -72,12 +98,11 @@ class PooledConnection implements DatabaseConnection {
   }
 
   async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    const sent = this.pendingBegin === undefined;
-    this.pendingBegin = undefined;
-    this.inTransaction = false;
-    // A transaction that never ran a statement was never begun.
-    if (!sent) return;
     if (command === 'ROLLBACK') {
+      // Held-back inserts are simply dropped; a transaction that never sent anything was never begun.
+      const begun = this.pendingBegin === undefined;
+      this.reset();
+      if (!begun) return;
       try {
         await this.client.query('ROLLBACK');
       } catch (error) {
@@ -86,9 +111,24 @@ class PooledConnection implements DatabaseConnection {
       }
       return;
     }
-    const result = await this.client.query('COMMIT');
+    if (this.pendingBegin !== undefined && this.deferred.length === 0) {
+      this.reset();
+      return;
+    }
+    let result: pg.QueryResult;
+    try {
+      result = await this.send({ text: 'COMMIT', values: [] });
+    } finally {
+      this.reset();
+    }
     // Postgres answers COMMIT with ROLLBACK when an earlier statement had aborted the transaction.
     if (result.command === 'ROLLBACK') throw new AbortedTransactionError();
+  }
+
+  private reset(): void {
+    this.pendingBegin = undefined;
+    this.deferred = [];
+    this.inTransaction = false;
   }
 
   // Streaming is not used by the stores; a cursor could not outlive its wrapping transaction.
