@@ -9,7 +9,8 @@
  * At concurrency 1, 10 and 50 (autocannon, `--duration` seconds each, after a warm-up), SQLite and
  * Postgres side by side: `POST /api/agents/:id/messages` (new conversation per request, so every
  * request writes a conversation, two messages and a cost event), req/s, p50/p99, the runtime's CPU
- * time per request (from /proc), and for Postgres what the database did per message:
+ * time per request (from /proc), and for Postgres what the database did per message: the CPU time of
+ * its server processes (from /proc, when the server runs on this machine),
  * transactions (`pg_stat_database`), round trips and statements (counted in the runtime's pg
  * driver by `lib/pg-statement-counter.mjs`), and `pg_stat_statements` calls when the server has
  * that module loaded. Then the same Postgres load through two runtime processes on the database
@@ -34,7 +35,7 @@ import { loadRuntime } from './lib/load-runtime.js';
 import { readProfile } from './lib/profile.js';
 import { forkListening, startServeProcess, stopServeProcess } from './lib/serve-process.js';
 import { benchRuntime, intArg, tempDataDir, watchdog } from './lib/setup.js';
-import { cpuMeter, machineLine, ms, printTable, summarize, summaryRow, verdict } from './lib/stats.js';
+import { cpuMeter, machineLine, ms, printTable, processCpuMs, summarize, summaryRow, verdict } from './lib/stats.js';
 
 watchdog(15);
 const duration = intArg('duration', 5);
@@ -94,6 +95,22 @@ const statStatements = await (async () => {
 })();
 
 /** Transactions committed + rolled back in the bench database, and pg_stat_statements calls. */
+/**
+ * CPU time (ms, from /proc) of each server process connected to the bench database, by pid: the
+ * database's own share of the machine (only where the server runs on this machine).
+ */
+async function backendCpu(): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
+  return new Map(rows.map((r) => [r.pid, processCpuMs(r.pid)]));
+}
+
+/** CPU the backends used between two `backendCpu` readings (a backend that started in between counts from 0). */
+function backendCpuUsed(before: Map<number, number>, after: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, ms] of after) used += ms - (before.get(pid) ?? 0);
+  return used;
+}
+
 async function databaseCounts(): Promise<{ xacts: number; calls: number }> {
   // Backends report their statistics at most once a second, when idle.
   await new Promise((resolve) => setTimeout(resolve, 1_200));
@@ -149,7 +166,7 @@ const target = (s: Server, t: BenchTenant) => ({ url: `${s.url}/api/agents/${t.a
 /** Load through `servers` (connections split between them), with CPU and database counts per request. */
 async function measure(servers: Server[], t: BenchTenant, connections: number, seconds: number) {
   const pgServers = servers.filter((s) => s.postgres);
-  const before = pgServers.length > 0 ? { db: await databaseCounts(), driver: await Promise.all(pgServers.map((s) => driverCounts(s.child))) } : undefined;
+  const before = pgServers.length > 0 ? { db: await databaseCounts(), driver: await Promise.all(pgServers.map((s) => driverCounts(s.child))), cpu: await backendCpu() } : undefined;
   const cpu = cpuMeter(Object.fromEntries(servers.map((s, i) => [String(i), s.child.pid])) as Record<string, number | undefined>);
   const fakeCpu = cpuMeter({ fake: fake.child.pid });
   const parts = await Promise.all(servers.map((s) => load(target(s, t), Math.max(1, Math.round(connections / servers.length)), seconds)));
@@ -161,8 +178,9 @@ async function measure(servers: Server[], t: BenchTenant, connections: number, s
     checkLoad(`${servers.map((s) => s.name).join('+')} c=${connections}`, r);
   }
   const sent = parts.reduce((n, r) => n + r.requests.sent, 0);
-  let database: { xacts: number; queries: number; statements: number; calls: number; texts: Array<[string, number]> } | undefined;
+  let database: { xacts: number; queries: number; statements: number; calls: number; cpu: number; texts: Array<[string, number]> } | undefined;
   if (before) {
+    const cpuUsed = backendCpuUsed(before.cpu, await backendCpu());
     const afterDb = await databaseCounts();
     const afterDriver = await Promise.all(pgServers.map((s) => driverCounts(s.child)));
     const texts = new Map<string, number>();
@@ -172,6 +190,7 @@ async function measure(servers: Server[], t: BenchTenant, connections: number, s
     });
     database = {
       xacts: afterDb.xacts - before.db.xacts,
+      cpu: cpuUsed / total,
       calls: afterDb.calls - before.db.calls,
       queries: afterDriver.reduce((n, a, i) => n + a.queries - before.driver[i]!.queries, 0),
       statements: afterDriver.reduce((n, a, i) => n + a.statements - before.driver[i]!.statements, 0),
@@ -207,6 +226,7 @@ function row(label: string, processes: number, c: number, m: Measured): Record<s
     'CPU/req: runtime': ms(m.runtimeCpu, 3),
     'fake LLM': ms(m.fakeCpu, 3),
     'load gen': ms(m.loadCpu, 3),
+    'Postgres backends': m.database ? ms(m.database.cpu, 3) : '-',
     // Per request sent (autocannon's last in-flight requests are completed by the server too).
     'xacts/msg': per(m.database?.xacts, m),
     'round trips/msg': per(m.database?.queries, m),
