@@ -125,6 +125,21 @@ describe('tenant units interleaving on one pooled connection (Postgres)', () => 
     }
   });
 
+  it('prepares a statement once per connection and runs it anew after it failed or its table changed shape', async () => {
+    const divide = (n: number) => sql<{ q: number }>`SELECT 10 / ${n}::int AS q FROM marker`.execute(alpha);
+    // Parsed, then failed while running: the next use prepares it again (no "already exists").
+    expect((await errorOf(() => divide(0))).code).toBe('22012');
+    expect((await divide(2)).rows).toEqual([{ q: 5 }]);
+    // Prepared under alpha's scope, run under beta's: Postgres parses it again for beta's schema.
+    const read = (k: Kysely<Db>) => sql<Record<string, unknown>>`SELECT * FROM marker`.execute(k);
+    expect((await read(alpha)).rows).toEqual([{ tenant: ids[0] }]);
+    expect((await read(beta)).rows).toEqual([{ tenant: ids[1] }]);
+    // The table changed shape under the prepared statement ("cached plan must not change result type").
+    await sql`ALTER TABLE marker ADD COLUMN added int DEFAULT 7`.execute(alpha);
+    expect((await read(alpha)).rows).toEqual([{ tenant: ids[0], added: 7 }]);
+    await sql`ALTER TABLE marker DROP COLUMN added`.execute(alpha);
+  });
+
   it('returns the connection to the pool as the login role, with its own search_path', async () => {
     await Promise.all([seen(alpha), alpha.transaction().execute((tx) => seen(tx)), seen(beta)]);
     const { rows } = await pool.query<{ role: string; path: string }>(`SELECT current_user AS role, current_setting('search_path') AS path`);

@@ -15,6 +15,40 @@ interface ResultBuilder {
 }
 const Result = (pg as unknown as { Result: new (rowMode: undefined, types: { getTypeParser: (oid: number, format?: string) => unknown }) => ResultBuilder }).Result;
 
+/** Distinct statement texts that get a server-side prepared statement; later ones run unnamed. */
+const MAX_NAMED = 512;
+const names = new Map<string, string>();
+
+/**
+ * The name of the prepared statement for `text`, the same on every connection of this process.
+ * Postgres re-parses a prepared statement when the search_path it was parsed under changes, and
+ * checks privileges at every execution, so one name serves every tenant's scope safely.
+ */
+function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED) {
+    name = `agentik_${names.size + 1}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+/** Per pooled client: statements known to be prepared on it, and those whose Parse may or may not have run. */
+interface Prepared {
+  done: Set<string>;
+  unsure: Set<string>;
+}
+const preparedOn = new WeakMap<object, Prepared>();
+
+function preparedFor(client: object): Prepared {
+  let p = preparedOn.get(client);
+  if (!p) {
+    p = { done: new Set(), unsure: new Set() };
+    preparedOn.set(client, p);
+  }
+  return p;
+}
+
 /** A parameter as the wire carries it (text format), as pg's own value mapping does for these types. */
 function toWire(value: unknown): string | Buffer | null {
   if (value === null || value === undefined) return null;
@@ -42,8 +76,9 @@ interface WireMessage {
 }
 
 /**
- * Several statements sent in ONE round trip of the extended query protocol: Parse, Bind, Describe
- * and Execute for each, then a single Sync. Postgres runs everything before the Sync in one transaction (an implicit one,
+ * Several statements sent in ONE round trip of the extended query protocol: Parse (only when the
+ * statement is not prepared on this connection yet), Bind, Describe and Execute for each, then a
+ * single Sync. Postgres runs everything before the Sync in one transaction (an implicit one,
  * unless a statement of it is BEGIN): if any statement fails, the ones after it are skipped and
  * the implicit transaction is rolled back. Results come back per statement, in order.
  *
@@ -54,6 +89,8 @@ export class PipelinedQuery {
   private readonly results: pg.QueryResult[] = [];
   private current: ResultBuilder | undefined;
   private rowError: unknown;
+  private readonly prepared: Prepared;
+  private readonly named: Array<string | undefined>;
   readonly done: Promise<pg.QueryResult[]>;
   private settle!: (error: unknown, results?: pg.QueryResult[]) => void;
 
@@ -61,6 +98,8 @@ export class PipelinedQuery {
     private readonly client: pg.PoolClient,
     readonly statements: readonly PipelineStatement[],
   ) {
+    this.prepared = preparedFor(client);
+    this.named = statements.map((s) => statementName(s.text));
     this.done = new Promise((resolve, reject) => {
       this.settle = (error, results) => (error ? reject(error) : resolve(results!));
     });
@@ -76,12 +115,17 @@ export class PipelinedQuery {
   submit(connection: WireConnection): void {
     connection.stream.cork?.();
     try {
-      for (const s of this.statements) {
-        connection.parse({ text: s.text, name: '', types: [] });
-        connection.bind({ statement: '', portal: '', values: s.values, valueMapper: toWire });
+      this.statements.forEach((s, i) => {
+        const name = this.named[i];
+        if (name === undefined || !this.prepared.done.has(name)) {
+          // A Parse that may have run before a failure: drop it first (closing a missing one is no error).
+          if (name !== undefined && this.prepared.unsure.has(name)) connection.close({ type: 'S', name });
+          connection.parse({ text: s.text, name: name ?? '', types: [] });
+        }
+        connection.bind({ statement: name ?? '', portal: '', values: s.values, valueMapper: toWire });
         connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
-      }
+      });
       connection.sync();
     } finally {
       connection.stream.uncork?.();
@@ -107,7 +151,7 @@ export class PipelinedQuery {
     }
   }
 
-  /** One statement finished: its result is complete. */
+  /** One statement finished: its result is complete, and its statement is now prepared here. */
   handleCommandComplete(msg: WireMessage): void {
     const r = this.result();
     r.addCommandComplete(msg);
@@ -119,12 +163,25 @@ export class PipelinedQuery {
   }
 
   private finishStatement(r: ResultBuilder): void {
+    const name = this.named[this.results.length];
+    if (name !== undefined) {
+      this.prepared.done.add(name);
+      this.prepared.unsure.delete(name);
+    }
     this.results.push(r as unknown as pg.QueryResult);
     this.current = undefined;
   }
 
-  /** A statement failed (the rest were skipped). */
+  /**
+   * A statement failed (the rest were skipped). Its Parse may or may not have run, and a prepared
+   * statement that failed may be stale (a table changed shape): it is prepared anew next time.
+   */
   handleError(error: unknown): void {
+    const name = this.named[this.results.length];
+    if (name !== undefined) {
+      this.prepared.done.delete(name);
+      this.prepared.unsure.add(name);
+    }
     this.settle(error);
   }
 

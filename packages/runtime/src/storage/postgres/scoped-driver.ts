@@ -30,6 +30,9 @@ const SCOPE_SQL = "SELECT set_config('role', $1, true), set_config('search_path'
  */
 const DEFERRABLE = /^insert into "(conversations|messages|cost_events)" \([^()]*\) values (\((\$\d+|default)(, (\$\d+|default))*\)(, )?)+$/;
 
+/** Postgres: "cached plan must not change result type" (a table changed shape under a prepared statement). */
+const FEATURE_NOT_SUPPORTED = '0A000';
+
 /** Rows an INSERT ... VALUES compiled by Kysely inserts. */
 function insertedRows(query: CompiledQuery): bigint {
   const node = query.query as { values?: { kind?: string; values?: unknown[] } };
@@ -49,7 +52,8 @@ function insertedRows(query: CompiledQuery): bigint {
  *   transaction's first statement; the rest of its statements follow on the same client.
  * Inside a transaction, {@link DEFERRABLE} inserts wait and go out in the same pipeline as the
  * next statement or the COMMIT: a transaction that only writes the turn and its cost event
- * (BEGIN, scope, four inserts, COMMIT) is one round trip.
+ * (BEGIN, scope, four inserts, COMMIT) is one round trip. Statements are prepared once per
+ * connection and named, see {@link PipelinedQuery}.
  */
 class PooledConnection implements DatabaseConnection {
   /** The transaction's `BEGIN ...`, not sent yet (it goes with the first statement). */
@@ -70,7 +74,16 @@ class PooledConnection implements DatabaseConnection {
       this.deferred.push({ text: query.sql, values: query.parameters });
       return { rows: [], numAffectedRows: insertedRows(query) };
     }
-    const last = await this.send({ text: query.sql, values: query.parameters });
+    const statement = { text: query.sql, values: query.parameters };
+    let last: pg.QueryResult;
+    try {
+      last = await this.send(statement);
+    } catch (error) {
+      // Outside a transaction nothing is left open: a statement prepared on this connection for a
+      // table that has since changed shape (a newer release migrated the tenant) is prepared anew.
+      if (this.inTransaction || (error as { code?: string }).code !== FEATURE_NOT_SUPPORTED) throw error;
+      last = await this.send(statement);
+    }
     const { command, rowCount, rows } = last;
     const changed = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
     return { rows: (rows ?? []) as R[], ...(changed ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
