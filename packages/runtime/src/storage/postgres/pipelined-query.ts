@@ -86,7 +86,8 @@ interface WireMessage {
  * the client keeps its queue: nothing else is sent on the connection until this has finished.
  */
 export class PipelinedQuery {
-  private readonly results: pg.QueryResult[] = [];
+  /** Results of the statements that completed, in order. */
+  readonly results: pg.QueryResult[] = [];
   private current: ResultBuilder | undefined;
   private rowError: unknown;
   private readonly prepared: Prepared;
@@ -112,15 +113,29 @@ export class PipelinedQuery {
     return q.done;
   }
 
+  /** Like {@link run}, but a failure comes back with the results of the statements before it. */
+  static async runSettled(client: pg.PoolClient, statements: readonly PipelineStatement[]): Promise<{ results: pg.QueryResult[]; error?: unknown }> {
+    const q = new PipelinedQuery(client, statements);
+    void client.query(q as unknown as pg.QueryConfig);
+    try {
+      return { results: await q.done };
+    } catch (error) {
+      return { results: q.results, error };
+    }
+  }
+
   submit(connection: WireConnection): void {
     connection.stream.cork?.();
     try {
+      // Statements parsed earlier in this same pipeline (one text may come several times).
+      const parsedHere = new Set<string>();
       this.statements.forEach((s, i) => {
         const name = this.named[i];
-        if (name === undefined || !this.prepared.done.has(name)) {
+        if (name === undefined || (!this.prepared.done.has(name) && !parsedHere.has(name))) {
           // A Parse that may have run before a failure: drop it first (closing a missing one is no error).
           if (name !== undefined && this.prepared.unsure.has(name)) connection.close({ type: 'S', name });
           connection.parse({ text: s.text, name: name ?? '', types: [] });
+          if (name !== undefined) parsedHere.add(name);
         }
         connection.bind({ statement: name ?? '', portal: '', values: s.values, valueMapper: toWire });
         connection.describe({ type: 'P', name: '' });
