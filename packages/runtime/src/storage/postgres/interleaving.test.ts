@@ -125,6 +125,26 @@ describe('tenant units interleaving on one pooled connection (Postgres)', () => 
     }
   });
 
+  it("sends one handle's concurrent reads in one pipeline, each with its own answer or error", async () => {
+    let acquired = 0;
+    const count = () => acquired++;
+    pool.on('acquire', count);
+    try {
+      const reads = await Promise.allSettled([seen(alpha), sql`SELECT * FROM no_such_table`.execute(alpha), seen(alpha), seen(alpha)]);
+      expect(reads.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect(((reads[1] as PromiseRejectedResult).reason as { code?: string }).code).toBe('42P01');
+      for (const r of [reads[0], reads[2], reads[3]]) expectScoped((r as PromiseFulfilledResult<Seen>).value, ids[0]);
+      // One connection for the pipeline, one for each read skipped after the failure and run again.
+      expect(acquired).toBe(3);
+      acquired = 0;
+      const numbered = await Promise.all(Array.from({ length: 8 }, (_, i) => sql<{ n: number; tenant: string }>`SELECT ${i}::int AS n, tenant FROM marker`.execute(beta)));
+      expect(numbered.map((r) => r.rows)).toEqual(Array.from({ length: 8 }, (_, i) => [{ n: i, tenant: ids[1] }]));
+      expect(acquired).toBe(1);
+    } finally {
+      pool.off('acquire', count);
+    }
+  });
+
   it('prepares a statement once per connection and runs it anew after it failed or its table changed shape', async () => {
     const divide = (n: number) => sql<{ q: number }>`SELECT 10 / ${n}::int AS q FROM marker`.execute(alpha);
     // Parsed, then failed while running: the next use prepares it again (no "already exists").

@@ -14,6 +14,7 @@ import {
 import type pg from 'pg';
 import { quoteIdent, type TenantScope } from './identifiers.js';
 import { PipelinedQuery, type PipelineStatement } from './pipelined-query.js';
+import { ReadBatch, STALE_PLAN } from './read-batch.js';
 
 /**
  * The scope as the first statement of a pipeline: `set_config(..., true)` is the function form of
@@ -21,6 +22,9 @@ import { PipelinedQuery, type PipelineStatement } from './pipelined-query.js';
  * the names as parameters.
  */
 const SCOPE_SQL = "SELECT set_config('role', $1, true), set_config('search_path', $2, true)";
+
+/** Reads that may share a pipeline with other reads of the same handle: plain SELECTs, no row locks. */
+const GROUP_READ = /^select\b(?![\s\S]*\bfor (update|share|no key update|key share)\b)/i;
 
 /**
  * Inserts a transaction may hold back until its next statement or its COMMIT: the turn and cost
@@ -30,9 +34,6 @@ const SCOPE_SQL = "SELECT set_config('role', $1, true), set_config('search_path'
  */
 const DEFERRABLE = /^insert into "(conversations|messages|cost_events)" \([^()]*\) values (\((\$\d+|default)(, (\$\d+|default))*\)(, )?)+$/;
 
-/** Postgres: "cached plan must not change result type" (a table changed shape under a prepared statement). */
-const FEATURE_NOT_SUPPORTED = '0A000';
-
 /** Rows an INSERT ... VALUES compiled by Kysely inserts. */
 function insertedRows(query: CompiledQuery): bigint {
   const node = query.query as { values?: { kind?: string; values?: unknown[] } };
@@ -40,9 +41,10 @@ function insertedRows(query: CompiledQuery): bigint {
 }
 
 /**
- * One pooled client, held by one unit of work from acquire to release (Kysely acquires per query
- * outside a transaction, per transaction inside one), so no other unit's statement can run on it
- * in between.
+ * One unit of work's connection (Kysely acquires one per query outside a transaction, per
+ * transaction inside one). It takes a pooled client when its first statement goes out and holds
+ * it until released, so no other unit's statement can run on that client in between; a
+ * transaction that has sent nothing yet holds none.
  *
  * With a scope, no statement ever runs unscoped, and the scope costs no round trip of its own:
  * - outside a transaction, a query goes out as ONE pipeline `set_config(role, search_path)` +
@@ -50,24 +52,25 @@ function insertedRows(query: CompiledQuery): bigint {
  *   statement commit or fail together, and the scope ends with it;
  * - a transaction's `BEGIN` is held back and sent in one pipeline with the scope and the
  *   transaction's first statement; the rest of its statements follow on the same client.
+ * Plain SELECTs outside a transaction go through the handle's {@link ReadBatch} instead: the
+ * ones issued in the same turn share one pipeline (one scope, one round trip).
  * Inside a transaction, {@link DEFERRABLE} inserts wait and go out in the same pipeline as the
  * next statement or the COMMIT: a transaction that only writes the turn and its cost event
  * (BEGIN, scope, four inserts, COMMIT) is one round trip. Statements are prepared once per
  * connection and named, see {@link PipelinedQuery}.
  */
 class PooledConnection implements DatabaseConnection {
+  /** The pooled client, taken when the first statement goes out. */
+  private client: pg.PoolClient | undefined;
   /** The transaction's `BEGIN ...`, not sent yet (it goes with the first statement). */
   private pendingBegin: string | undefined;
   private inTransaction = false;
   /** Held-back inserts of the open transaction, in order. */
   private deferred: PipelineStatement[] = [];
   /** Set when the client must not go back to the pool (ROLLBACK failed). */
-  broken: Error | undefined;
+  private broken: Error | undefined;
 
-  constructor(
-    readonly client: pg.PoolClient,
-    private readonly scope: TenantScope | undefined,
-  ) {}
+  constructor(private readonly driver: ScopedDriver) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     if (this.inTransaction && DEFERRABLE.test(query.sql)) {
@@ -76,17 +79,26 @@ class PooledConnection implements DatabaseConnection {
     }
     const statement = { text: query.sql, values: query.parameters };
     let last: pg.QueryResult;
-    try {
-      last = await this.send(statement);
-    } catch (error) {
-      // Outside a transaction nothing is left open: a statement prepared on this connection for a
-      // table that has since changed shape (a newer release migrated the tenant) is prepared anew.
-      if (this.inTransaction || (error as { code?: string }).code !== FEATURE_NOT_SUPPORTED) throw error;
-      last = await this.send(statement);
-    }
+    if (this.inTransaction) last = await this.send(statement);
+    else if (GROUP_READ.test(query.sql)) last = await this.driver.reads.run(statement);
+    else last = await this.runAlone(statement);
     const { command, rowCount, rows } = last;
     const changed = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
     return { rows: (rows ?? []) as R[], ...(changed ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
+  }
+
+  /**
+   * One statement outside a transaction. Nothing is left open when it fails: a statement prepared
+   * on this connection for a table that has since changed shape (a newer release migrated the
+   * tenant) is prepared anew and run once more.
+   */
+  async runAlone(statement: PipelineStatement): Promise<pg.QueryResult> {
+    try {
+      return await this.send(statement);
+    } catch (error) {
+      if ((error as { code?: string }).code !== STALE_PLAN) throw error;
+      return this.send(statement);
+    }
   }
 
   /** Sends `statement` after whatever must precede it (BEGIN, the scope, held-back inserts); its result. */
@@ -95,11 +107,18 @@ class PooledConnection implements DatabaseConnection {
     const starting = this.pendingBegin !== undefined || !this.inTransaction;
     if (this.pendingBegin !== undefined) statements.push({ text: this.pendingBegin, values: [] });
     this.pendingBegin = undefined;
-    if (this.scope && starting) statements.push({ text: SCOPE_SQL, values: [this.scope.role, this.scope.searchPath] });
+    if (starting) statements.push(...this.driver.prefix());
     statements.push(...this.deferred, statement);
     this.deferred = [];
+    this.client ??= await this.driver.connect();
     const results = await PipelinedQuery.run(this.client, statements);
     return results[results.length - 1]!;
+  }
+
+  /** Gives the client back to the pool (discarded when it broke). */
+  release(): void {
+    this.client?.release(this.broken);
+    this.client = undefined;
   }
 
   begin(settings: TransactionSettings): void {
@@ -117,7 +136,7 @@ class PooledConnection implements DatabaseConnection {
       this.reset();
       if (!begun) return;
       try {
-        await this.client.query('ROLLBACK');
+        await this.client?.query('ROLLBACK');
       } catch (error) {
         this.broken = error as Error;
         throw error;
@@ -161,17 +180,37 @@ class PooledConnection implements DatabaseConnection {
  */
 export class ScopedDriver implements Driver {
   private closed = false;
+  /** This handle's reads outside transactions, grouped per turn of the event loop. */
+  readonly reads: ReadBatch;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly scope: TenantScope | undefined,
-  ) {}
+  ) {
+    this.reads = new ReadBatch(pool, () => this.prefix(), async (statement) => {
+      const c = new PooledConnection(this);
+      try {
+        return await c.runAlone(statement);
+      } finally {
+        c.release();
+      }
+    });
+  }
+
+  /** What every unit of this handle starts with: the scope (nothing for the master store). */
+  prefix(): PipelineStatement[] {
+    return this.scope ? [{ text: SCOPE_SQL, values: [this.scope.role, this.scope.searchPath] }] : [];
+  }
+
+  connect(): Promise<pg.PoolClient> {
+    return this.pool.connect();
+  }
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
     if (this.closed) throw new Error('this store handle is closed');
-    return new PooledConnection(await this.pool.connect(), this.scope);
+    return new PooledConnection(this);
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -199,8 +238,7 @@ export class ScopedDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const c = connection as PooledConnection;
-    c.client.release(c.broken);
+    (connection as PooledConnection).release();
   }
 
   /** Closes this handle only; the shared pool stays open. */
