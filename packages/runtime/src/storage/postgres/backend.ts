@@ -7,6 +7,7 @@ import type { MasterDb, TenantDb } from '../kysely/tables.js';
 import { pendingMigrations, type MigrationSets } from '../migrations.js';
 import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
 import { isPgUniqueViolation } from './errors.js';
+import { createGroupedRateWindows } from './grouped-rate-windows.js';
 import { MASTER_SCHEMA, quoteIdent, scopeStatements } from './identifiers.js';
 import { checkLoginRole } from './login-role.js';
 import { searchMessagesTsvector } from './message-search.js';
@@ -71,7 +72,7 @@ export async function openPostgresBackend(options: PostgresBackendOptions): Prom
     await end();
     throw error;
   }
-  const master = { ...createKyselyMasterStore(masterKysely.db, isPgUniqueViolation), rateWindows: createRateWindowRepository(counterKysely.db) };
+  const master = { ...createKyselyMasterStore(masterKysely.db, isPgUniqueViolation), rateWindows: createGroupedRateWindows(counterKysely.db, createRateWindowRepository(counterKysely.db)) };
   // Tenants whose schema this process has already seen up to date (migrations only change with
   // a new release, which means a restart).
   const current = new Set<string>();
