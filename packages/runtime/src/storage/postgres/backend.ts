@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import type pg from 'pg';
 import { createKyselyMasterStore } from '../kysely/master-store.js';
 import { createRateWindowRepository } from '../kysely/rate-window-repository.js';
@@ -7,6 +7,7 @@ import type { MasterDb, TenantDb } from '../kysely/tables.js';
 import { pendingMigrations, type MigrationSets } from '../migrations.js';
 import type { ReadinessCheck, StorageBackend, TenantStoreHandle } from '../port.js';
 import { isPgUniqueViolation } from './errors.js';
+import { createGroupedRateWindows } from './grouped-rate-windows.js';
 import { MASTER_SCHEMA, quoteIdent, scopeStatements } from './identifiers.js';
 import { checkLoginRole } from './login-role.js';
 import { searchMessagesTsvector } from './message-search.js';
@@ -56,15 +57,15 @@ async function migrateMaster(pool: pg.Pool, migrations: MigrationSets): Promise<
 export async function openPostgresBackend(options: PostgresBackendOptions): Promise<StorageBackend> {
   const { migrations } = options;
   const pool = createPgPool(options);
-  const masterKysely = new Kysely<MasterDb>({ dialect: new PostgresDialect({ pool }) });
+  const masterKysely = createScopedKysely<MasterDb>(pool, undefined);
   // Every request of a tenant increments the same counter row; with a synchronous commit the row
   // lock would be held through a WAL flush, serializing the tenant's requests on the disk. A
   // database crash may lose the last counts, which matters for at most a minute.
   const counterPool = createPgPool({ ...options, poolSize: Math.max(2, Math.ceil(options.poolSize / 4)), asyncCommit: true });
-  const counterKysely = new Kysely<MasterDb>({ dialect: new PostgresDialect({ pool: counterPool }) });
+  const counterKysely = createScopedKysely<MasterDb>(counterPool, undefined);
   const end = async () => {
-    await masterKysely.destroy();
-    await counterKysely.destroy();
+    await masterKysely.close();
+    await counterKysely.close();
     for (const p of [pool, counterPool]) if (!p.ended) await p.end();
   };
   try {
@@ -75,7 +76,7 @@ export async function openPostgresBackend(options: PostgresBackendOptions): Prom
     await end();
     throw error;
   }
-  const master = { ...createKyselyMasterStore(masterKysely, isPgUniqueViolation), rateWindows: createRateWindowRepository(counterKysely) };
+  const master = { ...createKyselyMasterStore(masterKysely.db, isPgUniqueViolation), rateWindows: createGroupedRateWindows(counterKysely.db, createRateWindowRepository(counterKysely.db)) };
   // Tenants whose schema this process has already seen up to date (migrations only change with
   // a new release, which means a restart).
   const current = new Set<string>();

@@ -30,10 +30,22 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** What scopes a transaction to one tenant: its role and schema, and the same as SQL. */
+export interface TenantScope {
+  /** The tenant's role name (unquoted). */
+  role: string;
+  /** The tenant's schema as a search_path value (quoted). */
+  searchPath: string;
+  /** `SET LOCAL ROLE ...; SET LOCAL search_path TO ...`, for a simple-protocol query. */
+  sql: string;
+}
+
 /**
- * The statements that scope a transaction to one tenant. Both names come from
- * {@link tenantRole}/{@link tenantSchema}, so they are plain `[a-z0-9_]` words.
+ * The scope of a tenant's transactions. Both names come from {@link tenantRole}/{@link tenantSchema},
+ * so they are plain `[a-z0-9_]` words.
  */
-export function scopeStatements(tenantId: string): string {
-  return `SET LOCAL ROLE ${quoteIdent(tenantRole(tenantId))}; SET LOCAL search_path TO ${quoteIdent(tenantSchema(tenantId))}`;
+export function scopeStatements(tenantId: string): TenantScope {
+  const role = tenantRole(tenantId);
+  const searchPath = quoteIdent(tenantSchema(tenantId));
+  return { role, searchPath, sql: `SET LOCAL ROLE ${quoteIdent(role)}; SET LOCAL search_path TO ${searchPath}` };
 }

@@ -16,7 +16,7 @@ export async function provisionTenantSchema(pool: pg.Pool, tenantId: string, fil
     // Membership lets the (NOINHERIT) login role SET ROLE to the tenant role, and gives nothing else.
     await client.query(
       `CREATE ROLE ${role} NOLOGIN; GRANT ${role} TO CURRENT_USER; CREATE SCHEMA ${schema} AUTHORIZATION ${role}; ` +
-        `${scopeStatements(tenantId)}; ${TRACKING_TABLE_DDL}`,
+        `${scopeStatements(tenantId).sql}; ${TRACKING_TABLE_DDL}`,
     );
     await applyMigrations(client, files, `tenant ${tenantId}`, []);
   });
@@ -68,7 +68,7 @@ export async function tenantSchemaExists(pool: pg.Pool, tenantId: string): Promi
  */
 export async function migrateTenantSchema(pool: pg.Pool, tenantId: string, files: Migration[]): Promise<number> {
   return inTransaction(pool, async (client) => {
-    await client.query(scopeStatements(tenantId));
+    await client.query(scopeStatements(tenantId).sql);
     const where = `tenant ${tenantId}`;
     if (pendingMigrations(files, await appliedMigrations(client), where).length === 0) return 0;
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('agentik:tenant'), hashtext($1))`, [tenantId]);
