@@ -198,6 +198,22 @@ export function defineStorageConformance(label: string, target: ConformanceTarge
         expect(await backend.master.keys.revoke(operator.id, null, T0)).toBe(true);
       });
 
+      it('reads a key with its tenant in one call: the tenant of a tenant key, none for an operator key', async () => {
+        const a = tenantRecord({ limitOverrides: { requestsPerMinute: 7 } });
+        await backend.master.tenants.insert(a);
+        const key = keyRecord(a.id, { role: 'viewer' });
+        const operator = keyRecord(null);
+        await backend.master.keys.insert(key);
+        await backend.master.keys.insert(operator);
+        expect(await backend.master.keys.findByHashWithTenant(key.hash)).toEqual({ key, tenant: a });
+        expect(await backend.master.keys.findByHashWithTenant(operator.hash)).toEqual({ key: operator, tenant: undefined });
+        expect(await backend.master.keys.findByHashWithTenant('no-such-hash')).toBeUndefined();
+        await backend.master.keys.revoke(key.id, a.id, T0 + 1);
+        const suspended = await backend.master.tenants.setStatus(a.id, 'suspended', T0 + 2);
+        expect(suspended?.status).toBe('suspended');
+        expect(await backend.master.keys.findByHashWithTenant(key.hash)).toEqual({ key: { ...key, revokedAt: T0 + 1 }, tenant: suspended });
+      });
+
       it('appends platform audit events and pages them, per tenant', async () => {
         const tenantId = newId('tenant');
         const events = Array.from({ length: 3 }, (_, i) => ({

@@ -75,6 +75,11 @@ export interface ApiKeyRepository {
   insert(key: ApiKeyRecord): Promise<void>;
   /** The key with this hash, revoked or not. */
   findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * The key with this hash and, for a tenant's key, its tenant (tombstones included), read in one
+   * statement: every authenticated request needs both.
+   */
+  findByHashWithTenant(hash: string): Promise<{ key: ApiKeyRecord; tenant: TenantRecord | undefined } | undefined>;
   /** Keys of one tenant (`null`: operator keys), newest last. */
   list(tenantId: string | null, page: PageRequest): Promise<Page<ApiKeyRecord>>;
   /** Revokes one key of the given owner; false when there is no such live key. */

@@ -80,20 +80,22 @@ export function createIsolator(deps: IsolatorDeps) {
     });
   };
 
-  const authenticate = async (request: IsolatedRequest): Promise<{ principal: Principal; key: ApiKeyRecord }> => {
+  /** The key's principal and, for a tenant's key, its tenant as read with the key (one statement). */
+  const authenticate = async (request: IsolatedRequest): Promise<{ principal: Principal; keyTenant: TenantRecord | undefined }> => {
     const secret = bearerToken(request.headers.authorization);
     if (!secret) throw new AppError('UNAUTHENTICATED', 'missing or malformed Authorization: Bearer <key> header');
-    const key = await deps.master.keys.findByHash(hashApiKey(secret));
+    const found = await deps.master.keys.findByHashWithTenant(hashApiKey(secret));
+    const key = found?.key;
     if (!key || key.revokedAt !== null) throw new AppError('UNAUTHENTICATED', 'unknown or revoked API key');
     touch(key);
     const principal: Principal =
       key.role === 'operator' || key.tenantId === null
         ? { kind: 'operator', keyId: key.id }
         : { kind: 'member', keyId: key.id, tenantId: key.tenantId, role: key.role, userId: key.userId };
-    return { principal, key };
+    return { principal, keyTenant: found.tenant };
   };
 
-  const resolveTenant = async (principal: Principal, ref: string | undefined): Promise<TenantRecord> => {
+  const resolveTenant = async (principal: Principal, keyTenant: TenantRecord | undefined, ref: string | undefined): Promise<TenantRecord> => {
     if (principal.kind === 'operator') {
       if (ref === undefined || ref === '') {
         throw new AppError('TENANT_REQUIRED', 'operator keys must name a tenant with the X-Tenant-ID header');
@@ -102,7 +104,7 @@ export function createIsolator(deps: IsolatorDeps) {
       if (!tenant) throw TENANT_NOT_FOUND();
       return tenant;
     }
-    const tenant = await deps.manager.getActiveTenant(principal.tenantId);
+    const tenant = keyTenant?.id === principal.tenantId && keyTenant.status === 'active' ? keyTenant : undefined;
     if (!tenant) throw TENANT_NOT_FOUND();
     if (ref !== undefined && ref !== tenant.id && ref !== tenant.slug) throw TENANT_NOT_FOUND();
     if (principal.userId !== null && !(await deps.master.memberships.isMember(principal.userId, tenant.id))) {
@@ -116,14 +118,14 @@ export function createIsolator(deps: IsolatorDeps) {
     request.tenantContext = null;
     const access = accessOf(request.routeOptions.config);
     if (access.scope === 'public') return;
-    const { principal } = await authenticate(request);
+    const { principal, keyTenant } = await authenticate(request);
     request.principal = principal;
     if (access.scope === 'authenticated') return;
     if (access.scope === 'operator') {
       if (principal.kind !== 'operator') throw new AppError('FORBIDDEN', 'this route needs an operator key');
       return;
     }
-    const tenant = await resolveTenant(principal, headerValue(request.headers['x-tenant-id']));
+    const tenant = await resolveTenant(principal, keyTenant, headerValue(request.headers['x-tenant-id']));
     const role: Role = principal.kind === 'operator' ? 'owner' : principal.role;
     if (!roleAtLeast(role, access.minRole ?? 'viewer')) {
       throw new AppError('FORBIDDEN', `this needs the ${access.minRole} role or stronger`);

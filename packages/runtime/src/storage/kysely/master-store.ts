@@ -23,6 +23,40 @@ export function tenantFromRow(r: TenantsTable): TenantRecord {
   };
 }
 
+/** The tenant's columns beside a key's, prefixed `t_` (see `findByHashWithTenant`). */
+export const TENANT_COLUMNS_PREFIXED = [
+  't.slug as t_slug',
+  't.name as t_name',
+  't.owner as t_owner',
+  't.plan as t_plan',
+  't.status as t_status',
+  't.created_at as t_created_at',
+  't.updated_at as t_updated_at',
+  't.deleted_at as t_deleted_at',
+  't.limit_overrides as t_limit_overrides',
+] as const;
+
+/** A key's row with its tenant's columns prefixed `t_` (all null for an operator key). */
+export type KeyWithTenantRow = ApiKeysTable & { [C in keyof Omit<TenantsTable, 'id'> as `t_${C}`]: TenantsTable[C] | null };
+
+export function keyWithTenantFromRow(r: KeyWithTenantRow): { key: ApiKeyRecord; tenant: TenantRecord | undefined } {
+  const key = keyFromRow(r);
+  if (r.tenant_id === null || r.t_slug === null) return { key, tenant: undefined };
+  const tenant = tenantFromRow({
+    id: r.tenant_id,
+    slug: r.t_slug,
+    name: r.t_name ?? '',
+    owner: r.t_owner ?? '',
+    plan: r.t_plan ?? '',
+    status: r.t_status ?? '',
+    created_at: r.t_created_at ?? 0,
+    updated_at: r.t_updated_at ?? 0,
+    deleted_at: r.t_deleted_at,
+    limit_overrides: r.t_limit_overrides ?? '{}',
+  });
+  return { key, tenant };
+}
+
 export function keyFromRow(r: ApiKeysTable): ApiKeyRecord {
   return {
     id: r.id,
@@ -205,6 +239,16 @@ export function createKyselyMasterStore(
       async findByHash(hash) {
         const row = await db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
         return row && keyFromRow(row);
+      },
+      async findByHashWithTenant(hash) {
+        const row = await db
+          .selectFrom('api_keys as k')
+          .leftJoin('tenants as t', 't.id', 'k.tenant_id')
+          .selectAll('k')
+          .select(TENANT_COLUMNS_PREFIXED)
+          .where('k.hash', '=', hash)
+          .executeTakeFirst();
+        return row && keyWithTenantFromRow(row);
       },
       async list(tenantId, page) {
         let q = db.selectFrom('api_keys').selectAll().orderBy('id').limit(page.limit + 1);

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { agentFromRow } from '../kysely/tenant-store.js';
 import { budgetFromRow, budgetInPeriod } from '../kysely/cost-repositories.js';
 import { messageFromRow } from '../kysely/conversation-repositories.js';
-import { keyFromRow, tenantFromRow } from '../kysely/master-store.js';
+import { keyFromRow, keyWithTenantFromRow, tenantFromRow, type KeyWithTenantRow } from '../kysely/master-store.js';
 import { credentialFromRow } from '../kysely/provider-credential-repository.js';
 import type {
   AgentsTable,
@@ -134,10 +134,14 @@ export function directTenantStore(db: Database.Database, cache: CachedDatabase) 
 
 const MASTER_SQL = {
   keyByHash: 'SELECT * FROM api_keys WHERE hash = ?',
+  keyWithTenantByHash:
+    'SELECT k.*, t.slug AS t_slug, t.name AS t_name, t.owner AS t_owner, t.plan AS t_plan, t.status AS t_status, ' +
+    't.created_at AS t_created_at, t.updated_at AS t_updated_at, t.deleted_at AS t_deleted_at, t.limit_overrides AS t_limit_overrides ' +
+    'FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?',
   tenantById: 'SELECT * FROM tenants WHERE id = ?',
 };
 
-/** The master store's two reads on every request (key, then tenant), direct; see above. */
+/** The master store's reads on every request (the key with its tenant, or each alone), direct; see above. */
 export function directMasterStore(db: Database.Database, cache: CachedDatabase) {
   const st = (key: keyof typeof MASTER_SQL) => cache.prepare(MASTER_SQL[key]);
   return (store: MasterStore, inTransaction: boolean): MasterStore => {
@@ -150,6 +154,11 @@ export function directMasterStore(db: Database.Database, cache: CachedDatabase) 
         ...keys,
         findByHash: (hash) =>
           read(() => optional(st('keyByHash').get(hash) as ApiKeysTable | undefined, keyFromRow), () => keys.findByHash(hash)),
+        findByHashWithTenant: (hash) =>
+          read(
+            () => optional(st('keyWithTenantByHash').get(hash) as KeyWithTenantRow | undefined, keyWithTenantFromRow),
+            () => keys.findByHashWithTenant(hash),
+          ),
       },
       tenants: {
         ...tenants,
