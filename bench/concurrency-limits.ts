@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { LocalConcurrencyLimiter } from '../packages/runtime/src/limits/concurrency-limiter.js';
-import { RedisConcurrencyLimiter } from '../packages/runtime/src/limits/redis-concurrency-limiter.js';
+import { RedisConcurrencyLimiter } from '../packages/runtime/src/adapters/limits/redis-concurrency-limiter.js';
 import { intArg, watchdog } from './lib/setup.js';
 import { machineLine, printTable, summarize, summaryRow } from './lib/stats.js';
 

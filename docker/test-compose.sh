@@ -213,7 +213,9 @@ check_start_order() { # PROJECT
       for (const dep of needs) {
         const d = byService[dep];
         const ok = d && Date.parse(c.State.StartedAt) >= healthyAt(d);
-        console.error(`test-compose:   ${svc} started ${c.State.StartedAt} after ${dep} healthy: ${ok}`);
+        const first = d && Number.isFinite(healthyAt(d)) ? new Date(healthyAt(d)).toISOString() : "none";
+        const detail = ok ? "" : ` (${dep}: first passing check ${first}, restarts ${d?.RestartCount})`;
+        console.error(`test-compose:   ${svc} started ${c.State.StartedAt} after ${dep} healthy: ${ok}${detail}`);
         if (!ok) bad++;
       }
     }
@@ -403,6 +405,12 @@ postgres_stack() {
   wait_healthy "$project" postgres redis runtime runtime-2 dashboard proxy
   log "postgres stack healthy after $((SECONDS - up_start))s"
   check_start_order "$project" || fail "a service started before its dependency was healthy"
+  # docker-compose counts a service with no running container as healthy: a runtime that exited
+  # because Postgres was not up yet would let the proxy start early. The runtime waits instead.
+  for svc in runtime runtime-2; do
+    restarts=$(podman inspect --format '{{.RestartCount}}' "$(container_of "$project" "$svc")")
+    [ "$restarts" = 0 ] || fail "$svc restarted $restarts times while Postgres came up"
+  done
   cp "$stack/certs/fullchain.pem" "$work/ca.pem"
   served_cn | grep -qx 'agentik-provided-1' || fail "provided mode: the proxy serves '$(served_cn)'"
 

@@ -40,7 +40,3 @@ export interface ErrorBody {
     message: string;
   };
 }
-
-export function httpStatusOf(code: ErrorCode): number {
-  return ERROR_CODES[code].status;
-}

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './ids.js';
+export * from './slugify.js';
 export * from './types/common.js';
 export * from './types/tenant.js';
 export * from './types/keys.js';

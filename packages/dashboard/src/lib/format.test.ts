@@ -1,3 +1,4 @@
+import { slugify as sharedSlugify } from '@agentik/shared';
 import { describe, expect, it } from 'vitest';
 import { daysBetween, formatRelative, formatTokens, formatUsd, percentOf, slugify } from './format';
 
@@ -56,5 +57,11 @@ describe('helpers', () => {
   it('slugify makes a valid slug', () => {
     expect(slugify('Acme Corp.')).toBe('acme-corp');
     expect(slugify('  Über Café -- 2 ')).toBe('uber-cafe-2');
+  });
+
+  it('previews the slug the server assigns (it used to cut long names at 63, not 50, and show nothing for "---")', () => {
+    expect(slugify).toBe(sharedSlugify);
+    expect(slugify('x'.repeat(60))).toBe('x'.repeat(50));
+    expect(slugify('---')).toBe('tenant');
   });
 });

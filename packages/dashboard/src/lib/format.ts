@@ -69,14 +69,5 @@ export function daysBetween(from: string, to: string): string[] {
   return out;
 }
 
-/** Turns a slug-like label from a name: "Acme Corp." -> "acme-corp". */
-export function slugify(name: string): string {
-  return name
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/g, '');
-}
+/** The slug the server assigns to a tenant created without one (one function, in @agentik/shared). */
+export { slugify } from '@agentik/shared';

@@ -208,7 +208,7 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
             id="tenant-slug"
             maxLength={63}
             pattern="[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
-            placeholder={slugify(name) || 'from the name'}
+            placeholder={name.trim() === '' ? 'from the name' : slugify(name)}
             value={slug}
             onChange={(e) => setSlug(e.target.value)}
             aria-describedby="tenant-slug-help"

@@ -2,13 +2,15 @@ import { parseArgs } from 'node:util';
 import { CreateKeyBody, CreateTenantBody, UpdateTenantBody } from '@agentik/shared';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { VERSION, createLogger, openBackend } from '../http/app.js';
+import { VERSION, createLogger } from '../http/app.js';
+import { openBackend } from '../http/plugins/storage.js';
 import { BackupError } from '../backup/sqlite-backup.js';
 import { backupData, restoreBackup } from '../backup/backup-data.js';
 import { AppError } from '../lib/app-error.js';
 import { presentTenant } from '../http/present.js';
 import { loadMigrationSets, defaultMigrationsRoot } from '../storage/migrations.js';
 import type { StorageBackend } from '../storage/port.js';
+import { KeyService } from '../tenants/key-service.js';
 import { TenantManager } from '../tenants/manager.js';
 import { TenantPool } from '../tenants/pool.js';
 import type { CliIo } from './io.js';
@@ -34,12 +36,12 @@ const USAGE = `usage: agentik <command>
 
 class UsageError extends Error {}
 
-async function withManager<T>(config: Config, fn: (m: TenantManager, b: StorageBackend) => Promise<T>): Promise<T> {
+async function withManager<T>(config: Config, fn: (m: TenantManager, b: StorageBackend, keys: KeyService) => Promise<T>): Promise<T> {
   const backend = await openBackend(config);
   const pool = new TenantPool((id) => backend.openTenant(id), 4);
   const manager = new TenantManager({ backend, pool, log: createLogger({ ...config, logLevel: 'warn' }, process.stderr) });
   try {
-    return await fn(manager, backend);
+    return await fn(manager, backend, new KeyService({ manager, pool, now: Date.now }));
   } finally {
     await pool.closeAll();
     await backend.close();
@@ -151,7 +153,7 @@ async function keyCommand(config: Config, args: string[], io: CliIo): Promise<nu
     name: { type: 'string' },
     operator: { type: 'boolean' },
   });
-  return withManager(config, async (m) => {
+  return withManager(config, async (m, _backend, keys) => {
     const tenantId = async () => {
       if (values.tenant === undefined) return null;
       const tenant = await m.getActiveTenant(values.tenant);
@@ -167,14 +169,16 @@ async function keyCommand(config: Config, args: string[], io: CliIo): Promise<nu
       const body = CreateKeyBody.safeParse({ role: values.role, name: values.name });
       const id = await tenantId();
       if (!body.success || id === null) throw new UsageError('key create needs --tenant and --role, or --operator');
-      const issued = await m.createKey(id, body.data.role, body.data.name ?? null, 'cli');
+      const issued = await keys.issue(id, body.data.role, body.data.name ?? null, 'cli');
       io.out(JSON.stringify({ id: issued.record.id, key: issued.secret, role: body.data.role }));
       return 0;
     }
     if (sub === 'revoke') {
       const keyId = positionals[0];
       if (!keyId) throw new UsageError('key revoke needs a key id');
-      if (!(await m.revokeKey(keyId, await tenantId(), 'cli'))) {
+      const tenant = await tenantId();
+      const revoked = tenant === null ? await m.revokeKey(keyId, null, 'cli') : await keys.revoke(keyId, tenant, 'cli');
+      if (!revoked) {
         io.err(`no live key ${keyId}`);
         return 1;
       }

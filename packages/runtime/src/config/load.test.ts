@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       encryptionKey: undefined,
       defaultMaxTokens: 1024,
       defaultContextTokens: 8192,
+      tools: { maxIterations: 5, timeoutMs: 5_000 },
     });
   });
 
@@ -80,6 +81,8 @@ describe('loadConfig', () => {
     AGENTIK_PROVIDER_RETRIES: ['0', (c) => c.providers.retries, 0],
     AGENTIK_DEFAULT_MAX_TOKENS: ['64', (c) => c.defaultMaxTokens, 64],
     AGENTIK_DEFAULT_CONTEXT_TOKENS: ['256', (c) => c.defaultContextTokens, 256],
+    AGENTIK_MAX_TOOL_ITERATIONS: ['2', (c) => c.tools.maxIterations, 2],
+    AGENTIK_TOOL_TIMEOUT_MS: ['250', (c) => c.tools.timeoutMs, 250],
     AGENTIK_PRICING_FILE: ['prices.json', (c) => c.pricingFile, path.resolve('prices.json')],
     AGENTIK_BUDGET_WEBHOOK_URL: ['https://hooks.example.test/b', (c) => c.budgetWebhookUrl, 'https://hooks.example.test/b'],
     AGENTIK_DASHBOARD_DIR: ['dash', (c) => c.dashboardDir, path.resolve('dash')],
@@ -164,6 +167,10 @@ describe('loadConfig', () => {
     ['AGENTIK_PROVIDER_RETRIES', '-1'],
     ['AGENTIK_DEFAULT_MAX_TOKENS', '0'],
     ['AGENTIK_DEFAULT_CONTEXT_TOKENS', '255'],
+    ['AGENTIK_MAX_TOOL_ITERATIONS', '0'],
+    ['AGENTIK_MAX_TOOL_ITERATIONS', '51'],
+    ['AGENTIK_TOOL_TIMEOUT_MS', '0'],
+    ['AGENTIK_TOOL_TIMEOUT_MS', 'soon'],
     ['AGENTIK_METRICS_TENANT_LABELS', 'yes'],
     ['AGENTIK_METRICS_TENANT_LABELS', 'TRUE'],
   ];

@@ -118,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     encryptionKey: c.AGENTIK_ENCRYPTION_KEY,
     defaultMaxTokens: c.AGENTIK_DEFAULT_MAX_TOKENS,
     defaultContextTokens: c.AGENTIK_DEFAULT_CONTEXT_TOKENS,
+    tools: { maxIterations: c.AGENTIK_MAX_TOOL_ITERATIONS, timeoutMs: c.AGENTIK_TOOL_TIMEOUT_MS },
     pricingFile: c.AGENTIK_PRICING_FILE ? path.resolve(c.AGENTIK_PRICING_FILE) : undefined,
     budgetWebhookUrl: c.AGENTIK_BUDGET_WEBHOOK_URL,
     dashboardDir: c.AGENTIK_DASHBOARD_DIR ? path.resolve(c.AGENTIK_DASHBOARD_DIR) : undefined,

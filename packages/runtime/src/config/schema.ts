@@ -53,6 +53,8 @@ export const ConfigSchema = z.object({
   AGENTIK_PROVIDER_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   AGENTIK_DEFAULT_MAX_TOKENS: positiveInt.max(1_000_000).default(1024),
   AGENTIK_DEFAULT_CONTEXT_TOKENS: positiveInt.min(256).max(2_000_000).default(8192),
+  AGENTIK_MAX_TOOL_ITERATIONS: positiveInt.max(50).default(5),
+  AGENTIK_TOOL_TIMEOUT_MS: positiveInt.max(600_000).default(5_000),
   AGENTIK_PRICING_FILE: z.string().min(1).optional(),
   AGENTIK_BUDGET_WEBHOOK_URL: httpUrl.optional(),
   AGENTIK_DASHBOARD_DIR: z.string().min(1).optional(),
@@ -132,6 +134,13 @@ export interface Config {
   encryptionKey: string | undefined;
   defaultMaxTokens: number;
   defaultContextTokens: number;
+  /** The tool loop of one message. */
+  tools: {
+    /** Most model calls one message may take (the last one's tool calls are not run). */
+    maxIterations: number;
+    /** Longest one tool call may run (ms) before it answers the model with an error. */
+    timeoutMs: number;
+  };
   pricingFile: string | undefined;
   budgetWebhookUrl: string | undefined;
   /** Folder of the built dashboard (`index.html` + `assets/`); unset: `packages/dashboard/dist`. */

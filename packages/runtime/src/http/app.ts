@@ -1,38 +1,39 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import path from 'node:path';
 import Fastify from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { ErrorCode } from '@agentik/shared';
 import type { Config } from '../config/schema.js';
 import { ulid } from '../lib/ids.js';
 import { Metrics } from '../observability/metrics.js';
-import { defaultMigrationsRoot, loadMigrationSets, type MigrationSets } from '../storage/migrations.js';
+import type { MigrationSets } from '../storage/migrations.js';
 import type { StorageBackend } from '../storage/port.js';
-import { openPostgresBackend } from '../storage/postgres/backend.js';
-import { openSqliteBackend } from '../storage/sqlite/backend.js';
-import { createIsolator } from '../tenants/isolator.js';
+import { accessOf, createIsolator } from '../tenants/isolator.js';
+import { KeyService } from '../tenants/key-service.js';
 import { TenantManager } from '../tenants/manager.js';
-import { TenantPool } from '../tenants/pool.js';
-import { errorBody, errorHandler, sendRouteNotFound } from './errors.js';
+import type { TenantPool } from '../tenants/pool.js';
+import { createErrorHandler, createNotFoundHandler, errorBody } from './errors.js';
+import { limitersPlugin } from './plugins/limiters.js';
+import { notifierPlugin } from './plugins/notifier.js';
+import { providersPlugin } from './plugins/providers.js';
+import { storagePlugin } from './plugins/storage.js';
+import { tenantPoolPlugin } from './plugins/tenant-pool.js';
 import { registerInputStringCheck } from './input-strings.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { loadPricing } from '../cost/pricing.js';
 import { resolveEncryptionKey } from '../lib/encryption-key.js';
 import { SecretBox } from '../lib/secret-box.js';
-import { DatabaseRateLimiter } from '../limits/db-rate-limiter.js';
-import { LocalConcurrencyLimiter, type ConcurrencyLimiter } from '../limits/concurrency-limiter.js';
-import { LocalRateLimiter, type RateLimiter } from '../limits/rate-limiter.js';
-import { RedisConcurrencyLimiter } from '../limits/redis-concurrency-limiter.js';
-import { RedisRateLimiter } from '../limits/redis-rate-limiter.js';
-import { createWebhookNotifier } from '../notifications/webhook-notifier.js';
+import { LocalConcurrencyLimiter } from '../limits/concurrency-limiter.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
 import { Pipeline } from '../pipeline/orchestrator.js';
 import { createProviderResolver } from '../pipeline/provider-resolver.js';
 import { createAddressGuard } from '../providers/address-guard.js';
-import { createProviders, type Providers, type ProvidersOptions } from '../providers/registry.js';
+import type { Providers, ProvidersOptions } from '../providers/registry.js';
 import { agentRoutes } from './routes/agents.js';
 import { conversationRoutes } from './routes/conversations.js';
+import { budgetRoutes } from './routes/budget.js';
 import { costRoutes } from './routes/costs.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { messageRoutes } from './routes/messages.js';
@@ -42,6 +43,7 @@ import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { toolRoutes } from './routes/tools.js';
 import { sessionRoutes } from './routes/session.js';
 import { conversationTitleRoutes } from './routes/conversation-titles.js';
 import { tenantUsageRoutes } from './routes/tenant-usage.js';
@@ -64,6 +66,8 @@ export interface BuildAppOptions {
   providers?: ProvidersOptions;
   /** A rate limiter other than the in-process one. */
   rateLimiter?: RateLimiter;
+  /** The clock every part of the app reads (default `Date.now`); tests may set the time. */
+  now?: () => number;
 }
 
 /** What the composition root builds besides the HTTP app. */
@@ -129,54 +133,9 @@ export function createLogger(config: Config, stream?: DestinationStream): Logger
   );
 }
 
-/** Opens the storage backend named by the config (the only place that picks an adapter). */
-export async function openBackend(config: Config, migrations?: MigrationSets, log?: Logger): Promise<StorageBackend> {
-  const sets = migrations ?? loadMigrationSets(config.migrationsDir ?? defaultMigrationsRoot(config.storage));
-  if (config.storage === 'postgres') {
-    if (config.database.url === undefined) throw new Error('AGENTIK_DATABASE_URL is required when AGENTIK_STORAGE=postgres');
-    return openPostgresBackend({
-      databaseUrl: config.database.url,
-      poolSize: config.database.poolSize,
-      migrations: sets,
-      onIdleError: (error) => log?.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
-    });
-  }
-  return openSqliteBackend({
-    dataDir: config.dataDir,
-    migrations: sets,
-    onBackgroundFailure: (task, file, message) =>
-      log?.warn({ task, file: path.basename(file), reason: message }, 'background work on a tenant file failed; the next write retries it'),
-  });
-}
-
-/**
- * Model calls in flight per tenant: in Redis (leases, shared by replicas) when configured, else
- * in this process.
- */
-function createConcurrencyLimiter(config: Config): { limiter: ConcurrencyLimiter; close(): Promise<void> } {
-  if (config.redisUrl !== undefined) {
-    const redis = new RedisConcurrencyLimiter(config.redisUrl);
-    return { limiter: redis, close: () => redis.close() };
-  }
-  return { limiter: new LocalConcurrencyLimiter(), close: async () => undefined };
-}
-
 /** How many of one upstream origin's sockets a tenant may hold: its share, at least one. */
 export function upstreamSharePerTenant(config: Config): number {
   return Math.max(1, Math.floor((config.upstream.connectionsPerOrigin * config.upstream.tenantSharePct) / 100));
-}
-
-/**
- * The per-tenant rate limiter: Redis when configured, else the database when replicas may share
- * it (Postgres), else in this process (SQLite serves one process).
- */
-function createRateLimiter(config: Config, backend: StorageBackend): { limiter: RateLimiter; close(): Promise<void> } {
-  if (config.redisUrl !== undefined) {
-    const redis = new RedisRateLimiter(config.redisUrl);
-    return { limiter: redis, close: () => redis.close() };
-  }
-  const limiter = backend.kind === 'postgres' ? new DatabaseRateLimiter(backend.master.rateWindows) : new LocalRateLimiter();
-  return { limiter, close: async () => undefined };
 }
 
 /**
@@ -227,47 +186,14 @@ function capConnectionsPerIp(server: Server, max: number): void {
 export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   const { config } = options;
   const log = createLogger(config, options.logStream);
-  const backend = await openBackend(config, options.migrations, log);
-  let poolOpen = true;
-  const pool = new TenantPool(
-    (tenantId) => backend.openTenant(tenantId),
-    config.tenantPoolSize,
-    (tenantId, error) => log.error({ err: error, tenantId }, 'closing a tenant store failed'),
-  );
-  const manager = new TenantManager({ backend, pool, log });
   const metrics = new Metrics(
-    { tenantCounts: () => backend.master.tenants.countByStatus(), poolStats: () => pool.stats() },
+    { tenantCounts: () => app.backend.master.tenants.countByStatus(), poolStats: () => app.pool.stats() },
     { tenantLabels: config.metricsTenantLabels },
   );
   if (config.metricsTenantLabels) {
     log.warn('AGENTIK_METRICS_TENANT_LABELS=true: cost and token metrics get one series per tenant and model; with many tenants this grows Prometheus storage and query cost');
   }
-  const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
-  // Tenant-chosen provider URLs reach only addresses the guard allows, checked when saved and
-  // again on every connection (DNS may change in between).
-  const guard = createAddressGuard({ allowHosts: config.providers.allowHosts, ownAddresses: [config.host] });
-  const providers = createProviders({ ...(options.providers ?? providerOptions(config)), tenantUrlGuard: guard });
-  const notifier = createWebhookNotifier(config.budgetWebhookUrl, log);
-  const rateLimiter = options.rateLimiter ? { limiter: options.rateLimiter, close: async () => undefined } : createRateLimiter(config, backend);
-  const concurrency = createConcurrencyLimiter(config);
-  const pipeline = new Pipeline({
-    providers: createProviderResolver(providers, box, config.providers.tenantUrls),
-    pricing: await loadPricing(config.pricingFile),
-    platformOpenAiFree: config.providers.openaiFree,
-    rateLimiter: rateLimiter.limiter,
-    concurrency: concurrency.limiter,
-    upstreamShare: { limiter: new LocalConcurrencyLimiter(), perTenant: upstreamSharePerTenant(config) },
-    notifier,
-    log,
-    now: Date.now,
-    observeStage: (stage, seconds) => metrics.observeStage(stage, seconds),
-    recordUsage: (usage) => metrics.recordUsage(usage),
-    defaultMaxTokens: config.defaultMaxTokens,
-    defaultContextTokens: config.defaultContextTokens,
-    maxToolIterations: 5,
-    toolTimeoutMs: 5_000,
-  });
-
+  const countError = (code: ErrorCode) => metrics.errors.inc({ code });
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: config.bodyLimitBytes,
@@ -277,23 +203,88 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     forceCloseConnections: 'idle',
     ...connectionTimeouts(config),
     frameworkErrors: (error, _request, reply) => {
+      countError('MALFORMED_REQUEST');
       const raw = reply as unknown as { code(status: number): { send(body: unknown): unknown } };
       void raw.code(400).send(errorBody('MALFORMED_REQUEST', error.message));
     },
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
+  try {
+    const { manager, pipeline } = await wire(app, options, metrics, countError);
+    await app.ready();
+    return {
+      app,
+      manager,
+      backend: app.backend,
+      pool: app.pool,
+      metrics,
+      log,
+      pipeline,
+      providers: app.providers,
+      notificationsIdle: () => app.notifier.idle(),
+    };
+  } catch (error) {
+    // Whatever the plugins opened before the failure (the storage backend, Redis) closes again.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Registers the resources, each a plugin that closes itself when the app closes, in the reverse
+ * order of registration: the notifier (pending webhooks), the tenant pool, the providers, the
+ * limiters, then the storage backend. Then the hooks, the pipeline and the route plugins.
+ */
+async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countError: (code: ErrorCode) => void) {
+  const { config } = options;
+  const log = app.log;
+  const now = options.now ?? Date.now;
+  await app.register(storagePlugin, { config, migrations: options.migrations });
+  await app.register(limitersPlugin, { config, now, rateLimiter: options.rateLimiter });
+  // Tenant-chosen provider URLs reach only addresses the guard allows, checked when saved and
+  // again on every connection (DNS may change in between).
+  const guard = createAddressGuard({ allowHosts: config.providers.allowHosts, ownAddresses: [config.host] });
+  await app.register(providersPlugin, { options: { ...(options.providers ?? providerOptions(config)), tenantUrlGuard: guard } });
+  await app.register(tenantPoolPlugin, { size: config.tenantPoolSize });
+  await app.register(notifierPlugin, { url: config.budgetWebhookUrl });
+  const { backend, pool, providers, limiters, notifier } = app;
+
+  const manager = new TenantManager({ backend, pool, log, now });
+  const keys = new KeyService({ manager, pool, now });
+  const box = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir));
+  const pipeline = new Pipeline({
+    providers: createProviderResolver(providers, box, config.providers.tenantUrls),
+    pricing: await loadPricing(config.pricingFile),
+    platformOpenAiFree: config.providers.openaiFree,
+    rateLimiter: limiters.rate,
+    concurrency: limiters.concurrency,
+    upstreamShare: { limiter: new LocalConcurrencyLimiter(), perTenant: upstreamSharePerTenant(config) },
+    notifier,
+    log,
+    now,
+    observeStage: (stage, seconds) => metrics.observeStage(stage, seconds),
+    recordUsage: (usage) => metrics.recordUsage(usage),
+    defaultMaxTokens: config.defaultMaxTokens,
+    defaultContextTokens: config.defaultContextTokens,
+    maxToolIterations: config.tools.maxIterations,
+    toolTimeoutMs: config.tools.timeoutMs,
+  });
 
   if (config.connections.maxPerIp > 0) capConnectionsPerIp(app.server, config.connections.maxPerIp);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => void sendRouteNotFound(request, reply));
+  app.setErrorHandler(createErrorHandler(countError));
+  app.setNotFoundHandler(createNotFoundHandler(countError));
   registerJsonBodyParser(app);
   registerInputStringCheck(app);
 
   app.decorateRequest('principal', null);
   app.decorateRequest('tenantContext', null);
-  const isolator = createIsolator({ master: backend.master, manager, pool, log });
-  app.addHook('onRequest', isolator);
+  const isolator = createIsolator({ master: backend.master, manager, pool, log, now });
+  app.addHook('onRequest', isolator.onRequest);
+  // Every tenant route's handler runs inside its request's tenant scope (routes register below).
+  app.addHook('onRoute', (route) => {
+    if (accessOf(route.config).scope === 'tenant') route.handler = isolator.scopedHandler(route.handler);
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -309,12 +300,9 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
+    isolator.replying(request);
     if (closing) void reply.header('connection', 'close');
-    if (reply.statusCode >= 400 && typeof payload === 'string') {
-      const code = /"code":"([A-Z_]+)"/.exec(payload)?.[1];
-      if (code) metrics.errors.inc({ code });
-    }
     return payload;
   });
 
@@ -328,33 +316,24 @@ export async function buildApp(options: BuildAppOptions): Promise<Runtime> {
     transform: jsonSchemaTransform,
   });
 
-  healthRoutes(app, { backend, metrics, poolUsable: () => poolOpen });
-  tenantRoutes(app, { manager });
-  keyRoutes(app, { manager });
-  agentRoutes(app);
-  auditRoutes(app);
-  messageRoutes(app, { pipeline, pool });
-  conversationRoutes(app);
-  costRoutes(app);
-  providerRoutes(app, { box, tenantUrls: config.providers.tenantUrls, guard });
-  sessionRoutes(app, { manager, providers });
-  conversationTitleRoutes(app);
-  tenantUsageRoutes(app, { manager, pool, master: backend.master });
-  providerModelRoutes(app, { providers });
-  openAiRoutes(app, { pipeline, pool });
+  await app.register(healthRoutes, { backend, metrics, poolUsable: app.poolUsable });
+  await app.register(tenantRoutes, { prefix: '/api/tenants', manager, keys });
+  await app.register(keyRoutes, { prefix: '/api/keys', keys });
+  await app.register(agentRoutes, { prefix: '/api/agents', now });
+  await app.register(messageRoutes, { prefix: '/api/agents', pipeline });
+  await app.register(auditRoutes, { prefix: '/api/audit' });
+  await app.register(conversationRoutes, { prefix: '/api/conversations', now });
+  await app.register(costRoutes, { prefix: '/api/costs', now });
+  await app.register(budgetRoutes, { prefix: '/api/budget', now });
+  await app.register(providerRoutes, { prefix: '/api/providers', box, tenantUrls: config.providers.tenantUrls, guard, now });
+  await app.register(toolRoutes, { prefix: '/api/tools' });
+  // Routes the dashboard needs (their paths are full, so no prefix).
+  await app.register(sessionRoutes, { manager, providers });
+  await app.register(conversationTitleRoutes);
+  await app.register(tenantUsageRoutes, { manager, pool, master: backend.master, now });
+  await app.register(providerModelRoutes, { providers });
+  await app.register(openAiRoutes, { prefix: '/v1', pipeline });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  dashboardRoutes(app, { dir: config.dashboardDir });
-
-  app.addHook('onClose', async () => {
-    poolOpen = false;
-    await notifier.idle();
-    await pool.closeAll();
-    await providers.close();
-    await rateLimiter.close();
-    await concurrency.close();
-    await backend.close();
-  });
-
-  await app.ready();
-  return { app, manager, backend, pool, metrics, log, pipeline, providers, notificationsIdle: () => notifier.idle() };
+  await app.register(dashboardRoutes, { dir: config.dashboardDir });
+  return { manager, pipeline };
 }

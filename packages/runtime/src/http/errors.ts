@@ -14,10 +14,16 @@ const FRAMEWORK: Record<string, ErrorCode> = {
   FST_ERR_ASYNC_CONSTRAINT: 'MALFORMED_REQUEST',
 };
 
-/** The JSON 404 for a path no route serves (the query string left out of the message). */
-export function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply) {
-  const urlPath = (request.url.split('?')[0] ?? '').slice(0, 200);
-  return reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${urlPath}`));
+/**
+ * The JSON 404 for a path no route serves (the query string left out of the message); `count`
+ * is told each error code sent (the error metric).
+ */
+export function createNotFoundHandler(count: (code: ErrorCode) => void) {
+  return function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply) {
+    count('NOT_FOUND');
+    const urlPath = (request.url.split('?')[0] ?? '').slice(0, 200);
+    return reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${urlPath}`));
+  };
 }
 
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
@@ -52,9 +58,13 @@ export function toClientError(error: unknown): { status: number; body: ErrorBody
   return { status: 500, body: errorBody('INTERNAL', 'internal error; the server logged the details'), headers: {} };
 }
 
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const { status, body, headers } = toClientError(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
-  else request.log.info({ code: body.error.code }, 'request rejected');
-  return reply.code(status).headers(headers).send(body);
+/** The app's error handler: renders any error with its stable code and tells `count` the code. */
+export function createErrorHandler(count: (code: ErrorCode) => void) {
+  return function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    const { status, body, headers } = toClientError(error);
+    count(body.error.code);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.error.code }, 'request rejected');
+    return reply.code(status).headers(headers).send(body);
+  };
 }

@@ -2,7 +2,6 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '@agentik/shared';
 import type { PipelineOutput, PipelineSink } from '../pipeline/context.js';
-import type { TenantPool } from '../tenants/pool.js';
 import { toClientError } from './errors.js';
 import { SseWriter } from './sse.js';
 
@@ -13,19 +12,6 @@ export function clientGone(res: ServerResponse): AbortSignal {
     if (!res.writableFinished) controller.abort();
   });
   return controller.signal;
-}
-
-/**
- * Runs `fn` holding its own lease on the tenant's store: a pipeline run may outlive its response
- * (a client that went away is still billed), so the request's lease is not enough.
- */
-export async function withRunLease<T>(pool: TenantPool, tenantId: string, fn: () => Promise<T>): Promise<T> {
-  const lease = await pool.acquire(tenantId);
-  try {
-    return await fn();
-  } finally {
-    lease.release();
-  }
 }
 
 /** How one API frames a streamed run as SSE events. */

@@ -1,6 +1,7 @@
 import { effectiveLimits, type Agent, type AuditEvent, type CreatedKey, type KeySummary, type Role, type Tenant } from '@agentik/shared';
+import { remainingUsd } from '../cost/budget-rules.js';
 import type { IssuedKey } from '../tenants/manager.js';
-import type { AgentRecord, ApiKeyRecord, AuditRecord, Page, TenantRecord } from '../storage/records.js';
+import type { AgentRecord, ApiKeyRecord, AuditRecord, BudgetRecord, Page, TenantRecord } from '../storage/records.js';
 
 /** Renders records as the API shows them: ISO dates, no secrets. */
 
@@ -62,4 +63,17 @@ export function presentAudit(e: AuditRecord): AuditEvent {
 
 export function presentPage<R, T>(page: Page<R>, map: (r: R) => T): { data: T[]; nextCursor: string | null } {
   return { data: page.items.map(map), nextCursor: page.nextCursor };
+}
+
+/** The budget as the API shows it. */
+export function presentBudget(b: BudgetRecord) {
+  return {
+    monthlyLimitUsd: b.monthlyLimitUsd,
+    hard: b.hard,
+    thresholds: b.thresholds,
+    period: b.period,
+    spentUsd: b.spentUsd,
+    reservedUsd: b.reservedUsd,
+    remainingUsd: remainingUsd(b.monthlyLimitUsd ?? undefined, b.spentUsd, b.reservedUsd) ?? null,
+  };
 }

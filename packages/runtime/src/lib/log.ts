@@ -5,6 +5,3 @@ export interface Log {
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
 }
-
-/** A logger that drops everything, for code paths that run without one. */
-export const silentLog: Log = { info() {}, warn() {}, error() {}, debug() {} };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../lib/app-error.js';
 import { LocalConcurrencyLimiter, type ConcurrencyLimiter, type Lease } from './concurrency-limiter.js';
-import { RedisConcurrencyLimiter } from './redis-concurrency-limiter.js';
+import { RedisConcurrencyLimiter } from '../adapters/limits/redis-concurrency-limiter.js';
 
 /** The Redis ones run against the real Redis on loopback (CI starts it), under a random prefix. */
 const REDIS_URL = 'redis://127.0.0.1:6379/0';

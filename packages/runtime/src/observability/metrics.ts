@@ -56,7 +56,7 @@ export class Metrics {
     private readonly options: { tenantLabels?: boolean } = {},
   ) {
     const usageLabels = ['provider', 'model', ...(options.tenantLabels ? ['tenant'] : [])];
-    collectDefaultMetrics({ register: this.registry, prefix: 'agentik_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'agentik_' });
     this.httpDuration = new Histogram({
       name: 'agentik_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',

@@ -2,7 +2,8 @@ import type { CallEndpoint, PricingTable } from '../cost/pricing.js';
 import type { ConcurrencyLimiter } from '../limits/concurrency-limiter.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { Log } from '../lib/log.js';
-import type { LlmProvider, ProviderName } from '../providers/types.js';
+import type { ProviderName } from '@agentik/shared';
+import type { LlmProvider } from '../providers/types.js';
 import type { TenantContext } from '../tenants/context.js';
 import type { ModelUsage } from '../observability/metrics.js';
 

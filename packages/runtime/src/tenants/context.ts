@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Role } from '@agentik/shared';
 import type { TenantStore } from '../storage/port.js';
 import { newId } from '../lib/ids.js';
@@ -16,20 +15,6 @@ export interface TenantContext {
   /** The caller's effective role in this tenant (operators act as owners). */
   readonly role: Role;
   readonly store: TenantStore;
-}
-
-const current = new AsyncLocalStorage<TenantContext>();
-
-/** Runs `fn` with `ctx` as the tenant context of everything it calls, sync or async. */
-export function runInTenantContext<T>(ctx: TenantContext, fn: () => T): T {
-  return current.run(ctx, fn);
-}
-
-/** The tenant context of the running request; throws when called outside one. */
-export function tenantContext(): TenantContext {
-  const ctx = current.getStore();
-  if (!ctx) throw new Error('no tenant context: this code must run inside a tenant-scoped request');
-  return ctx;
 }
 
 /** The audit actor string of a principal. */

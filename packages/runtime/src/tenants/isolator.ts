@@ -4,9 +4,10 @@ import type { Log } from '../lib/log.js';
 import type { MasterStore } from '../storage/port.js';
 import type { ApiKeyRecord, TenantRecord } from '../storage/records.js';
 import { bearerToken, hashApiKey } from './api-keys.js';
-import { runInTenantContext, type Principal, type TenantContext } from './context.js';
+import type { Principal, TenantContext } from './context.js';
 import type { TenantManager } from './manager.js';
 import type { TenantPool } from './pool.js';
+import { TenantScope } from './scope.js';
 
 /**
  * Who may call a route: anyone (`public`), the operator only (`operator`), any valid key
@@ -29,7 +30,7 @@ export interface IsolatedRequest {
   tenantContext: TenantContext | null;
 }
 
-/** The response side: the isolator releases the tenant store when the response closes. */
+/** The response side: the tenant scope learns from it when the response closes. */
 export interface IsolatedReply {
   raw: { once(event: 'close', listener: () => void): unknown };
 }
@@ -46,7 +47,7 @@ export interface IsolatorDeps {
 
 const TENANT_NOT_FOUND = () => new AppError('TENANT_NOT_FOUND', 'tenant not found or not accessible with this key');
 
-function accessOf(config: unknown): RouteAccess {
+export function accessOf(config: unknown): RouteAccess {
   const access = (config as { access?: RouteAccess } | null)?.access;
   // Routes that declare nothing (404s, framework routes) are public: they touch no data.
   return access ?? { scope: 'public' };
@@ -110,35 +111,51 @@ export function createIsolator(deps: IsolatorDeps) {
     return tenant;
   };
 
-  const isolate = async (request: IsolatedRequest, reply: IsolatedReply): Promise<TenantContext | null> => {
+  const isolate = async (request: IsolatedRequest, reply: IsolatedReply): Promise<void> => {
     request.principal = null;
     request.tenantContext = null;
     const access = accessOf(request.routeOptions.config);
-    if (access.scope === 'public') return null;
+    if (access.scope === 'public') return;
     const { principal } = await authenticate(request);
     request.principal = principal;
-    if (access.scope === 'authenticated') return null;
+    if (access.scope === 'authenticated') return;
     if (access.scope === 'operator') {
       if (principal.kind !== 'operator') throw new AppError('FORBIDDEN', 'this route needs an operator key');
-      return null;
+      return;
     }
     const tenant = await resolveTenant(principal, headerValue(request.headers['x-tenant-id']));
     const role: Role = principal.kind === 'operator' ? 'owner' : principal.role;
     if (!roleAtLeast(role, access.minRole ?? 'viewer')) {
       throw new AppError('FORBIDDEN', `this needs the ${access.minRole} role or stronger`);
     }
-    const lease = await deps.pool.acquire(tenant.id);
-    reply.raw.once('close', lease.release);
-    const ctx: TenantContext = { tenant, principal, role, store: lease.store };
-    request.tenantContext = ctx;
-    return ctx;
+    const scope = new TenantScope(tenant, principal, role, await deps.pool.acquire(tenant.id));
+    reply.raw.once('close', () => scope.responseClosed());
+    request.tenantContext = scope;
   };
 
-  /** The hook, in callback form so that the rest of the request runs inside the context. */
-  return function onRequest(request: IsolatedRequest, reply: IsolatedReply, done: (error?: Error) => void): void {
-    isolate(request, reply).then(
-      (ctx) => (ctx ? runInTenantContext(ctx, () => done()) : done()),
-      (error: unknown) => done(error as Error),
-    );
+  return {
+    /** The `onRequest` hook; handlers read the context from `request.tenantContext`. */
+    onRequest(request: IsolatedRequest, reply: IsolatedReply, done: (error?: Error) => void): void {
+      isolate(request, reply).then(
+        () => done(),
+        (error: unknown) => done(error as Error),
+      );
+    },
+    /**
+     * Wraps the handler of a tenant route so that the request's tenant scope holds its store until
+     * the handler has finished as well as the response.
+     */
+    scopedHandler<S, R extends { tenantContext: TenantContext | null }, A extends unknown[], T>(
+      handler: (this: S, request: R, ...rest: A) => T,
+    ): (this: S, request: R, ...rest: A) => Promise<Awaited<T>> {
+      return function (this: S, request: R, ...rest: A) {
+        const scope = request.tenantContext as TenantScope;
+        return scope.runHandler(() => handler.call(this, request, ...rest)) as Promise<Awaited<T>>;
+      };
+    },
+    /** For the `onSend` hook: a reply sent before a tenant route's handler ran means it will not run. */
+    replying(request: { tenantContext: TenantContext | null }): void {
+      if (request.tenantContext instanceof TenantScope) request.tenantContext.replying();
+    },
   };
 }

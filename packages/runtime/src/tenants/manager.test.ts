@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { slugify } from '@agentik/shared';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../lib/app-error.js';
@@ -82,6 +83,11 @@ describe('createTenant', () => {
   it('derives a slug of at most 50 characters with no trailing hyphen', async () => {
     const t = await create(`${'a'.repeat(49)} ${'b'.repeat(30)}`);
     expect(t.slug).toBe('a'.repeat(49));
+  });
+
+  it('assigns the slug that @agentik/shared slugify (the dashboard preview) derives', async () => {
+    const name = `Ünïcödé ${'x'.repeat(60)}`;
+    expect((await create(name)).slug).toBe(slugify(name));
   });
 
   it('keeps the plan it is given', async () => {

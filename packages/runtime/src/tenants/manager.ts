@@ -2,6 +2,7 @@ import {
   LIMIT_NAMES,
   SLUG_REGEX,
   idPattern,
+  slugify,
   limitValues,
   roleAtLeast,
   type LimitOverrides,
@@ -39,19 +40,6 @@ export interface TenantManagerDeps {
 }
 
 const TENANT_ID = idPattern('tenant');
-
-function slugify(name: string): string {
-  const base = name
-    .normalize('NFKD')
-    // NFKD splits "é" into "e" and a combining accent; drop the accents so they do not split words.
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 50)
-    .replace(/-+$/g, '');
-  return base === '' ? 'tenant' : base;
-}
 
 /**
  * The tenant lifecycle: create, look up, list, suspend, resume, delete, and the keys bound to a

@@ -6,7 +6,11 @@ import type { Role } from '@agentik/shared';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { buildApp, type BuildAppOptions, type Runtime } from '../http/app.js';
-import { SseParser } from '../providers/sse.js';
+import type { Log } from '../lib/log.js';
+import { SseParser, type SseEvent } from '../providers/sse.js';
+
+/** A logger that drops everything, for tests that call code taking a Log. */
+export const silentLog: Log = { info() {}, warn() {}, error() {}, debug() {} };
 
 export const OPERATOR_KEY = 'agk_test_operator_key_0123456789abcdefghijklmnop';
 
@@ -134,6 +138,21 @@ export function parseSseBody(body: string): TestSseEvent[] {
   const events = parser.push(body);
   if (parser.end()) throw new Error(`SSE body ends inside an event: ${JSON.stringify(body.slice(-200))}`);
   return events.map((e) => ({ event: e.event, data: JSON.parse(e.data) as unknown }));
+}
+
+/** Reads a live SSE response until at least `count` events came (fails when it ends first). */
+export async function readSseEvents(body: ReadableStream<Uint8Array>, count: number): Promise<SseEvent[]> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const parser = new SseParser();
+  const received: SseEvent[] = [];
+  while (received.length < count) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended after ${received.length} events`);
+    received.push(...parser.push(decoder.decode(value, { stream: true })));
+  }
+  reader.releaseLock();
+  return received;
 }
 
 /** Bearer headers for a tenant key. */

@@ -3,8 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, re
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLog } from '../lib/log.js';
-import { OPERATOR_KEY } from '../test-support/harness.js';
+import { OPERATOR_KEY, silentLog } from '../test-support/harness.js';
 import { childEnv } from '../test-support/spawn-runtime.js';
 import { makeSigner, type TestSigner } from '../test-support/update-bundles.js';
 import { dataFingerprint, installFirst, makeSandbox, type Sandbox } from '../test-support/update-sandbox.js';

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { openBackend } from '../http/app.js';
+import { openBackend } from '../http/plugins/storage.js';
 
 /** Up to this many tenants every store is read; past it, a random sample of this size. */
 export const PROBE_ALL_UP_TO = 200;

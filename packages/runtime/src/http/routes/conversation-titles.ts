@@ -22,7 +22,7 @@ export function titleOf(firstMessage: string): string {
  * Titles for a page of conversations, so a chat list can show what each was about (the list
  * route returns no message text). Reads each conversation's messages, so it takes at most 100 ids.
  */
-export function conversationTitleRoutes(app: App) {
+export async function conversationTitleRoutes(app: App) {
   app.get(
     '/api/conversations/titles',
     { config: TENANT_READ, schema: { tags: ['conversations'], querystring: ConversationTitlesQuery, response: { 200: ConversationTitles } } },

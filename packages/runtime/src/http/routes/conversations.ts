@@ -23,9 +23,9 @@ function presentMessage(m: MessageRecord, cost: CostEventRecord | undefined) {
 }
 
 /** Conversations of the caller's tenant: list, read, delete, full-text search. */
-export function conversationRoutes(app: App) {
+export async function conversationRoutes(app: App, deps: { now: () => number }) {
   app.get(
-    '/api/conversations',
+    '',
     { config: TENANT_READ, schema: { tags: ['conversations'], querystring: ConversationListQuery, response: { 200: ConversationList } } },
     async (request) => {
       const { agentId, cursor, limit } = request.query;
@@ -34,7 +34,7 @@ export function conversationRoutes(app: App) {
   );
 
   app.get(
-    '/api/conversations/search',
+    '/search',
     { config: TENANT_READ, schema: { tags: ['conversations'], querystring: SearchQuery, response: { 200: SearchResult } } },
     async (request) => {
       const { q, agentId, limit } = request.query;
@@ -53,7 +53,7 @@ export function conversationRoutes(app: App) {
   );
 
   app.get(
-    '/api/conversations/:id',
+    '/:id',
     { config: TENANT_READ, schema: { tags: ['conversations'], params: IdParams, response: { 200: ConversationWithMessages } } },
     async (request) => {
       const { conversation, messages, costs } = await getConversation(ctxOf(request), request.params.id);
@@ -62,10 +62,10 @@ export function conversationRoutes(app: App) {
   );
 
   app.delete(
-    '/api/conversations/:id',
+    '/:id',
     { config: TENANT_WRITE, schema: { tags: ['conversations'], params: IdParams, response: { 204: z.null() } } },
     async (request, reply) => {
-      await deleteConversation(ctxOf(request), request.params.id);
+      await deleteConversation(ctxOf(request), request.params.id, deps.now());
       return reply.code(204).send(null);
     },
   );

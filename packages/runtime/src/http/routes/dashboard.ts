@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findUpwards, releaseRoot } from '../../lib/release-root.js';
-import { sendRouteNotFound } from '../errors.js';
 import type { App } from '../types.js';
 
 /** Paths that belong to the API: an unknown one keeps its JSON 404, never the SPA's index.html. */
@@ -94,7 +93,7 @@ function fileFor(dir: string, urlPath: string): string | undefined {
  * that do not accept HTML keep the JSON 404. Without a build the API still runs and `/` explains
  * how to make one.
  */
-export function dashboardRoutes(app: App, deps: { dir: string | undefined }) {
+export async function dashboardRoutes(app: App, deps: { dir: string | undefined }) {
   const { dir, built } = locateDashboard(deps.dir);
 
   if (!dir || !built) {
@@ -107,7 +106,7 @@ export function dashboardRoutes(app: App, deps: { dir: string | undefined }) {
   const root = path.resolve(dir);
 
   // Only the reply.sendFile decorator: routing (and the SPA fallback) is ours.
-  void app.register(fastifyStatic, { root, serve: false, cacheControl: false, index: false, dotfiles: 'ignore' });
+  await app.register(fastifyStatic, { root, serve: false, cacheControl: false, index: false, dotfiles: 'ignore' });
 
   const sendIndex = (reply: FastifyReply) =>
     reply
@@ -119,9 +118,14 @@ export function dashboardRoutes(app: App, deps: { dir: string | undefined }) {
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
 
+  // The app's not-found handler answers (and counts) a 404 here as for any path without a route.
+  const notFound = (reply: FastifyReply) => {
+    reply.callNotFound();
+    return reply;
+  };
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const urlPath = request.url.split('?')[0] ?? '/';
-    if (RESERVED.test(urlPath)) return sendRouteNotFound(request, reply);
+    if (RESERVED.test(urlPath)) return notFound(reply);
     const file = fileFor(root, urlPath);
     if (file === 'index.html') return sendIndex(reply);
     if (file) {
@@ -132,7 +136,7 @@ export function dashboardRoutes(app: App, deps: { dir: string | undefined }) {
         .sendFile(file);
     }
     // A missing asset is a 404 (a stale index.html naming an old build), not an HTML page.
-    if (urlPath.startsWith('/assets/') || !wantsHtml(request)) return sendRouteNotFound(request, reply);
+    if (urlPath.startsWith('/assets/') || !wantsHtml(request)) return notFound(reply);
     return sendIndex(reply);
   });
 }

@@ -4,7 +4,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { App } from '../types.js';
 
 /** `/health` (process alive), `/ready` (stores usable, migrations current), `/metrics`. */
-export function healthRoutes(app: App, deps: { backend: StorageBackend; metrics: Metrics; poolUsable: () => boolean }) {
+export async function healthRoutes(app: App, deps: { backend: StorageBackend; metrics: Metrics; poolUsable: () => boolean }) {
   app.get('/health', { schema: { tags: ['health'], response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
 
   app.get(

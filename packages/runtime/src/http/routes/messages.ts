@@ -1,8 +1,7 @@
 import { IdParams, MessageReply, SendMessageBody } from '@agentik/shared';
 import type { Pipeline } from '../../pipeline/orchestrator.js';
 import type { PipelineOutput } from '../../pipeline/context.js';
-import type { TenantPool } from '../../tenants/pool.js';
-import { clientGone, streamRun, withRunLease } from '../pipeline-stream.js';
+import { clientGone, streamRun } from '../pipeline-stream.js';
 import { TENANT_WRITE, ctxOf, type App } from '../types.js';
 
 export function presentReply(out: PipelineOutput) {
@@ -13,9 +12,9 @@ export function presentReply(out: PipelineOutput) {
  * `POST /api/agents/:id/messages`: one turn through the pipeline, as JSON, or as SSE (`delta`
  * events, then `done` with the same object) when the client accepts `text/event-stream`.
  */
-export function messageRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantPool }) {
+export async function messageRoutes(app: App, deps: { pipeline: Pipeline }) {
   app.post(
-    '/api/agents/:id/messages',
+    '/:id/messages',
     {
       config: TENANT_WRITE,
       schema: { tags: ['messages'], params: IdParams, body: SendMessageBody, response: { 200: MessageReply } },
@@ -24,15 +23,13 @@ export function messageRoutes(app: App, deps: { pipeline: Pipeline; pool: Tenant
       const ctx = ctxOf(request);
       const input = { agentRef: request.params.id, ...request.body, source: 'api' as const };
       const signal = clientGone(reply.raw);
-      return withRunLease(deps.pool, ctx.tenant.id, async () => {
-        if (!/text\/event-stream/i.test(request.headers.accept ?? '')) {
-          return presentReply(await deps.pipeline.run(ctx, input, { stream: false, signal }));
-        }
-        return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink }), {
-          text: (sse, text) => sse.send('delta', { text }),
-          done: (sse, out) => sse.send('done', presentReply(out)),
-          error: (sse, body) => sse.send('error', body),
-        });
+      if (!/text\/event-stream/i.test(request.headers.accept ?? '')) {
+        return presentReply(await deps.pipeline.run(ctx, input, { stream: false, signal }));
+      }
+      return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink }), {
+        text: (sse, text) => sse.send('delta', { text }),
+        done: (sse, out) => sse.send('done', presentReply(out)),
+        error: (sse, body) => sse.send('error', body),
       });
     },
   );

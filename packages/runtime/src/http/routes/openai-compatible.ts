@@ -3,9 +3,8 @@ import { AppError } from '../../lib/app-error.js';
 import type { PipelineOutput } from '../../pipeline/context.js';
 import type { Pipeline } from '../../pipeline/orchestrator.js';
 import type { ChatMessage } from '../../providers/types.js';
-import type { TenantPool } from '../../tenants/pool.js';
 import { TENANT_READ, TENANT_WRITE, ctxOf, type App } from '../types.js';
-import { clientGone, streamRun, withRunLease } from '../pipeline-stream.js';
+import { clientGone, streamRun } from '../pipeline-stream.js';
 
 type WireMessage = OpenAiChatRequest['messages'][number];
 
@@ -40,8 +39,8 @@ function usageOf(out: PipelineOutput) {
  * The OpenAI-compatible surface, so existing clients and SDKs talk to a tenant's agents
  * unchanged: models are the tenant's agents (by name), chat completions run the pipeline.
  */
-export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantPool }) {
-  app.get('/v1/models', { config: TENANT_READ, schema: { tags: ['openai'] } }, async (request) => {
+export async function openAiRoutes(app: App, deps: { pipeline: Pipeline }) {
+  app.get('/models', { config: TENANT_READ, schema: { tags: ['openai'] } }, async (request) => {
     const ctx = ctxOf(request);
     const data = [];
     let after: string | undefined;
@@ -56,7 +55,7 @@ export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantP
   });
 
   app.post(
-    '/v1/chat/completions',
+    '/chat/completions',
     { config: TENANT_WRITE, schema: { tags: ['openai'], body: OpenAiChatRequest } },
     async (request, reply) => {
       const ctx = ctxOf(request);
@@ -65,51 +64,49 @@ export function openAiRoutes(app: App, deps: { pipeline: Pipeline; pool: TenantP
       const input = { agentRef: body.model, content, history, userId: body.user, source: 'openai' as const };
       const signal = clientGone(reply.raw);
       const created = Math.floor(Date.now() / 1000);
-      return withRunLease(deps.pool, ctx.tenant.id, async () => {
-        if (!body.stream) {
-          const out = await deps.pipeline.run(ctx, input, { stream: false, signal });
-          const usage = usageOf(out);
-          return {
-            id: `chatcmpl-${out.message.id}`,
-            object: 'chat.completion',
-            created,
-            model: out.agentName,
-            choices: [
-              {
-                index: 0,
-                message: { role: 'assistant', content: out.message.content, refusal: null },
-                logprobs: null,
-                finish_reason: finishReason(out),
-              },
-            ],
-            ...(usage ? { usage } : {}),
-          };
-        }
-        const id = `chatcmpl-${created}${Math.random().toString(36).slice(2, 10)}`;
-        const chunk = (delta: object, finish: string | null) => ({
-          id,
-          object: 'chat.completion.chunk',
+      if (!body.stream) {
+        const out = await deps.pipeline.run(ctx, input, { stream: false, signal });
+        const usage = usageOf(out);
+        return {
+          id: `chatcmpl-${out.message.id}`,
+          object: 'chat.completion',
           created,
-          model: body.model,
-          choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-        });
-        // A text delta is the hot path (one per token): its JSON is the text between a prefix and
-        // a suffix made once, the same bytes as JSON.stringify(chunk({ content: text }, null)).
-        const textHead = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(body.model)},"choices":[{"index":0,"delta":{"content":`;
-        const textTail = '},"logprobs":null,"finish_reason":null}]}';
-        return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink }), {
-          start: (sse) => sse.send(undefined, chunk({ role: 'assistant', content: '' }, null)),
-          text: (sse, text) => sse.send(undefined, textHead + JSON.stringify(text) + textTail),
-          done: (sse, out) => {
-            sse.send(undefined, chunk({}, finishReason(out)));
-            const usage = usageOf(out);
-            if (body.stream_options?.include_usage && usage) {
-              sse.send(undefined, { id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage });
-            }
-            sse.send(undefined, '[DONE]');
-          },
-          error: (sse, errorBody) => sse.send(undefined, { error: { ...errorBody.error, type: 'server_error' } }),
-        });
+          model: out.agentName,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: out.message.content, refusal: null },
+              logprobs: null,
+              finish_reason: finishReason(out),
+            },
+          ],
+          ...(usage ? { usage } : {}),
+        };
+      }
+      const id = `chatcmpl-${created}${Math.random().toString(36).slice(2, 10)}`;
+      const chunk = (delta: object, finish: string | null) => ({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model: body.model,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      });
+      // A text delta is the hot path (one per token): its JSON is the text between a prefix and
+      // a suffix made once, the same bytes as JSON.stringify(chunk({ content: text }, null)).
+      const textHead = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(body.model)},"choices":[{"index":0,"delta":{"content":`;
+      const textTail = '},"logprobs":null,"finish_reason":null}]}';
+      return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink }), {
+        start: (sse) => sse.send(undefined, chunk({ role: 'assistant', content: '' }, null)),
+        text: (sse, text) => sse.send(undefined, textHead + JSON.stringify(text) + textTail),
+        done: (sse, out) => {
+          sse.send(undefined, chunk({}, finishReason(out)));
+          const usage = usageOf(out);
+          if (body.stream_options?.include_usage && usage) {
+            sse.send(undefined, { id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage });
+          }
+          sse.send(undefined, '[DONE]');
+        },
+        error: (sse, errorBody) => sse.send(undefined, { error: { ...errorBody.error, type: 'server_error' } }),
       });
     },
   );

@@ -14,7 +14,7 @@ export const ProviderModels = z.object({ data: z.array(z.object({ name: z.string
  * its "test connection" button. Other providers answer VALIDATION_FAILED (listing them is not
  * built yet); an unconfigured provider or an unreachable server PROVIDER_UNAVAILABLE.
  */
-export function providerModelRoutes(app: App, deps: { providers: Pick<Providers, 'get'> }) {
+export async function providerModelRoutes(app: App, deps: { providers: Pick<Providers, 'get'> }) {
   app.get(
     '/api/providers/:name/models',
     { config: TENANT_READ, schema: { tags: ['providers'], params: ProviderParams, response: { 200: ProviderModels } } },

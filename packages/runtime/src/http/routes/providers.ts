@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { ProviderCredential, ProviderCredentialBody, ProviderCredentialList, ProviderParams, ToolList } from '@agentik/shared';
+import { ProviderCredential, ProviderCredentialBody, ProviderCredentialList, ProviderParams } from '@agentik/shared';
 import { AppError, notFound } from '../../lib/app-error.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import { AddressNotAllowedError, HostNotFoundError, type AddressGuard } from '../../providers/address-guard.js';
 import type { ProviderCredentialRecord } from '../../storage/records.js';
 import { auditEntry } from '../../tenants/context.js';
-import { BUILT_IN_TOOLS } from '../../tools/registry.js';
-import { TENANT_ADMIN, TENANT_READ, ctxOf, type App } from '../types.js';
+import { TENANT_ADMIN, ctxOf, type App } from '../types.js';
 
 /**
  * Refuses a tenant URL whose host does not resolve, or resolves to an address tenants may not
@@ -43,15 +42,15 @@ function present(c: ProviderCredentialRecord) {
  * store and are never returned; a base URL of the tenant's own needs the operator's consent
  * (AGENTIK_TENANT_PROVIDER_URLS=allow), since it makes the server call that URL.
  */
-export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'deny' | 'allow'; guard: AddressGuard }) {
+export async function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'deny' | 'allow'; guard: AddressGuard; now: () => number }) {
   app.get(
-    '/api/providers',
+    '',
     { config: TENANT_ADMIN, schema: { tags: ['providers'], response: { 200: ProviderCredentialList } } },
     async (request) => ({ data: (await ctxOf(request).store.providerCredentials.list()).map(present) }),
   );
 
   app.put(
-    '/api/providers/:name',
+    '/:name',
     {
       config: TENANT_ADMIN,
       schema: { tags: ['providers'], params: ProviderParams, body: ProviderCredentialBody, response: { 200: ProviderCredential } },
@@ -64,7 +63,7 @@ export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'de
         throw new AppError('FORBIDDEN', 'this server does not let tenants choose provider URLs');
       }
       if (baseUrl) await checkReachable(deps.guard, baseUrl);
-      const at = Date.now();
+      const at = deps.now();
       // Read and write in one transaction: two concurrent PUTs each keep what the other left alone.
       const record = await ctx.store.transaction(async (tx) => {
         const current = await tx.providerCredentials.get(name);
@@ -85,30 +84,18 @@ export function providerRoutes(app: App, deps: { box: SecretBox; tenantUrls: 'de
   );
 
   app.delete(
-    '/api/providers/:name',
+    '/:name',
     { config: TENANT_ADMIN, schema: { tags: ['providers'], params: ProviderParams, response: { 204: z.null() } } },
     async (request, reply) => {
       const ctx = ctxOf(request);
       const { name } = request.params;
       const deleted = await ctx.store.transaction(async (tx) => {
         if (!(await tx.providerCredentials.delete(name))) return false;
-        await tx.audit.append(auditEntry(ctx.principal, Date.now(), 'provider.deleted', `provider:${name}`));
+        await tx.audit.append(auditEntry(ctx.principal, deps.now(), 'provider.deleted', `provider:${name}`));
         return true;
       });
       if (!deleted) throw notFound('provider setting');
       return reply.code(204).send(null);
     },
-  );
-
-  app.get(
-    '/api/tools',
-    { config: TENANT_READ, schema: { tags: ['agents'], response: { 200: ToolList } } },
-    async () => ({
-      data: [...BUILT_IN_TOOLS.values()].map((t) => ({
-        name: t.spec.name,
-        description: t.spec.description,
-        parameters: t.spec.parameters,
-      })),
-    }),
   );
 }

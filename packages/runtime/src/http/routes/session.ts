@@ -24,7 +24,7 @@ export const AvailableProviders = z.object({
  * no longer has to be told FORBIDDEN by an operator route to find out what it is) and the
  * providers configured on this server or by the tenant.
  */
-export function sessionRoutes(app: App, deps: { manager: TenantManager; providers: Pick<Providers, 'names'> }) {
+export async function sessionRoutes(app: App, deps: { manager: TenantManager; providers: Pick<Providers, 'names'> }) {
   app.get(
     '/api/session',
     { config: { access: { scope: 'authenticated' } }, schema: { tags: ['keys'], response: { 200: SessionInfo } } },

@@ -22,12 +22,12 @@ export const TenantUsage = z.object({
  * (suspended tenants included; deleted and unknown ones are left out). The spend is the budget's
  * month total, the same figure the tenant's Costs page shows.
  */
-export function tenantUsageRoutes(app: App, deps: { manager: TenantManager; pool: TenantPool; master: MasterStore }) {
+export async function tenantUsageRoutes(app: App, deps: { manager: TenantManager; pool: TenantPool; master: MasterStore; now: () => number }) {
   app.get(
     '/api/tenant-usage',
     { config: OPERATOR, schema: { tags: ['tenants'], querystring: TenantUsageQuery, response: { 200: TenantUsage } } },
     async (request) => {
-      const period = budgetPeriod(Date.now());
+      const period = budgetPeriod(deps.now());
       const data: z.infer<typeof TenantUsage>['data'] = [];
       for (const ref of request.query.ids) {
         const tenant = await deps.manager.getTenant(ref);

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { CreateKeyBody, CreateTenantBody, CreatedKey, IdParams, Tenant, TenantList, TenantListQuery, UpdateTenantBody } from '@agentik/shared';
 import { AppError } from '../../lib/app-error.js';
 import { actorOf } from '../../tenants/context.js';
+import type { KeyService } from '../../tenants/key-service.js';
 import type { TenantManager } from '../../tenants/manager.js';
 import { presentCreatedKey, presentPage, presentTenant } from '../present.js';
 import { OPERATOR, type App } from '../types.js';
 
 /** Operator routes: the tenant lifecycle and keys for a tenant. */
-export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
-  const { manager } = deps;
+export async function tenantRoutes(app: App, deps: { manager: TenantManager; keys: KeyService }) {
+  const { manager, keys } = deps;
   const actor = (request: { principal: Parameters<typeof actorOf>[0] | null }) =>
     request.principal ? actorOf(request.principal) : 'unknown';
   const found = async (id: string) => {
@@ -18,7 +19,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   };
 
   app.post(
-    '/api/tenants',
+    '',
     { config: OPERATOR, schema: { tags: ['tenants'], body: CreateTenantBody, response: { 201: Tenant } } },
     async (request, reply) => {
       const tenant = await manager.createTenant(request.body, actor(request));
@@ -27,7 +28,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   );
 
   app.get(
-    '/api/tenants',
+    '',
     { config: OPERATOR, schema: { tags: ['tenants'], querystring: TenantListQuery, response: { 200: TenantList } } },
     async (request) => {
       const { cursor, limit, status } = request.query;
@@ -37,13 +38,13 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   );
 
   app.get(
-    '/api/tenants/:id',
+    '/:id',
     { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, response: { 200: Tenant } } },
     async (request) => presentTenant(await found(request.params.id)),
   );
 
   app.patch(
-    '/api/tenants/:id',
+    '/:id',
     { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, body: UpdateTenantBody, response: { 200: Tenant } } },
     async (request) => {
       const tenant = await found(request.params.id);
@@ -52,7 +53,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   );
 
   app.delete(
-    '/api/tenants/:id',
+    '/:id',
     { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, response: { 204: z.null() } } },
     async (request, reply) => {
       const tenant = await found(request.params.id);
@@ -65,7 +66,7 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
 
   for (const verb of ['suspend', 'resume'] as const) {
     app.post(
-      `/api/tenants/:id/${verb}`,
+      `/:id/${verb}`,
       { config: OPERATOR, schema: { tags: ['tenants'], params: IdParams, response: { 200: Tenant } } },
       async (request) => {
         const tenant = await found(request.params.id);
@@ -79,14 +80,14 @@ export function tenantRoutes(app: App, deps: { manager: TenantManager }) {
   }
 
   app.post(
-    '/api/tenants/:id/keys',
+    '/:id/keys',
     {
       config: OPERATOR,
       schema: { tags: ['tenants'], params: IdParams, body: CreateKeyBody, response: { 201: CreatedKey } },
     },
     async (request, reply) => {
       const tenant = await found(request.params.id);
-      const issued = await manager.createKey(tenant.id, request.body.role, request.body.name ?? null, actor(request));
+      const issued = await keys.issue(tenant.id, request.body.role, request.body.name ?? null, request.principal!);
       return reply.code(201).send(presentCreatedKey(issued, request.body.role));
     },
   );

@@ -14,6 +14,7 @@ import { appliedMigrations, applyMigrations, inTransaction } from './migrate.js'
 import { createPgPool } from './pool.js';
 import { createScopedKysely } from './scoped-driver.js';
 import { destroyTenantSchema, migrateTenantSchema, provisionTenantSchema, tenantSchemaExists } from './tenant-schemas.js';
+import { waitForDatabase, type WaitForDatabaseOptions } from './wait-for-database.js';
 
 const TENANT_DIALECT: TenantDialect = {
   isUnique: isPgUniqueViolation,
@@ -33,6 +34,8 @@ export interface PostgresBackendOptions {
   poolSize: number;
   /** Told about failures of idle pooled connections (the pool replaces them). */
   onIdleError?: (error: Error) => void;
+  /** Wait this long for a database that is not up yet before giving up (default: do not wait). */
+  startupWait?: Omit<WaitForDatabaseOptions, 'sleep' | 'now'>;
 }
 
 /** Brings the master schema up to date; concurrent starters queue on one advisory lock. */
@@ -65,6 +68,7 @@ export async function openPostgresBackend(options: PostgresBackendOptions): Prom
     for (const p of [pool, counterPool]) if (!p.ended) await p.end();
   };
   try {
+    if (options.startupWait !== undefined) await waitForDatabase(pool, options.startupWait);
     await checkLoginRole(pool);
     await migrateMaster(pool, migrations);
   } catch (error) {

@@ -1,6 +1,6 @@
-import type { RateWindowRepository } from '../storage/port.js';
-import type { RateDecision, RateLimiter } from './rate-limiter.js';
-import { minuteOf, slidingWindowDecision } from './sliding-window.js';
+import type { RateWindowRepository } from '../../storage/port.js';
+import type { RateDecision, RateLimiter } from '../../limits/rate-limiter.js';
+import { minuteOf, slidingWindowDecision } from '../../limits/sliding-window.js';
 
 /**
  * A rate limiter whose counters live in the master database, shared by every replica: one

@@ -1,5 +1,5 @@
-import type { Log } from '../lib/log.js';
-import type { BudgetNotice, BudgetNotifier } from '../pipeline/deps.js';
+import type { Log } from '../../lib/log.js';
+import type { BudgetNotice, BudgetNotifier } from '../../pipeline/deps.js';
 
 /**
  * Posts each budget threshold crossing to the operator's webhook as JSON, in the background,

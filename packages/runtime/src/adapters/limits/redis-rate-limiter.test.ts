@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppError } from '../lib/app-error.js';
+import { AppError } from '../../lib/app-error.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
 
 /** Against the real Redis on loopback (CI starts it); keys live under a random prefix. */

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../lib/ids.js';
-import { defaultMigrationsRoot, loadMigrationSets } from '../storage/migrations.js';
-import type { StorageBackend } from '../storage/port.js';
-import { openSqliteBackend } from '../storage/sqlite/backend.js';
+import { newId } from '../../lib/ids.js';
+import { defaultMigrationsRoot, loadMigrationSets } from '../../storage/migrations.js';
+import type { StorageBackend } from '../../storage/port.js';
+import { openSqliteBackend } from '../../storage/sqlite/backend.js';
 import { DatabaseRateLimiter } from './db-rate-limiter.js';
 
 /** The shared limiter's rules over a real master store (Postgres runs them in test/replicas). */

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { AppError } from '../lib/app-error.js';
-import type { RateDecision, RateLimiter } from './rate-limiter.js';
-import { minuteOf, slidingWindowDecision } from './sliding-window.js';
+import { AppError } from '../../lib/app-error.js';
+import type { RateDecision, RateLimiter } from '../../limits/rate-limiter.js';
+import { minuteOf, slidingWindowDecision } from '../../limits/sliding-window.js';
 
 /** Counters outlive their minute by one more, the span the sliding window looks back. */
 const KEY_TTL_MS = 120_000;

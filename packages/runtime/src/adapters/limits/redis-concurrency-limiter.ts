@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { AppError } from '../lib/app-error.js';
-import type { ConcurrencyLimiter, Lease } from './concurrency-limiter.js';
+import { AppError } from '../../lib/app-error.js';
+import type { ConcurrencyLimiter, Lease } from '../../limits/concurrency-limiter.js';
 
 /**
  * Takes a slot when fewer than ARGV[1] unexpired leases are held: leases are the members of one
