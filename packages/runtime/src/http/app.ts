@@ -327,11 +327,12 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   await app.register(budgetRoutes, { prefix: '/api/budget', now });
   await app.register(providerRoutes, { prefix: '/api/providers', box, tenantUrls: config.providers.tenantUrls, guard, now });
   await app.register(toolRoutes, { prefix: '/api/tools' });
-  await app.register(openAiRoutes, { prefix: '/v1', pipeline });
+  // Routes the dashboard needs (their paths are full, so no prefix).
   await app.register(sessionRoutes, { manager, providers });
   await app.register(conversationTitleRoutes);
   await app.register(tenantUsageRoutes, { manager, now });
   await app.register(providerModelRoutes, { providers });
+  await app.register(openAiRoutes, { prefix: '/v1', pipeline });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(dashboardRoutes, { dir: config.dashboardDir });
   return { manager, pipeline };
