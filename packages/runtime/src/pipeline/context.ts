@@ -1,10 +1,10 @@
 import type { ResolvedPrice } from '../cost/pricing.js';
 import type { Lease } from '../limits/concurrency-limiter.js';
 import type { ChatMessage, FinishReason, LlmProvider } from '../providers/types.js';
-import type { TenantStore } from '../storage/port.js';
 import type { AgentRecord, CostOutcome } from '../storage/records.js';
 import type { TenantContext } from '../tenants/context.js';
 import type { Tool } from '../tools/registry.js';
+import type { BudgetReservation, Settlement } from './budget-reservation.js';
 
 /** What a caller asks of an agent. */
 export interface MessageInput {
@@ -69,9 +69,17 @@ export interface ExecutionResult {
   usageAnomaly: UsageAnomaly | null;
 }
 
+/** What `save-memory` committed: the turn with its cost event, or the cost event alone, or nothing. */
+export interface Booking {
+  /** The cost event is stored (and so the call is counted into the metrics). */
+  booked: boolean;
+  /** The budget after the settlement; undefined when the budget row was not touched. */
+  settlement: Settlement | undefined;
+}
+
 /**
  * The typed context the nine stages fill in, in order. A field is set by the stage named beside
- * it and read only by later ones.
+ * it and read only by later ones; the orchestrator sets the rest.
  */
 export interface PipelineContext {
   readonly tenant: TenantContext;
@@ -81,6 +89,10 @@ export interface PipelineContext {
   /** The caller wants the reply streamed to `sink` as it is generated. */
   readonly stream: boolean;
   readonly startedAt: number;
+  /** orchestrator: the run's budget reservation (reserved by execute, settled by save-memory) */
+  readonly reservation: BudgetReservation;
+  /** admission guard, model-select: concurrency slots held until the run ends (released by the orchestrator) */
+  leases: Lease[];
   /** normalize */
   content?: string;
   /** route */
@@ -89,28 +101,22 @@ export interface PipelineContext {
   conversation?: { id: string; isNew: boolean };
   /** load-memory: system prompt + the turns that fit + the new user turn */
   messages?: ChatMessage[];
+  /** load-memory: the output bound passed to the provider and used for reservations */
+  maxTokens?: number;
   /** model-select */
   provider?: LlmProvider;
   /** model-select */
   price?: ResolvedPrice;
-  /** load-memory: the output bound passed to the provider and used for reservations */
-  maxTokens?: number;
   /** tool-resolve */
   tools?: Tool[];
-  /** normalize, model-select: concurrency slots held until the run ends (released by the orchestrator) */
-  leases: Lease[];
-  /** execute: USD reserved against the budget so far */
-  reservedUsd: number;
   /** execute */
   result?: ExecutionResult;
-  /** save-memory and track-cost: writes committed together in one tenant transaction */
-  writes: Array<(tx: TenantStore) => Promise<void>>;
+  /** execute: the priced usage of `result` (null: unknown) */
+  costUsd?: number | null;
   /** save-memory */
   assistantMessageId?: string;
-  /** track-cost */
-  costUsd?: number | null;
-  /** track-cost: set once the reservation has been settled */
-  settled: boolean;
+  /** save-memory (or the orchestrator, for a run that failed after its model answered) */
+  booking?: Booking;
   /** send-response */
   output?: PipelineOutput;
 }

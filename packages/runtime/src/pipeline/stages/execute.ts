@@ -1,17 +1,13 @@
 import { AppError } from '../../lib/app-error.js';
-import { canReserve, remainingUsd } from '../../cost/budget-rules.js';
-import { usdText } from '../../cost/usd-text.js';
 import { costUsd, worstCaseUsd } from '../../cost/calculator.js';
 import { estimateMessageTokens, estimateTokens } from '../../memory/tokens.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import type { ChatMessage, ChatRequest, ChatResult, ToolCall, Usage } from '../../providers/types.js';
-import type { BudgetRecord } from '../../storage/records.js';
 import type { Tool } from '../../tools/registry.js';
 import { ToolInputError } from '../../tools/registry.js';
 import { need, type ExecutionResult, type PipelineContext, type UsageAnomaly } from '../context.js';
 import { checkUsage, describeUsage, worstOf, type UsageBound } from '../usage-check.js';
 import type { PipelineDeps } from '../deps.js';
-import { budgetPeriod } from '../../cost/budget-service.js';
 import type { Stage } from './stage.js';
 
 /**
@@ -38,37 +34,15 @@ export function promptTokenBound(messages: ChatMessage[], tools: Tool[]): number
   return bytes + PROMPT_OVERHEAD_TOKENS + (tools.length > 0 ? TOOLS_OVERHEAD_TOKENS : 0);
 }
 
-/** A hard limit already reached: spent and reserved money cover it. */
-function exhausted(b: BudgetRecord): boolean {
-  return !canReserve(b.monthlyLimitUsd ?? undefined, b.hard, b.spentUsd, b.reservedUsd, 0);
-}
-
 /**
- * Reserves the worst case of one more model call, or refuses with BUDGET_EXCEEDED. Returns the
- * token bounds the reservation assumed: the most this call may be billed for.
+ * Reserves the worst case of one more model call against the run's budget reservation, or refuses
+ * with BUDGET_EXCEEDED. Returns the token bounds the reservation assumed: the most this call may
+ * be billed for.
  */
-async function reserve(ctx: PipelineContext, deps: PipelineDeps, messages: ChatMessage[], tools: Tool[]): Promise<UsageBound> {
+async function reserve(ctx: PipelineContext, messages: ChatMessage[], tools: Tool[]): Promise<UsageBound> {
   const price = need(ctx.price, 'price');
   const bound = { input: promptTokenBound(messages, tools), output: need(ctx.maxTokens, 'maxTokens') };
-  const amount = worstCaseUsd(price, bound.input, bound.output);
-  const at = deps.now();
-  const period = budgetPeriod(at);
-  const { budget } = ctx.tenant.store;
-  // A free call needs no reservation (and so takes no row lock); it is still refused once a hard
-  // limit has been reached.
-  const allowed =
-    amount === 0 ? !exhausted(await budget.get(period)) : await budget.reserve(amount, period, at);
-  if (!allowed) {
-    // Say what the refusal counted: the worst case of this call, which may be more than is left
-    // even though the Costs page still shows money.
-    const b = await budget.get(period);
-    const left = remainingUsd(b.monthlyLimitUsd ?? undefined, b.spentUsd, b.reservedUsd) ?? 0;
-    throw new AppError(
-      'BUDGET_EXCEEDED',
-      `the hard monthly budget does not cover this call: up to ${usdText(amount)} for this call at ${bound.output} max tokens; ${usdText(left)} left`,
-    );
-  }
-  ctx.reservedUsd += amount;
+  await ctx.reservation.reserve(worstCaseUsd(price, bound.input, bound.output), bound.output);
   return bound;
 }
 
@@ -120,10 +94,86 @@ interface InFlight {
   textBefore: number;
 }
 
+/** What the model calls of one run have produced so far. */
+export interface Progress {
+  /** The reply's text, over all calls. */
+  text: string;
+  /** The checked usage of the calls that completed, summed; undefined before the first. */
+  usage: Usage | undefined;
+  anomalies: UsageAnomaly[];
+  /** The call under way, until it completes. */
+  inFlight: InFlight | undefined;
+}
+
+/** Books reported usage at the call's bound when it is out of bounds, and says so in the log. */
+function checkedUsage(ctx: PipelineContext, deps: PipelineDeps, progress: Progress) {
+  const agent = need(ctx.agent, 'agent');
+  return (reported: Usage, bound: UsageBound): Usage => {
+    const check = checkUsage(reported, bound);
+    if (check.anomaly) {
+      progress.anomalies.push(check.anomaly);
+      deps.log.warn(
+        { tenantId: ctx.tenant.tenant.id, agentId: agent.id, provider: agent.provider, model: agent.model, reported: describeUsage(reported), bound, anomaly: check.anomaly },
+        'the provider reported token usage out of bounds; the call is booked at its bound',
+      );
+    }
+    return check.usage;
+  };
+}
+
 /**
- * Stage 6: reserve the worst case against the budget (a tenant over a hard limit never reaches
- * the model), then run the model, and the tool-call loop when it asks for tools, within the
- * iteration bound. A caller that went away aborts the upstream call; what was generated is kept.
+ * The provider call: reserves the worst case of one model call against the budget (a tenant over
+ * a hard limit never reaches the model), then calls the model with `messages`, streaming its text
+ * to the sink when the caller streams, and adds its text and checked usage to `progress`. While
+ * the call is under way `progress.inFlight` holds what it reserved, so a call that breaks off can
+ * still be booked.
+ */
+export async function callModel(
+  ctx: PipelineContext,
+  deps: PipelineDeps,
+  messages: ChatMessage[],
+  tools: Tool[],
+  progress: Progress,
+): Promise<ChatResult> {
+  const agent = need(ctx.agent, 'agent');
+  const stream = ctx.stream;
+  const onText = (raw: string) => {
+    const t = storableText(raw);
+    progress.text += t;
+    ctx.sink.onText(t);
+  };
+  const bound = await reserve(ctx, messages, tools);
+  const inFlight = { bound, textBefore: progress.text.length };
+  progress.inFlight = inFlight;
+  const result = await call(
+    ctx,
+    {
+      model: agent.model,
+      messages,
+      ...(agent.temperature === null ? {} : { temperature: agent.temperature }),
+      maxTokens: need(ctx.maxTokens, 'maxTokens'),
+      ...(tools.length > 0 ? { tools: tools.map((t) => t.spec) } : {}),
+      signal: ctx.signal,
+    },
+    stream,
+    onText,
+  );
+  if (!stream) progress.text += storableText(result.text);
+  else if (progress.text.length === inFlight.textBefore && result.text !== '') onText(result.text);
+  progress.usage = addUsage(progress.usage, checkedUsage(ctx, deps, progress)(result.usage, bound));
+  progress.inFlight = undefined;
+  return result;
+}
+
+/** A new, empty record of a run's model calls. */
+export function newProgress(): Progress {
+  return { text: '', usage: undefined, anomalies: [], inFlight: undefined };
+}
+
+/**
+ * Stage 6: the tool loop. Calls the model (`callModel`), and while it asks for tools, runs them and
+ * calls it again with their results, within the iteration bound. A caller that went away aborts
+ * the upstream call; what was generated is kept.
  *
  * Every call that produced something is booked, whatever ends the run: when a call fails after
  * output or usage came back (a stream broken off mid-reply), or a later call of the tool loop
@@ -136,50 +186,11 @@ export const execute: Stage = async (ctx, deps) => {
   const tools = need(ctx.tools, 'tools');
   const messages = [...need(ctx.messages, 'messages')];
   const started = deps.now();
-  let text = '';
-  /** The checked usage of the calls that completed, summed; undefined before the first. */
-  let usage: Usage | undefined;
+  const progress = newProgress();
   let finishReason: ChatResult['finishReason'] = 'unknown';
-  const stream = ctx.stream;
-  const onText = (raw: string) => {
-    const t = storableText(raw);
-    text += t;
-    ctx.sink.onText(t);
-  };
-  let inFlight: InFlight | undefined;
-  const anomalies: UsageAnomaly[] = [];
-  const checked = (reported: Usage, bound: UsageBound): Usage => {
-    const check = checkUsage(reported, bound);
-    if (check.anomaly) {
-      anomalies.push(check.anomaly);
-      deps.log.warn(
-        { tenantId: ctx.tenant.tenant.id, agentId: agent.id, provider: agent.provider, model: agent.model, reported: describeUsage(reported), bound, anomaly: check.anomaly },
-        'the provider reported token usage out of bounds; the call is booked at its bound',
-      );
-    }
-    return check.usage;
-  };
   try {
     for (let i = 0; i < deps.maxToolIterations; i++) {
-      const bound = await reserve(ctx, deps, messages, tools);
-      inFlight = { bound, textBefore: text.length };
-      const result = await call(
-        ctx,
-        {
-          model: agent.model,
-          messages,
-          ...(agent.temperature === null ? {} : { temperature: agent.temperature }),
-          maxTokens: need(ctx.maxTokens, 'maxTokens'),
-          ...(tools.length > 0 ? { tools: tools.map((t) => t.spec) } : {}),
-          signal: ctx.signal,
-        },
-        stream,
-        onText,
-      );
-      if (!stream) text += storableText(result.text);
-      else if (text.length === inFlight.textBefore && result.text !== '') onText(result.text);
-      usage = addUsage(usage, checked(result.usage, bound));
-      inFlight = undefined;
+      const result = await callModel(ctx, deps, messages, tools, progress);
       finishReason = result.finishReason;
       const wantsTools = result.finishReason === 'tool_calls' && result.toolCalls.length > 0 && tools.length > 0;
       if (!wantsTools || i === deps.maxToolIterations - 1) break;
@@ -191,17 +202,18 @@ export const execute: Stage = async (ctx, deps) => {
   } catch (error) {
     const aborted = error instanceof ProviderError && ctx.signal.aborted;
     const partial = error instanceof ProviderError ? error.partial : undefined;
-    if (!stream && partial) text += storableText(partial.text);
-    const broken = inFlight && brokenCallUsage(error, messages, text.slice(inFlight.textBefore), inFlight.bound, aborted, checked);
-    const total = broken ? addUsage(usage, broken.usage) : usage;
+    if (!ctx.stream && partial) progress.text += storableText(partial.text);
+    const { text, inFlight } = progress;
+    const broken = inFlight && brokenCallUsage(error, messages, text.slice(inFlight.textBefore), inFlight.bound, aborted, checkedUsage(ctx, deps, progress));
+    const total = broken ? addUsage(progress.usage, broken.usage) : progress.usage;
     const latencyMs = deps.now() - started;
     if (aborted) {
       // The caller went away: keep what was generated and what it cost, even when nothing came back.
-      ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'aborted', latencyMs, worstOf(anomalies));
+      ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'aborted', latencyMs, worstOf(progress.anomalies));
       return;
     }
     if (total) {
-      ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'failed', latencyMs, worstOf(anomalies));
+      ctx.result = finish(ctx, text, total, broken?.estimated ?? false, 'unknown', 'failed', latencyMs, worstOf(progress.anomalies));
       deps.log.warn(
         { tenantId: ctx.tenant.tenant.id, agentId: agent.id, provider: agent.provider, model: agent.model, err: error, costUsd: ctx.costUsd },
         'a run failed after its model produced output; what it produced is booked as failed',
@@ -209,7 +221,7 @@ export const execute: Stage = async (ctx, deps) => {
     }
     throw mapProviderError(error);
   }
-  ctx.result = finish(ctx, text, usage, false, finishReason, 'ok', deps.now() - started, worstOf(anomalies));
+  ctx.result = finish(ctx, progress.text, progress.usage, false, finishReason, 'ok', deps.now() - started, worstOf(progress.anomalies));
 };
 
 /**

@@ -1,6 +1,6 @@
 import { priceOfCall } from '../../cost/pricing.js';
 import { need } from '../context.js';
-import { concurrencyLimited } from './normalize.js';
+import { concurrencyLimited } from '../admission.js';
 import type { Stage } from './stage.js';
 
 /**

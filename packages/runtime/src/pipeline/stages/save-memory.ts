@@ -1,12 +1,79 @@
 import { newId } from '../../lib/ids.js';
 import { estimateMessageTokens } from '../../memory/tokens.js';
-import { need } from '../context.js';
+import type { TenantStore } from '../../storage/port.js';
+import type { CostEventRecord } from '../../storage/records.js';
+import { need, type Booking, type PipelineContext } from '../context.js';
+import type { PipelineDeps } from '../deps.js';
 import type { Stage } from './stage.js';
 
+/** Writes into one tenant transaction. */
+type Writes = (tx: TenantStore) => Promise<void>;
+
+/** The cost event of this run; `messageId` is null when the turn itself could not be saved. */
+function costEvent(ctx: PipelineContext, at: number, messageId: string | null): CostEventRecord {
+  const agent = need(ctx.agent, 'agent');
+  const result = need(ctx.result, 'result');
+  return {
+    id: newId('costEvent'),
+    agentId: agent.id,
+    conversationId: need(ctx.conversation, 'conversation').id,
+    messageId,
+    provider: agent.provider,
+    model: agent.model,
+    inputTokens: result.usage.inputTokens,
+    outputTokens: result.usage.outputTokens,
+    costUsd: ctx.costUsd ?? null,
+    latencyMs: result.latencyMs,
+    outcome: result.outcome,
+    usageEstimated: result.usageEstimated,
+    usageAnomaly: result.usageAnomaly,
+    createdAt: at,
+  };
+}
+
+/** The cost event after `turn`, and the settlement of the reservation, in one transaction. */
+function commit(ctx: PipelineContext, at: number, turn: Writes | undefined, messageId: string | null) {
+  // Unknown usage at a non-zero price is booked at the reserved worst case: never below the truth.
+  const booked = ctx.costUsd ?? ctx.reservation.reservedUsd;
+  return ctx.reservation.settle(booked, async (tx) => {
+    if (turn) await turn(tx);
+    await tx.costs.insert(costEvent(ctx, at, messageId));
+  });
+}
+
 /**
- * Stage 7: the conversation (when new), the user turn and the assistant turn, queued to be
- * committed with the cost event in one transaction by track-cost. Nothing is written when the
- * model call failed, so an outage never leaves half a conversation behind.
+ * Books a model call that has answered, whatever happens to its turn: the turn (when given), the
+ * cost event and the settlement together when the store takes them; when it refuses the turn, the
+ * cost event and the settlement alone (the reply is still delivered, without a stored turn); when
+ * even that fails, the reservation is left held, so the money stays counted against the budget as
+ * if spent. So a call that reached the model never ends unbooked, and the route never fails for
+ * it. Sets `ctx.booking`.
+ */
+export async function bookCall(ctx: PipelineContext, deps: PipelineDeps, turn?: { writes: Writes; messageId: string }): Promise<Booking> {
+  const at = deps.now();
+  const tenantId = ctx.tenant.tenant.id;
+  ctx.booking = { booked: false, settlement: undefined };
+  if (turn) {
+    try {
+      ctx.booking = { booked: true, settlement: await commit(ctx, at, turn.writes, turn.messageId) };
+      return ctx.booking;
+    } catch (error) {
+      deps.log.error({ err: error, tenantId }, 'could not save the turn; the model call is booked without it');
+    }
+  }
+  try {
+    ctx.booking = { booked: true, settlement: await commit(ctx, at, undefined, null) };
+  } catch (error) {
+    deps.log.error({ err: error, tenantId, reservedUsd: ctx.reservation.reservedUsd }, 'could not book a model call; its reservation stays held as spent');
+  }
+  return ctx.booking;
+}
+
+/**
+ * Stage 7: commits the turn in one transaction of the tenant store: the conversation (when new),
+ * the user turn, the assistant turn, the cost event, and the settlement of the budget reservation
+ * (real spend in, reservation out). `bookCall` says what is kept when the store refuses. A run
+ * whose model call failed never gets here, so an outage never leaves half a conversation behind.
  */
 export const saveMemory: Stage = async (ctx, deps) => {
   const agent = need(ctx.agent, 'agent');
@@ -18,7 +85,7 @@ export const saveMemory: Stage = async (ctx, deps) => {
   const userId = newId('message');
   const assistantId = newId('message');
   ctx.assistantMessageId = assistantId;
-  ctx.writes.push(async (tx) => {
+  const writes: Writes = async (tx) => {
     if (conversation.isNew) {
       await tx.conversations.create({
         id: conversation.id,
@@ -47,5 +114,6 @@ export const saveMemory: Stage = async (ctx, deps) => {
       tokens: result.usage.outputTokens,
       createdAt: at,
     });
-  });
+  };
+  await bookCall(ctx, deps, { writes, messageId: assistantId });
 };
