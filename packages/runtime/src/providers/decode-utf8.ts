@@ -1,10 +1,17 @@
 /**
- * Decodes a byte stream as UTF-8, text chunk by text chunk: a multi-byte character split across
- * reads is held back until its last byte arrives. Chunks that are already strings pass through.
+ * Decodes a byte stream as UTF-8, read by read: a multi-byte character split across reads is held
+ * back until its last byte arrives. Reads that are already strings pass through.
  */
-export async function* decodeUtf8(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  for await (const chunk of body) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-  const rest = decoder.decode();
-  if (rest !== '') yield rest;
+export class Utf8Reads {
+  private readonly decoder = new TextDecoder('utf-8');
+
+  /** The text of one read. */
+  decode(chunk: Uint8Array | string): string {
+    return typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+  }
+
+  /** At EOF: what was held back (U+FFFD for an incomplete character), usually empty. */
+  end(): string {
+    return this.decoder.decode();
+  }
 }
