@@ -5,6 +5,7 @@ import { parseNdjsonLines } from './ndjson.js';
 import {
   ollamaError,
   ollamaFinishReason,
+  ollamaTextLine,
   ollamaToolCalls,
   ollamaUsage,
   parseOllamaResponse,
@@ -80,6 +81,11 @@ export class OllamaProvider extends ChatProvider {
         return {
           reads: parseNdjsonLines(res.body, this.name),
           unit: (line: string) => {
+            const plain = ollamaTextLine(line);
+            if (plain !== undefined) {
+              if (plain) acc.addText(plain);
+              return true;
+            }
             const obj = parseWireObject(this.name, line, 'stream line');
             // A mid-stream error keeps the 200 status: `{"error":"..."}` as a line of its own.
             if (obj.error !== undefined) throw ollamaError(this.name, 500, obj, {});
