@@ -140,6 +140,23 @@ describe('ollama: stream', () => {
     expect(error.partial?.usage).toEqual({ inputTokens: undefined, outputTokens: undefined });
   });
 
+  it('text and an error line that arrive in one write: the text is handed on, then the error fails the stream', async () => {
+    const instant = await startFakeLlm({ instant: true });
+    const provider = new OllamaProvider({ baseUrl: instant.url, http: { ...FAST_HTTP, maxRetries: 0 } });
+    try {
+      instant.enqueue({ tokens: ['one', ' two', ' three'], midStreamError: { afterTokens: 2 } });
+      const { error, texts } = await collectError(provider.stream(HELLO));
+      expect(texts).toEqual(['one', ' two']);
+      expect(error).toMatchObject({ kind: 'unavailable', partial: { text: 'one two' } });
+      instant.enqueue({ tokens: ['one', ' two', ' three'] });
+      // Fragments that one read delivered travel together, each as the wire gave it.
+      expect((await collect(provider.stream(HELLO))).texts).toEqual(['one', ' two', ' three']);
+    } finally {
+      await provider.close();
+      await instant.close();
+    }
+  });
+
   it('a cut stream has partial text and no usage; no done line means truncated; bad JSON means malformed', async () => {
     fake.enqueue({ cutAfterTokens: 4 });
     const cut = await collectError(ollama.stream(HELLO));
