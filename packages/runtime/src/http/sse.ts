@@ -30,9 +30,16 @@ export class SseWriter {
 
   /** Writes one event; `data` is JSON-encoded, or sent as is when it is a string. */
   send(event: string | undefined, data: unknown): void {
-    if (this.res.destroyed || this.res.writableEnded) return;
     const payload = typeof data === 'string' ? data : JSON.stringify(data);
-    const frame = event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
+    this.frame(event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`);
+  }
+
+  /**
+   * Writes one event given whole as its wire text (`data: …\n\n`): for the event of every text
+   * delta, which a route builds from a prefix and a suffix made once per stream.
+   */
+  frame(frame: string): void {
+    if (this.res.destroyed || this.res.writableEnded) return;
     if (!this.started) {
       this.started = true;
       this.res.writeHead(200, {

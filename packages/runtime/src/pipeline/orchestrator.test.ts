@@ -32,7 +32,7 @@ function scriptedProvider(steps: Step[]): LlmProvider & { requests: ChatRequest[
     complete: next,
     async *stream(request): AsyncIterable<StreamEvent> {
       const result = await next(request);
-      for (const word of result.text.split(/(?<= )/)) if (word) yield { type: 'text', text: word };
+      for (const word of result.text.split(/(?<= )/)) if (word) yield { type: 'text', texts: [word] };
       yield { type: 'finish', result };
     },
   };

@@ -8,8 +8,8 @@ import {
 } from './anthropic-wire.js';
 import { ChatProvider } from './chat-provider.js';
 import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
-import { parseSseStream } from './sse.js';
-import { StreamAccumulator, withPartial } from './stream-accumulator.js';
+import { parseSseStream, type SseEvent } from './sse.js';
+import type { StreamAccumulator } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
 import { count, isRecord, joinUrl, parseErrorBody, parseWireObject, str, truncatedStream } from './wire-json.js';
 
@@ -48,74 +48,72 @@ export class AnthropicProvider extends ChatProvider {
     yield await this.answer(res, parseAnthropicMessage);
   }
 
-  protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
-    const res = await this.send(req, true);
-    const acc = new StreamAccumulator();
-    let stopped = false;
-    try {
-      for await (const event of parseSseStream(res.body, this.name)) {
-        if (stopped) continue; // read to the end so the pooled socket can be reused
-        const data = parseWireObject(this.name, event.data, `${event.event} event`);
-        // `event:` and `data.type` are equal; prefer data.type (the SDKs do).
-        switch (str(data.type) ?? event.event) {
-          case 'message_start': {
-            const message = isRecord(data.message) ? data.message : {};
-            // Output here is a placeholder (1-2 tokens); the real count comes with message_delta.
-            if (isRecord(message.usage)) acc.usage = { inputTokens: anthropicInputTokens(message.usage), outputTokens: undefined };
-            break;
-          }
-          case 'content_block_start': {
-            const block = isRecord(data.content_block) ? data.content_block : {};
-            const index = typeof data.index === 'number' ? data.index : 0;
-            // The tool_use placeholder `input: {}` is not the input: the deltas are.
-            if (block.type === 'tool_use') acc.addToolCallFragment(index, { id: str(block.id), name: str(block.name) });
-            const text = block.type === 'text' ? str(block.text) : undefined;
-            if (text) {
-              acc.addText(text);
-              yield { type: 'text', text };
-            }
-            break;
-          }
-          case 'content_block_delta': {
-            const delta = isRecord(data.delta) ? data.delta : {};
-            const index = typeof data.index === 'number' ? data.index : 0;
-            if (delta.type === 'text_delta') {
-              const text = str(delta.text);
-              if (text) {
-                acc.addText(text);
-                yield { type: 'text', text };
-              }
-            } else if (delta.type === 'input_json_delta') {
-              acc.addToolCallFragment(index, { args: str(delta.partial_json) });
-            }
-            break;
-          }
-          case 'message_delta': {
-            const delta = isRecord(data.delta) ? data.delta : {};
-            if (delta.stop_reason !== null && delta.stop_reason !== undefined) acc.finishReason = anthropicFinishReason(delta.stop_reason);
-            // Cumulative counts: replace, never add. Older form carries output only.
-            if (isRecord(data.usage)) {
-              const input = anthropicInputTokens(data.usage);
-              acc.usage = { inputTokens: input ?? acc.usage.inputTokens, outputTokens: count(data.usage.output_tokens) ?? acc.usage.outputTokens };
-            }
-            break;
-          }
-          case 'message_stop':
-            stopped = true;
-            break;
-          case 'error':
-            throw anthropicError(this.name, undefined, data, res.headers);
-          default: // ping, content_block_stop, and event types added later
-            break;
-        }
+  protected streamOnce(req: ChatRequest): AsyncIterable<StreamEvent> {
+    return this.streamReply(
+      () => this.send(req, true),
+      (res, acc) => {
+        let stopped = false;
+        return {
+          reads: parseSseStream(res.body, this.name),
+          unit: (event: SseEvent) => !(stopped = this.streamEvent(event, acc, res.headers)),
+          end: () => {
+            if (!stopped) throw truncatedStream(this.name, 'message_stop');
+            return withEmptyInputs(acc.snapshot());
+          },
+        };
+      },
+    );
+  }
+
+  /** Takes one streamed event into `acc`; true when it was `message_stop`, the end of the reply. */
+  private streamEvent(event: SseEvent, acc: StreamAccumulator, headers: UpstreamResponse['headers']): boolean {
+    const data = parseWireObject(this.name, event.data, `${event.event} event`);
+    // `event:` and `data.type` are equal; prefer data.type (the SDKs do).
+    switch (str(data.type) ?? event.event) {
+      case 'message_start': {
+        const message = isRecord(data.message) ? data.message : {};
+        // Output here is a placeholder (1-2 tokens); the real count comes with message_delta.
+        if (isRecord(message.usage)) acc.usage = { inputTokens: anthropicInputTokens(message.usage), outputTokens: undefined };
+        break;
       }
-      if (!stopped) throw truncatedStream(this.name, 'message_stop');
-    } catch (err) {
-      throw withPartial(err, acc);
-    } finally {
-      res.discard();
+      case 'content_block_start': {
+        const block = isRecord(data.content_block) ? data.content_block : {};
+        const index = typeof data.index === 'number' ? data.index : 0;
+        // The tool_use placeholder `input: {}` is not the input: the deltas are.
+        if (block.type === 'tool_use') acc.addToolCallFragment(index, { id: str(block.id), name: str(block.name) });
+        const text = block.type === 'text' ? str(block.text) : undefined;
+        if (text) acc.addText(text);
+        break;
+      }
+      case 'content_block_delta': {
+        const delta = isRecord(data.delta) ? data.delta : {};
+        const index = typeof data.index === 'number' ? data.index : 0;
+        if (delta.type === 'text_delta') {
+          const text = str(delta.text);
+          if (text) acc.addText(text);
+        } else if (delta.type === 'input_json_delta') {
+          acc.addToolCallFragment(index, { args: str(delta.partial_json) });
+        }
+        break;
+      }
+      case 'message_delta': {
+        const delta = isRecord(data.delta) ? data.delta : {};
+        if (delta.stop_reason !== null && delta.stop_reason !== undefined) acc.finishReason = anthropicFinishReason(delta.stop_reason);
+        // Cumulative counts: replace, never add. Older form carries output only.
+        if (isRecord(data.usage)) {
+          const input = anthropicInputTokens(data.usage);
+          acc.usage = { inputTokens: input ?? acc.usage.inputTokens, outputTokens: count(data.usage.output_tokens) ?? acc.usage.outputTokens };
+        }
+        break;
+      }
+      case 'message_stop':
+        return true;
+      case 'error':
+        throw anthropicError(this.name, undefined, data, headers);
+      default: // ping, content_block_stop, and event types added later
+        break;
     }
-    yield { type: 'finish', result: withEmptyInputs(acc.snapshot()) };
+    return false;
   }
 
   private send(req: ChatRequest, stream: boolean): Promise<UpstreamResponse> {

@@ -1,8 +1,23 @@
 import type { Dispatcher } from 'undici';
 import { HttpClient, firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
 import { ProviderError } from './provider-error.js';
+import { StreamAccumulator, withPartial } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, LlmProvider, ProviderName, StreamEvent } from './types.js';
 import { parseWireObject } from './wire-json.js';
+
+/** How one wire's stream is read, for {@link ChatProvider.streamReply}. */
+export interface WireStream<T> {
+  /** The body's units (NDJSON lines, SSE events), one array per read. */
+  reads: AsyncIterable<T[]>;
+  /**
+   * Takes one unit into the accumulator (its text with `addText`); returns false once it was the
+   * wire's end marker: what follows is read, so the pooled socket can be reused, and ignored.
+   * Throws on a unit that is an error or malformed.
+   */
+  unit(unit: T): boolean;
+  /** At the end of the body: the result, or a throw when the end marker never came. */
+  end(): ChatResult;
+}
 
 /**
  * What every HTTP provider shares: one call is one attempt generator, retried by the
@@ -63,9 +78,47 @@ export abstract class ChatProvider implements LlmProvider {
     return parse(this.name, body);
   }
 
+  /**
+   * One streaming attempt: sends the request and reads the answer with the `WireStream` that
+   * `open` makes for it, yielding the text of each read as one event (one async step per read,
+   * not per fragment: a read often holds many), then the `finish`. A unit that throws ends the
+   * stream after the text before it was yielded, and the error carries what had arrived as its
+   * `partial`. Breaking off the loop closes the connection.
+   */
+  protected async *streamReply<T>(
+    send: () => Promise<UpstreamResponse>,
+    open: (res: UpstreamResponse, acc: StreamAccumulator) => WireStream<T>,
+  ): AsyncGenerator<StreamEvent> {
+    const res = await send();
+    const acc = new StreamAccumulator();
+    let result: ChatResult;
+    try {
+      const wire = open(res, acc);
+      let ended = false;
+      for await (const units of wire.reads) {
+        if (ended) continue;
+        let failure: { error: unknown } | undefined;
+        try {
+          for (const unit of units) if ((ended = !wire.unit(unit))) break;
+        } catch (error) {
+          failure = { error };
+        }
+        const texts = acc.takeTexts();
+        if (texts) yield { type: 'text', texts };
+        if (failure) throw failure.error;
+      }
+      result = wire.end();
+    } catch (err) {
+      throw withPartial(err, acc);
+    } finally {
+      res.discard();
+    }
+    yield { type: 'finish', result };
+  }
+
   /** One non-streaming attempt: yields the result once. */
   protected abstract completeOnce(request: ChatRequest): AsyncGenerator<ChatResult>;
 
-  /** One streaming attempt. */
-  protected abstract streamOnce(request: ChatRequest): AsyncGenerator<StreamEvent>;
+  /** One streaming attempt (usually {@link streamReply} with the wire's reader). */
+  protected abstract streamOnce(request: ChatRequest): AsyncIterable<StreamEvent>;
 }

@@ -95,7 +95,7 @@ describe('abort', () => {
       let error: ProviderError | undefined;
       try {
         for await (const event of provider.stream({ ...REQ, signal: controller.signal })) {
-          if (event.type === 'text') texts.push(event.text);
+          if (event.type === 'text') texts.push(...event.texts);
           if (texts.length === 2) controller.abort();
         }
       } catch (e) {

@@ -249,19 +249,76 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number)
   return { text: Buffer.concat(chunks).toString('utf8'), overflow };
 }
 
-/** Wraps the body so read failures (cut, idle timeout, abort) become `ProviderError`s. */
-async function* guardBody(
-  provider: ProviderName,
-  body: Dispatcher.ResponseData['body'],
-  signal: AbortSignal | undefined,
-): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body as AsyncIterable<Uint8Array>) yield chunk;
-  } catch (err) {
-    throw transportError(provider, err, signal, 'body');
-  } finally {
-    // Not read to the end (caller stopped, or it failed): destroy so the socket is not reused.
-    if (!body.destroyed && !body.readableEnded) body.destroy();
+/**
+ * The body of a streamed answer as an async iterable over its data events: each step hands on
+ * every byte that arrived since the previous one, in one chunk, so a read of the socket that held
+ * many chunks of the upstream's chunked encoding costs one step (and no async generator of Node's
+ * stream iterator). The body is paused while more than {@link BODY_HIGH_WATER} bytes wait for the
+ * reader. Read failures (cut, idle timeout, abort) become `ProviderError`s, after the bytes that
+ * came before them; a reader that stops early closes the connection.
+ */
+function guardBody(provider: ProviderName, body: Dispatcher.ResponseData['body'], signal: AbortSignal | undefined): AsyncIterable<Uint8Array> {
+  return { [Symbol.asyncIterator]: () => new BodyReader(provider, body, signal) };
+}
+
+const BODY_HIGH_WATER = 64 * 1024;
+
+class BodyReader implements AsyncIterator<Uint8Array> {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private ended = false;
+  private failure: { error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+  private readonly notify = () => {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  };
+
+  constructor(
+    private readonly provider: ProviderName,
+    private readonly body: Dispatcher.ResponseData['body'],
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    body.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      if (this.size > BODY_HIGH_WATER) body.pause();
+      this.notify();
+    });
+    body.once('end', () => {
+      this.ended = true;
+      this.notify();
+    });
+    body.once('error', (error: unknown) => {
+      this.failure ??= { error };
+      this.notify();
+    });
+    body.once('close', () => {
+      if (!this.ended) this.failure ??= { error: Object.assign(new Error('body closed early'), { code: 'UND_ERR_SOCKET' }) };
+      this.notify();
+    });
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    while (this.chunks.length === 0 && !this.ended && this.failure === undefined) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    if (this.chunks.length > 0) {
+      const value = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      this.chunks = [];
+      this.size = 0;
+      if (this.body.isPaused()) this.body.resume();
+      return { done: false, value };
+    }
+    if (this.failure) throw transportError(this.provider, this.failure.error, this.signal, 'body');
+    return { done: true, value: undefined };
+  }
+
+  /** The reader stopped: a body not read to the end is destroyed, so its socket is not reused. */
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    if (!this.body.destroyed && !this.body.readableEnded) this.body.destroy();
+    return { done: true, value: undefined };
   }
 }
 

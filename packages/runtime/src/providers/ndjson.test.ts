@@ -6,7 +6,7 @@ import { MAX_NDJSON_LINE, NdjsonSplitter, parseNdjsonLines } from './ndjson.js';
 
 async function lines(chunks: (Uint8Array | string)[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const line of parseNdjsonLines(chunksOf(chunks), 'ollama')) out.push(line);
+  for await (const read of parseNdjsonLines(chunksOf(chunks), 'ollama')) out.push(...read);
   return out;
 }
 

@@ -78,6 +78,33 @@ export function ollamaUsage(line: Record<string, unknown>): ChatResult['usage'] 
   return { inputTokens: count(line.prompt_eval_count), outputTokens: count(line.eval_count) };
 }
 
+/** A character of a JSON string that needs no escape (not `"`, `\` or a control character), and an escape. */
+const PLAIN = String.raw`[^"\\\u0000-\u001f]`;
+const ESCAPE = String.raw`\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})`;
+
+/**
+ * A streamed line that only carries text, as Ollama writes nearly all of them (Go's encoder: no
+ * spaces, fields in this order): `{"model":"…","created_at":"…","message":{"role":"assistant",
+ * "content":"…"},"done":false}`. The whole line must have exactly this shape, as valid JSON; any
+ * other line (an error, tool calls, thinking, the `done: true` line, other fields or spacing)
+ * does not match and takes the full parse.
+ */
+const TEXT_LINE = new RegExp(
+  String.raw`^\{"model":"${PLAIN}*","created_at":"${PLAIN}*","message":\{"role":"assistant","content":"((?:${PLAIN}|${ESCAPE})*)"\},"done":false\}$`,
+);
+
+/**
+ * The text of a streamed line that carries only text (see {@link TEXT_LINE}), without building
+ * its objects: one per generated token, this is most of a stream. Undefined for any other line,
+ * which the caller parses in full; where it answers, the answer is `JSON.parse(line).message.content`.
+ */
+export function ollamaTextLine(line: string): string | undefined {
+  const match = TEXT_LINE.exec(line);
+  if (match === null) return undefined;
+  const content = match[1]!;
+  return content.includes('\\') ? (JSON.parse(`"${content}"`) as string) : content;
+}
+
 /** Parses a non-streaming response (one `done: true` object). */
 export function parseOllamaResponse(provider: ProviderName, body: Record<string, unknown>): ChatResult {
   if (body.error !== undefined) throw ollamaError(provider, 500, body, {});

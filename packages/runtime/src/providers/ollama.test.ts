@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FAST_HTTP, collect, collectError, rejection } from '../test-support/fake-llm-helpers.js';
-import { readJsonFixture, startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
+import { readFixture, readJsonFixture, startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
 import { OllamaProvider } from './ollama.js';
+import { ollamaTextLine } from './ollama-wire.js';
 import type { ChatRequest, ToolSpec } from './types.js';
 
 let fake: FakeLlm;
@@ -139,6 +140,23 @@ describe('ollama: stream', () => {
     expect(error.partial?.usage).toEqual({ inputTokens: undefined, outputTokens: undefined });
   });
 
+  it('text and an error line that arrive in one write: the text is handed on, then the error fails the stream', async () => {
+    const instant = await startFakeLlm({ instant: true });
+    const provider = new OllamaProvider({ baseUrl: instant.url, http: { ...FAST_HTTP, maxRetries: 0 } });
+    try {
+      instant.enqueue({ tokens: ['one', ' two', ' three'], midStreamError: { afterTokens: 2 } });
+      const { error, texts } = await collectError(provider.stream(HELLO));
+      expect(texts).toEqual(['one', ' two']);
+      expect(error).toMatchObject({ kind: 'unavailable', partial: { text: 'one two' } });
+      instant.enqueue({ tokens: ['one', ' two', ' three'] });
+      // Fragments that one read delivered travel together, each as the wire gave it.
+      expect((await collect(provider.stream(HELLO))).texts).toEqual(['one', ' two', ' three']);
+    } finally {
+      await provider.close();
+      await instant.close();
+    }
+  });
+
   it('a cut stream has partial text and no usage; no done line means truncated; bad JSON means malformed', async () => {
     fake.enqueue({ cutAfterTokens: 4 });
     const cut = await collectError(ollama.stream(HELLO));
@@ -173,5 +191,69 @@ describe('ollama: errors and models', () => {
     expect(models[0]?.name).toBe('llama3.2:latest');
     expect(models[0]?.size).toBeGreaterThan(0);
     expect(fake.lastRequest?.method).toBe('GET');
+  });
+});
+
+describe('ollama: the text-only line read without JSON.parse', () => {
+  const line = (content: string, { before = '', after = '' } = {}) =>
+    `{"model":"llama3.2","created_at":"2026-03-13T11:08:40.104218Z"${before},"message":{"role":"assistant","content":${content}${after}},"done":false}`;
+  /** What the full parse makes of a line, when it is a text-only line. */
+  const parsed = (l: string): string | undefined => {
+    let obj: { message?: { role?: unknown; content?: unknown }; done?: unknown } & Record<string, unknown>;
+    try {
+      obj = JSON.parse(l) as typeof obj;
+    } catch {
+      return undefined;
+    }
+    const plain =
+      Object.keys(obj).join() === 'model,created_at,message,done' && obj.done === false && Object.keys(obj.message ?? {}).join() === 'role,content';
+    return plain && typeof obj.message?.content === 'string' ? obj.message.content : undefined;
+  };
+
+  it('reads the text lines of the fixtures, and no other line', () => {
+    for (const file of ['stream-basic.ndjson', 'stream-error-midstream.ndjson', 'stream-tool-call.ndjson']) {
+      for (const l of readFixture(`ollama/${file}`).split('\n').filter(Boolean)) {
+        const obj = JSON.parse(l) as { done: boolean; error?: string; message?: { tool_calls?: unknown } };
+        const text = obj.done || obj.error !== undefined || obj.message?.tool_calls !== undefined;
+        expect(ollamaTextLine(l)).toBe(text ? undefined : parsed(l));
+      }
+    }
+  });
+
+  it('gives what JSON.parse gives for escapes, quotes and non-ASCII text, and declines anything else', () => {
+    const texts = ['', 'plain', 'He said "hi"', 'back\\slash', 'tab\tnew\nline', 'é ☕ 😀', '\u0000', '"},"done":true}', '\\"'];
+    for (const t of texts) expect(ollamaTextLine(line(JSON.stringify(t)))).toBe(t);
+    const declined = [
+      line('"raw\ttab"'), // a raw control character: not JSON
+      line('"bad \\x escape"'),
+      line('"unterminated\\"'),
+      line('"a","thinking":"b"'),
+      line('"x"', { before: ',"error":"e"' }),
+      line('"x"', { after: ',"tool_calls":[]' }),
+      line('"x"').replace('"done":false', '"done":true'),
+      line('"x"').replace('{"model"', '{ "model"'),
+      line('"x"').replace('"assistant"', '"user"'),
+      `${line('"x"')} `,
+    ];
+    for (const l of declined) expect(ollamaTextLine(l), l).toBeUndefined();
+  });
+
+  it('never answers differently from the full parse (random lines)', () => {
+    const pieces = ['a', ' ', '"', '\\', '\\"', '\\n', '\\u00e9', '\\u12', '}', ',"done":false}', '\t', 'é', '{"x":1}'];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const answered = { fast: 0, full: 0 };
+    for (let i = 0; i < 3000; i++) {
+      const body = Array.from({ length: random(6) }, () => pieces[random(pieces.length)]).join('');
+      const l = line(`"${body}"`);
+      const fast = ollamaTextLine(l);
+      expect(fast, l).toBe(parsed(l));
+      answered[fast === undefined ? 'full' : 'fast']++;
+    }
+    // Both kinds came up: lines it reads, and lines that are not valid text lines.
+    expect(Math.min(answered.fast, answered.full)).toBeGreaterThan(300);
   });
 });

@@ -5,12 +5,12 @@ import { parseNdjsonLines } from './ndjson.js';
 import {
   ollamaError,
   ollamaFinishReason,
+  ollamaTextLine,
   ollamaToolCalls,
   ollamaUsage,
   parseOllamaResponse,
   toOllamaBody,
 } from './ollama-wire.js';
-import { StreamAccumulator, withPartial } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
 import { isRecord, joinUrl, parseErrorBody, parseWireObject, str, truncatedStream } from './wire-json.js';
 
@@ -72,40 +72,44 @@ export class OllamaProvider extends ChatProvider {
     yield await this.answer(res, parseOllamaResponse);
   }
 
-  protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
-    const res = await this.send(req, true);
-    const acc = new StreamAccumulator();
-    let done = false;
-    let calls = 0;
-    try {
-      for await (const line of parseNdjsonLines(res.body, this.name)) {
-        if (done) continue; // read to the end so the pooled socket can be reused
-        const obj = parseWireObject(this.name, line, 'stream line');
-        // A mid-stream error keeps the 200 status: `{"error":"..."}` as a line of its own.
-        if (obj.error !== undefined) throw ollamaError(this.name, 500, obj, {});
-        const message = isRecord(obj.message) ? obj.message : {};
-        const text = str(message.content);
-        if (text) {
-          acc.addText(text);
-          yield { type: 'text', text };
-        }
-        for (const call of ollamaToolCalls(message)) {
-          const index = calls++;
-          acc.addToolCallFragment(index, { id: call.id, name: call.name, args: call.arguments });
-        }
-        if (obj.done === true) {
-          done = true;
-          acc.usage = ollamaUsage(obj);
-          acc.finishReason = ollamaFinishReason(obj.done_reason, acc.hasToolCalls);
-        }
-      }
-      if (!done) throw truncatedStream(this.name, 'the done line');
-    } catch (err) {
-      throw withPartial(err, acc);
-    } finally {
-      res.discard();
-    }
-    yield { type: 'finish', result: acc.snapshot() };
+  protected streamOnce(req: ChatRequest): AsyncIterable<StreamEvent> {
+    return this.streamReply(
+      () => this.send(req, true),
+      (res, acc) => {
+        let done = false;
+        let calls = 0;
+        return {
+          reads: parseNdjsonLines(res.body, this.name),
+          unit: (line: string) => {
+            const plain = ollamaTextLine(line);
+            if (plain !== undefined) {
+              if (plain) acc.addText(plain);
+              return true;
+            }
+            const obj = parseWireObject(this.name, line, 'stream line');
+            // A mid-stream error keeps the 200 status: `{"error":"..."}` as a line of its own.
+            if (obj.error !== undefined) throw ollamaError(this.name, 500, obj, {});
+            const message = isRecord(obj.message) ? obj.message : {};
+            const text = str(message.content);
+            if (text) acc.addText(text);
+            for (const call of ollamaToolCalls(message)) {
+              const index = calls++;
+              acc.addToolCallFragment(index, { id: call.id, name: call.name, args: call.arguments });
+            }
+            if (obj.done === true) {
+              done = true;
+              acc.usage = ollamaUsage(obj);
+              acc.finishReason = ollamaFinishReason(obj.done_reason, acc.hasToolCalls);
+            }
+            return !done;
+          },
+          end: () => {
+            if (!done) throw truncatedStream(this.name, 'the done line');
+            return acc.snapshot();
+          },
+        };
+      },
+    );
   }
 
   private send(req: ChatRequest, stream: boolean): Promise<UpstreamResponse> {

@@ -2,8 +2,8 @@ import type { Dispatcher } from 'undici';
 import { ChatProvider } from './chat-provider.js';
 import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
 import { requestIdFrom } from './provider-error.js';
-import { parseSseStream } from './sse.js';
-import { StreamAccumulator, withPartial } from './stream-accumulator.js';
+import { parseSseStream, type SseEvent } from './sse.js';
+import type { StreamAccumulator } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
 import {
   openAiErrorFromObject,
@@ -58,43 +58,43 @@ export class OpenAiCompatibleProvider extends ChatProvider {
     yield await this.answer(res, parseOpenAiCompletion);
   }
 
-  protected async *streamOnce(req: ChatRequest): AsyncGenerator<StreamEvent> {
-    const res = await this.send(req, true);
-    const acc = new StreamAccumulator();
-    const requestId = requestIdFrom(res.headers);
-    let done = false;
-    try {
-      for await (const event of parseSseStream(res.body, this.name)) {
-        // `[DONE]` is not JSON. Keep reading to the end so the pooled socket can be reused.
-        if (done || event.data === '[DONE]') {
-          done = true;
-          continue;
-        }
-        const chunk = parseWireObject(this.name, event.data, 'stream chunk');
-        if (isRecord(chunk.error)) throw openAiErrorFromObject(this.name, chunk.error, requestId);
-        // With include_usage the last chunk has `choices: []` and the usage; earlier ones `usage: null`.
-        if (isRecord(chunk.usage)) acc.usage = openAiUsage(chunk.usage);
-        const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as unknown) : undefined;
-        if (!isRecord(choice)) continue;
-        const delta = isRecord(choice.delta) ? choice.delta : {};
-        const text = str(delta.content);
-        if (text) {
-          acc.addText(text);
-          yield { type: 'text', text };
-        }
-        if (Array.isArray(delta.tool_calls)) this.addToolCallDeltas(acc, delta.tool_calls);
-        if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
-          acc.finishReason = openAiFinishReason(choice.finish_reason);
-        }
-      }
-      // Servers that skip `[DONE]` but sent a finish reason and closed cleanly still finished.
-      if (!done && acc.finishReason === undefined) throw truncatedStream(this.name, 'data: [DONE]');
-    } catch (err) {
-      throw withPartial(err, acc);
-    } finally {
-      res.discard();
-    }
-    yield { type: 'finish', result: acc.snapshot() };
+  protected streamOnce(req: ChatRequest): AsyncIterable<StreamEvent> {
+    return this.streamReply(
+      () => this.send(req, true),
+      (res, acc) => {
+        const requestId = requestIdFrom(res.headers);
+        let done = false;
+        return {
+          reads: parseSseStream(res.body, this.name),
+          unit: (event: SseEvent) => {
+            // `[DONE]` is not JSON. Keep reading to the end so the pooled socket can be reused.
+            if (event.data === '[DONE]') {
+              done = true;
+              return false;
+            }
+            const chunk = parseWireObject(this.name, event.data, 'stream chunk');
+            if (isRecord(chunk.error)) throw openAiErrorFromObject(this.name, chunk.error, requestId);
+            // With include_usage the last chunk has `choices: []` and the usage; earlier ones `usage: null`.
+            if (isRecord(chunk.usage)) acc.usage = openAiUsage(chunk.usage);
+            const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as unknown) : undefined;
+            if (!isRecord(choice)) return true;
+            const delta = isRecord(choice.delta) ? choice.delta : {};
+            const text = str(delta.content);
+            if (text) acc.addText(text);
+            if (Array.isArray(delta.tool_calls)) this.addToolCallDeltas(acc, delta.tool_calls);
+            if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
+              acc.finishReason = openAiFinishReason(choice.finish_reason);
+            }
+            return true;
+          },
+          end: () => {
+            // Servers that skip `[DONE]` but sent a finish reason and closed cleanly still finished.
+            if (!done && acc.finishReason === undefined) throw truncatedStream(this.name, 'data: [DONE]');
+            return acc.snapshot();
+          },
+        };
+      },
+    );
   }
 
   private addToolCallDeltas(acc: StreamAccumulator, deltas: unknown[]): void {

@@ -9,7 +9,7 @@ const parseAll = (text: string) => new SseParser().push(text);
 async function parseChunks(chunks: (Uint8Array | string)[]): Promise<{ events: SseEvent[]; unfinished: boolean }> {
   const events: SseEvent[] = [];
   let unfinished = false;
-  for await (const e of parseSseStream(chunksOf(chunks), 'openai', (u) => (unfinished = u))) events.push(e);
+  for await (const read of parseSseStream(chunksOf(chunks), 'openai', (u) => (unfinished = u))) events.push(...read);
   return { events, unfinished };
 }
 

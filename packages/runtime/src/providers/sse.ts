@@ -2,7 +2,7 @@
  * A server-sent events parser (WHATWG "event stream interpretation"), incremental: feed it text
  * as it arrives, in chunks split anywhere, and it returns the events completed so far.
  */
-import { decodeUtf8 } from './decode-utf8.js';
+import { Utf8Reads } from './decode-utf8.js';
 import type { ProviderName } from './types.js';
 import { malformedResponse } from './wire-json.js';
 
@@ -118,7 +118,8 @@ export class SseParser {
 }
 
 /**
- * Decodes a byte stream as UTF-8 and yields SSE events as they complete. An event that grows past
+ * Decodes a byte stream as UTF-8 and yields SSE events as they complete, as one array per read
+ * that completed any (one step per read, not per event). An event that grows past
  * {@link MAX_SSE_EVENT} fails with a `malformed_response` error of `provider`. `onEnd` learns
  * whether an unfinished event was cut off at EOF.
  */
@@ -126,12 +127,16 @@ export async function* parseSseStream(
   body: AsyncIterable<Uint8Array | string>,
   provider: ProviderName,
   onEnd?: (unfinished: boolean) => void,
-): AsyncGenerator<SseEvent> {
+): AsyncGenerator<SseEvent[]> {
   const parser = new SseParser();
-  for await (const text of decodeUtf8(body)) {
-    for (const event of parser.push(text)) yield event;
+  const utf8 = new Utf8Reads();
+  for await (const chunk of body) {
+    const events = parser.push(utf8.decode(chunk));
+    if (events.length > 0) yield events;
     if (parser.pendingLength > MAX_SSE_EVENT) throw malformedResponse(provider, 'stream event longer than 1 MiB');
   }
+  parser.push(utf8.end()); // at most the U+FFFD of a cut character: no line ends there
+  if (parser.pendingLength > MAX_SSE_EVENT) throw malformedResponse(provider, 'stream event longer than 1 MiB');
   const unfinished = parser.end();
   onEnd?.(unfinished);
 }

@@ -12,17 +12,27 @@ interface PendingCall {
  * concatenated), usage and finish reason. `snapshot()` is what a broken stream had produced.
  */
 export class StreamAccumulator {
-  /** The text so far. */
-  text = '';
   /** Token usage so far; members stay undefined until the wire reports them. */
   usage: Usage = unknownUsage();
   /** The finish reason, once the wire gave one. */
   finishReason: FinishReason | undefined;
   private readonly calls = new Map<number, PendingCall>();
+  /** Every text fragment so far, joined only when a result is taken. */
+  private readonly parts: string[] = [];
+  /** How many of `parts` {@link takeTexts} has handed on. */
+  private taken = 0;
 
-  /** Appends generated text. */
+  /** Appends a fragment of generated text. */
   addText(text: string): void {
-    this.text += text;
+    this.parts.push(text);
+  }
+
+  /** The fragments added since the last call, or undefined when there are none. */
+  takeTexts(): string[] | undefined {
+    if (this.taken === this.parts.length) return undefined;
+    const texts = this.parts.slice(this.taken);
+    this.taken = this.parts.length;
+    return texts;
   }
 
   /** Starts or extends the tool call at `index`; later fragments carry only `args`. */
@@ -51,7 +61,7 @@ export class StreamAccumulator {
 
   /** The result as it stands. */
   snapshot(finishReason: FinishReason = this.finishReason ?? 'unknown'): ChatResult {
-    return { text: this.text, toolCalls: this.toolCalls(), finishReason, usage: { ...this.usage } };
+    return { text: this.parts.join(''), toolCalls: this.toolCalls(), finishReason, usage: { ...this.usage } };
   }
 }
 

@@ -94,8 +94,11 @@ export interface ChatResult {
 
 /** A piece of a streamed reply. Text arrives as it is generated; tool calls only in the final result. */
 export type StreamEvent =
-  /** A fragment of generated text, in order. */
-  | { type: 'text'; text: string }
+  /**
+   * Fragments of generated text, in order, each as the wire delivered it (none empty, at least
+   * one): those that one read from the upstream completed, handed on together.
+   */
+  | { type: 'text'; texts: string[] }
   /** The last event: the whole result, including every tool call, accumulated. */
   | { type: 'finish'; result: ChatResult };
 
@@ -114,7 +117,7 @@ export interface LlmProvider {
    */
   complete(request: ChatRequest): Promise<ChatResult>;
   /**
-   * Runs one streaming call. Yields `text` events as they arrive, then exactly one `finish`.
+   * Runs one streaming call. Yields `text` events as reads arrive, then exactly one `finish`.
    * Throws a `ProviderError` whose `partial` holds what arrived when the stream breaks; a failure
    * before the first event was yielded is retried like in {@link LlmProvider.complete}.
    * Breaking out of the loop (or aborting `request.signal`) closes the upstream connection.

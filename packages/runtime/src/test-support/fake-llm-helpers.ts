@@ -13,7 +13,7 @@ export async function collect(stream: AsyncIterable<StreamEvent>): Promise<{ tex
   let result: ChatResult | undefined;
   for await (const event of stream) {
     events.push(event);
-    if (event.type === 'text') texts.push(event.text);
+    if (event.type === 'text') texts.push(...event.texts);
     else result = event.result;
   }
   return { texts, result, events };
@@ -23,7 +23,7 @@ export async function collect(stream: AsyncIterable<StreamEvent>): Promise<{ tex
 export async function collectError(stream: AsyncIterable<StreamEvent>): Promise<{ error: ProviderError; texts: string[] }> {
   const texts: string[] = [];
   try {
-    for await (const event of stream) if (event.type === 'text') texts.push(event.text);
+    for await (const event of stream) if (event.type === 'text') texts.push(...event.texts);
   } catch (error) {
     return { error: error as ProviderError, texts };
   }

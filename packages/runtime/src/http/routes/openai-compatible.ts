@@ -91,13 +91,13 @@ export async function openAiRoutes(app: App, deps: { pipeline: Pipeline }) {
         model: body.model,
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       });
-      // A text delta is the hot path (one per token): its JSON is the text between a prefix and
-      // a suffix made once, the same bytes as JSON.stringify(chunk({ content: text }, null)).
-      const textHead = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(body.model)},"choices":[{"index":0,"delta":{"content":`;
-      const textTail = '},"logprobs":null,"finish_reason":null}]}';
+      // A text delta is the hot path (one per token): its event is the text between a prefix and
+      // a suffix made once, the same bytes as the event of JSON.stringify(chunk({ content: text }, null)).
+      const textHead = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(body.model)},"choices":[{"index":0,"delta":{"content":`;
+      const textTail = '},"logprobs":null,"finish_reason":null}]}\n\n';
       return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink }), {
         start: (sse) => sse.send(undefined, chunk({ role: 'assistant', content: '' }, null)),
-        text: (sse, text) => sse.send(undefined, textHead + JSON.stringify(text) + textTail),
+        text: (sse, text) => sse.frame(textHead + JSON.stringify(text) + textTail),
         done: (sse, out) => {
           sse.send(undefined, chunk({}, finishReason(out)));
           const usage = usageOf(out);

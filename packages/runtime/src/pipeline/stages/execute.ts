@@ -82,7 +82,7 @@ async function call(ctx: PipelineContext, request: ChatRequest, streaming: boole
   if (!streaming) return provider.complete(request);
   let result: ChatResult | undefined;
   for await (const event of provider.stream(request)) {
-    if (event.type === 'text') onText(event.text);
+    if (event.type === 'text') for (const text of event.texts) onText(text);
     else result = event.result;
   }
   return need(result, 'stream result');
