@@ -46,7 +46,7 @@ function provider(replies: ChatResult[], origin?: string): LlmProvider & { reque
     complete: next,
     async *stream(request): AsyncIterable<StreamEvent> {
       const result = await next(request);
-      yield { type: 'text', text: result.text };
+      yield { type: 'text', texts: [result.text] };
       yield { type: 'finish', result };
     },
   };
