@@ -144,6 +144,22 @@ describe('the official openai client against /v1', () => {
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello! Nice to meet you.');
   });
 
+  it('an agent named by its id: both forms report its name as the model; a streamed id is one id for the whole stream', async () => {
+    const listed = await fetch(`${server.url}/api/agents`, { headers: { authorization: `Bearer ${client.apiKey}` } }).then(
+      (r) => r.json() as Promise<{ data: Array<{ id: string; name: string }> }>,
+    );
+    const gpt = listed.data.find((a) => a.name === 'gpt')!;
+    const completion = await client.chat.completions.create({ model: gpt.id, messages: [{ role: 'user', content: 'hi' }] });
+    expect(completion.model).toBe('gpt');
+    const stream = await client.chat.completions.create({ model: gpt.id, messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(new Set(chunks.map((c) => c.model))).toEqual(new Set(['gpt']));
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    expect(chunks[0]!.id).toMatch(/^chatcmpl-[0-9a-hjkmnp-tv-z]{26}$/);
+    expect(chunks[0]!.id).not.toBe(completion.id);
+  });
+
   it('an unknown model is an APIError with status 404', async () => {
     const calls = llm.chatRequestCount;
     const error = await client.chat.completions.create({ model: 'no-such-agent', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);

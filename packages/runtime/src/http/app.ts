@@ -332,7 +332,7 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   await app.register(conversationTitleRoutes);
   await app.register(tenantUsageRoutes, { manager, now });
   await app.register(providerModelRoutes, { providers });
-  await app.register(openAiRoutes, { prefix: '/v1', pipeline });
+  await app.register(openAiRoutes, { prefix: '/v1', pipeline, now });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(dashboardRoutes, { dir: config.dashboardDir });
   return { manager, pipeline };

@@ -26,6 +26,8 @@ export interface MessageInput {
 
 /** Receives streamed text as it is generated. */
 export interface PipelineSink {
+  /** Told the agent's name once the route stage has found it, before any text. */
+  onAgent?(name: string): void;
   onText(text: string): void;
 }
 

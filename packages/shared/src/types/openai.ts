@@ -23,3 +23,36 @@ export const OpenAiChatRequest = z.looseObject({
   user: z.string().max(200).optional(),
 });
 export type OpenAiChatRequest = z.infer<typeof OpenAiChatRequest>;
+
+/** `GET /v1/models`: the tenant's agents, by name, as models. */
+export const OpenAiModelList = z.object({
+  object: z.literal('list'),
+  data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.number().int(), owned_by: z.string() })),
+});
+export type OpenAiModelList = z.infer<typeof OpenAiModelList>;
+
+/** Token counts of a completion; left out when the provider reported none. */
+export const OpenAiUsage = z.object({
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+});
+
+/** `POST /v1/chat/completions` without `stream`: one completion (a streamed one is SSE chunks). */
+export const OpenAiChatCompletion = z.object({
+  id: z.string(),
+  object: z.literal('chat.completion'),
+  created: z.number().int(),
+  /** The agent's name. */
+  model: z.string(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      message: z.object({ role: z.literal('assistant'), content: z.string(), refusal: z.null() }),
+      logprobs: z.null(),
+      finish_reason: z.enum(['stop', 'length']),
+    }),
+  ),
+  usage: OpenAiUsage.optional(),
+});
+export type OpenAiChatCompletion = z.infer<typeof OpenAiChatCompletion>;

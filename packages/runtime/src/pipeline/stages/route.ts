@@ -14,6 +14,7 @@ export const route: Stage = async (ctx) => {
       : ((await store.agents.get(ref)) ?? (await store.agents.findByName(ref)));
   if (!agent) throw notFound('agent');
   ctx.agent = agent;
+  ctx.sink.onAgent?.(agent.name);
   const { conversationId, userId } = ctx.input;
   if (conversationId === undefined) {
     ctx.conversation = { id: newId('conversation'), isNew: true };
