@@ -20,8 +20,9 @@ import type {
   ProviderName,
   Role,
   TenantStatus,
+  SseEvent,
 } from '@agentik/shared';
-import { SseParser } from './sse';
+import { SseParser } from '@agentik/shared';
 
 /** A list page, as every list route returns it. */
 export interface Page<T> {
@@ -289,7 +290,7 @@ export async function readReplyStream(response: Response, handlers: StreamHandle
   if (!response.body) throw new ApiError('BAD_RESPONSE', 'The reply stream has no body.', response.status);
   let done: MessageReply | undefined;
   let failure: ApiError | undefined;
-  const parser = new SseParser(({ event, data }) => {
+  const onEvent = ({ event, data }: SseEvent) => {
     let payload: unknown;
     try {
       payload = JSON.parse(data);
@@ -303,16 +304,17 @@ export async function readReplyStream(response: Response, handlers: StreamHandle
       const e = (payload as { error?: { code?: string; message?: string } }).error;
       failure = new ApiError(e?.code ?? 'INTERNAL', e?.message ?? 'The reply failed.', response.status);
     }
-  });
+  };
+  const parser = new SseParser();
   const reader = response.body.getReader();
   // `stream: true` keeps a multi-byte character that a chunk boundary split until its other half arrives.
   const decoder = new TextDecoder();
   for (;;) {
     const { value, done: finished } = await reader.read();
     if (finished) break;
-    parser.push(decoder.decode(value, { stream: true }));
+    for (const event of parser.push(decoder.decode(value, { stream: true }))) onEvent(event);
   }
-  parser.push(decoder.decode());
+  for (const event of parser.push(decoder.decode())) onEvent(event);
   parser.end();
   if (failure) throw failure;
   if (!done) throw new ApiError('BAD_RESPONSE', 'The reply stream ended before the reply was complete.', response.status);

@@ -8,7 +8,8 @@ import {
 } from './anthropic-wire.js';
 import { ChatProvider } from './chat-provider.js';
 import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
-import { parseSseStream, type SseEvent } from './sse.js';
+import type { SseEvent } from '@agentik/shared';
+import { parseSseStream } from './sse.js';
 import type { StreamAccumulator } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
 import { count, isRecord, joinUrl, parseErrorBody, parseWireObject, str, truncatedStream } from './wire-json.js';

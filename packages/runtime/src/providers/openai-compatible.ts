@@ -2,7 +2,8 @@ import type { Dispatcher } from 'undici';
 import { ChatProvider } from './chat-provider.js';
 import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
 import { requestIdFrom } from './provider-error.js';
-import { parseSseStream, type SseEvent } from './sse.js';
+import type { SseEvent } from '@agentik/shared';
+import { parseSseStream } from './sse.js';
 import type { StreamAccumulator } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
 import {

@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { buildApp, type BuildAppOptions, type Runtime } from '../http/app.js';
 import type { Log } from '../lib/log.js';
-import { SseParser, type SseEvent } from '../providers/sse.js';
+import { SseParser, type SseEvent } from '@agentik/shared';
 
 /** A logger that drops everything, for tests that call code taking a Log. */
 export const silentLog: Log = { info() {}, warn() {}, error() {}, debug() {} };

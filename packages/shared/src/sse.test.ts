@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, type SseEvent } from './sse';
+import { SseParser, type SseEvent } from './sse.js';
 
 function parse(chunks: string[]): SseEvent[] {
   const events: SseEvent[] = [];
-  const parser = new SseParser((e) => events.push(e));
-  for (const c of chunks) parser.push(c);
+  const parser = new SseParser();
+  for (const c of chunks) events.push(...parser.push(c));
   parser.end();
   return events;
 }
