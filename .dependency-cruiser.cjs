@@ -4,12 +4,13 @@
  * adapters never import domain services.
  */
 const DOMAIN = '^packages/runtime/src/(tenants|agents|pipeline|cost|memory|providers|tools|limits|lib)/';
-/** Code that does I/O behind a port: the storage backends, and the Redis, database and webhook adapters. */
+/** Code that does I/O behind a port: the storage backends, the LLM providers' HTTP adapters, and the Redis, database and webhook adapters. */
 const ADAPTERS = '^packages/runtime/src/(storage/(sqlite|postgres|kysely)|adapters)/';
 /** What an adapter may import besides lib/ and storage/: the port it implements, nothing that uses it. */
 const PORTS = [
   '^packages/runtime/src/limits/(rate-limiter|concurrency-limiter|sliding-window)\\.ts$',
   '^packages/runtime/src/pipeline/deps\\.ts$',
+  '^packages/runtime/src/providers/(types|provider-error)\\.ts$',
 ];
 
 module.exports = {
@@ -29,7 +30,7 @@ module.exports = {
     },
     {
       name: 'domain-not-to-adapters',
-      comment: 'Domain code talks to storage, Redis, the database limiter and the webhook through their ports only.',
+      comment: 'Domain code talks to storage, the LLM providers, Redis, the database limiter and the webhook through their ports only.',
       severity: 'error',
       from: { path: DOMAIN, pathNot: '\\.test\\.ts$' },
       to: { path: ADAPTERS },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SseParser, type SseEvent } from '../src/providers/sse.js';
+import { SseParser, type SseEvent } from '@agentik/shared';
 import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
 import { closedPort } from '../src/test-support/fake-llm-helpers.js';
 import { bearer, parseSseBody, startTestServer, type TestServer } from '../src/test-support/harness.js';

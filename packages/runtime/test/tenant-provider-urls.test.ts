@@ -1,8 +1,8 @@
 import { networkInterfaces } from 'node:os';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAddressGuard, guardedConnector } from '../src/providers/address-guard.js';
-import { transportError } from '../src/providers/http-client.js';
+import { createAddressGuard, guardedConnector } from '../src/adapters/providers/address-guard.js';
+import { transportError } from '../src/adapters/providers/http-client.js';
 import { closedPort } from '../src/test-support/fake-llm-helpers.js';
 import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
 import { bearer, createAgent, startTestServer, type TestServer } from '../src/test-support/harness.js';

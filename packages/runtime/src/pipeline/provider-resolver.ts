@@ -1,6 +1,6 @@
 import { AppError } from '../lib/app-error.js';
 import type { SecretBox } from '../lib/secret-box.js';
-import type { Providers } from '../providers/registry.js';
+import type { Providers } from '../providers/types.js';
 import type { ProviderResolver } from './deps.js';
 
 /**

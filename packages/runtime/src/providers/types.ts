@@ -7,8 +7,10 @@
  * `undefined`, never a made-up 0.
  */
 
-/** The provider names the runtime knows. `openai` and `openai-compatible` share one adapter. */
-export type ProviderName = 'ollama' | 'openai' | 'openai-compatible' | 'anthropic';
+import type { ProviderName } from '@agentik/shared';
+
+/** The provider names the runtime knows (one list, in `@agentik/shared`); `openai` and `openai-compatible` share one adapter. */
+export type { ProviderName };
 
 /** A tool call the model asked for. */
 export interface ToolCall {
@@ -127,3 +129,34 @@ export interface LlmProvider {
 
 /** An empty usage: nothing reported yet. */
 export const unknownUsage = (): Usage => ({ inputTokens: undefined, outputTokens: undefined });
+
+/** Where one provider lives and how to authenticate. */
+export interface ProviderEndpoint {
+  /**
+   * Base URL. Ollama: `http://host:11434`. OpenAI and compatible servers: including `/v1`, as the
+   * official SDK takes it (`https://api.openai.com/v1`). Anthropic: without it (`https://api.anthropic.com`).
+   */
+  baseUrl?: string;
+  /** API key (bearer token for OpenAI/compatible/Ollama, `x-api-key` for Anthropic). */
+  apiKey?: string;
+}
+
+/**
+ * The providers of one runtime: platform defaults plus per-tenant instances on the same pool
+ * (the HTTP adapters' registry, `adapters/providers/registry.ts`, implements it).
+ */
+export interface Providers {
+  /** The platform-configured provider of that name, or undefined when it is not configured. */
+  get(name: ProviderName): LlmProvider | undefined;
+  /** The configured provider names. */
+  names(): ProviderName[];
+  /**
+   * A provider using a tenant's own credentials. An unset `baseUrl` falls back to the
+   * platform's; the platform's API key is reused only when the tenant keeps the platform's base
+   * URL (it is never sent to a URL the tenant chose). Connections are pooled per origin together
+   * with every other instance. Cheap: no sockets or pools are created here.
+   */
+  withCredentials(name: ProviderName, endpoint: ProviderEndpoint): LlmProvider;
+  /** Closes the shared connection pool (if the registry built it). */
+  close(): Promise<void>;
+}

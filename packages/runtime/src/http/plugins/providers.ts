@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
-import { createProviders, type Providers, type ProvidersOptions } from '../../providers/registry.js';
+import { createProviders, type ProvidersOptions } from '../../adapters/providers/registry.js';
+import type { Providers } from '../../providers/types.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

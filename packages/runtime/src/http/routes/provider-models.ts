@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ProviderParams } from '@agentik/shared';
 import { AppError } from '../../lib/app-error.js';
-import { OllamaProvider } from '../../providers/ollama.js';
+import { OllamaProvider } from '../../adapters/providers/ollama.js';
 import { ProviderError } from '../../providers/provider-error.js';
-import type { Providers } from '../../providers/registry.js';
+import type { Providers } from '../../providers/types.js';
 import { TENANT_READ, type App } from '../types.js';
 
 /** `GET /api/providers/:name/models`: the models the server's provider offers. */

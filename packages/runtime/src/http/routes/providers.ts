@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ProviderCredential, ProviderCredentialBody, ProviderCredentialList, ProviderParams } from '@agentik/shared';
 import { AppError, notFound } from '../../lib/app-error.js';
 import type { SecretBox } from '../../lib/secret-box.js';
-import { AddressNotAllowedError, HostNotFoundError, type AddressGuard } from '../../providers/address-guard.js';
+import { AddressNotAllowedError, HostNotFoundError, type AddressGuard } from '../../adapters/providers/address-guard.js';
 import type { ProviderCredentialRecord } from '../../storage/records.js';
 import { auditEntry } from '../../tenants/context.js';
 import { TENANT_ADMIN, ctxOf, type App } from '../types.js';

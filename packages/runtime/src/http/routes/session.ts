@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ProviderName, Role, TenantStatus } from '@agentik/shared';
-import type { Providers } from '../../providers/registry.js';
+import type { Providers } from '../../providers/types.js';
 import type { TenantManager } from '../../tenants/manager.js';
 import { TENANT_READ, ctxOf, type App } from '../types.js';
 

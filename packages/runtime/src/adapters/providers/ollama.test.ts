@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FAST_HTTP, collect, collectError, rejection } from '../test-support/fake-llm-helpers.js';
-import { readFixture, readJsonFixture, startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
+import { FAST_HTTP, collect, collectError, rejection } from '../../test-support/fake-llm-helpers.js';
+import { readFixture, readJsonFixture, startFakeLlm, type FakeLlm } from '../../test-support/fake-llm.js';
 import { OllamaProvider } from './ollama.js';
 import { ollamaTextLine } from './ollama-wire.js';
-import type { ChatRequest, ToolSpec } from './types.js';
+import type { ChatRequest, ToolSpec } from '../../providers/types.js';
 
 let fake: FakeLlm;
 let ollama: OllamaProvider;

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chunksOf, randomSplits } from '../test-support/fake-llm-helpers.js';
-import { FIXTURES_DIR, readFixture } from '../test-support/fake-llm.js';
+import { chunksOf, randomSplits } from '../../test-support/fake-llm-helpers.js';
+import { FIXTURES_DIR, readFixture } from '../../test-support/fake-llm.js';
 import { MAX_SSE_EVENT, SseParser, type SseEvent } from '@agentik/shared';
 import { parseSseStream } from './sse.js';
 

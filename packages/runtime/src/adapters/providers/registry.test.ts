@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FAST_HTTP, collect } from '../test-support/fake-llm-helpers.js';
-import { startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
+import { FAST_HTTP, collect } from '../../test-support/fake-llm-helpers.js';
+import { startFakeLlm, type FakeLlm } from '../../test-support/fake-llm.js';
 import { Agent } from 'undici';
 import { createProviders, DEFAULT_BASE_URLS } from './registry.js';
-import type { ChatRequest } from './types.js';
+import type { ChatRequest } from '../../providers/types.js';
 
 const REQ: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
 let fake: FakeLlm;

@@ -11,7 +11,7 @@ import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
 import type { SseEvent } from '@agentik/shared';
 import { parseSseStream } from './sse.js';
 import type { StreamAccumulator } from './stream-accumulator.js';
-import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
+import type { ChatRequest, ChatResult, StreamEvent } from '../../providers/types.js';
 import { count, isRecord, joinUrl, parseErrorBody, parseWireObject, str, truncatedStream } from './wire-json.js';
 
 /** The API version header this adapter speaks. */

@@ -1,7 +1,7 @@
 /** Provider streams in the server-sent events format, read with the shared parser. */
 import { MAX_SSE_EVENT, SseParser, type SseEvent } from '@agentik/shared';
 import { Utf8Reads } from './decode-utf8.js';
-import type { ProviderName } from './types.js';
+import type { ProviderName } from '../../providers/types.js';
 import { malformedResponse } from './wire-json.js';
 
 /**

@@ -11,7 +11,7 @@ import {
   parseOllamaResponse,
   toOllamaBody,
 } from './ollama-wire.js';
-import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
+import type { ChatRequest, ChatResult, StreamEvent } from '../../providers/types.js';
 import { isRecord, joinUrl, parseErrorBody, parseWireObject, str, truncatedStream } from './wire-json.js';
 
 /** Settings of one Ollama server. */

@@ -3,7 +3,7 @@
  * Lines are returned as text; parsing (and what a bad line means) is the caller's business.
  */
 import { Utf8Reads } from './decode-utf8.js';
-import type { ProviderName } from './types.js';
+import type { ProviderName } from '../../providers/types.js';
 import { malformedResponse } from './wire-json.js';
 
 /**

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FAST_HTTP, closedPort, collect, collectError, rejection } from '../test-support/fake-llm-helpers.js';
-import { startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
+import { FAST_HTTP, closedPort, collect, collectError, rejection } from '../../test-support/fake-llm-helpers.js';
+import { startFakeLlm, type FakeLlm } from '../../test-support/fake-llm.js';
 import { AnthropicProvider } from './anthropic.js';
 import { HttpClient, MAX_RESPONSE_BODY, retryDelay, retryPolicy, transportError } from './http-client.js';
 import { OllamaProvider } from './ollama.js';
 import { OpenAiCompatibleProvider } from './openai-compatible.js';
-import { ProviderError } from './provider-error.js';
-import type { ChatRequest, LlmProvider } from './types.js';
+import { ProviderError } from '../../providers/provider-error.js';
+import type { ChatRequest, LlmProvider } from '../../providers/types.js';
 
 const REQ: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'secret prompt text' }] };
 let fake: FakeLlm;

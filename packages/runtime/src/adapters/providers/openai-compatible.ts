@@ -1,11 +1,11 @@
 import type { Dispatcher } from 'undici';
 import { ChatProvider } from './chat-provider.js';
 import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
-import { requestIdFrom } from './provider-error.js';
+import { requestIdFrom } from '../../providers/provider-error.js';
 import type { SseEvent } from '@agentik/shared';
 import { parseSseStream } from './sse.js';
 import type { StreamAccumulator } from './stream-accumulator.js';
-import type { ChatRequest, ChatResult, StreamEvent } from './types.js';
+import type { ChatRequest, ChatResult, StreamEvent } from '../../providers/types.js';
 import {
   openAiErrorFromObject,
   openAiFinishReason,

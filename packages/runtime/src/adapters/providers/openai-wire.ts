@@ -1,5 +1,5 @@
-import { requestIdFrom, upstreamError, type ProviderError } from './provider-error.js';
-import { unknownUsage, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type ProviderName, type ToolCall, type ToolSpec } from './types.js';
+import { requestIdFrom, upstreamError, type ProviderError } from '../../providers/provider-error.js';
+import { unknownUsage, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type ProviderName, type ToolCall, type ToolSpec } from '../../providers/types.js';
 import { count, isRecord, malformedResponse, parseErrorBody, str, toolArgumentsText } from './wire-json.js';
 
 /** Which field carries `maxTokens`: OpenAI wants `max_completion_tokens`, older compatible servers only know `max_tokens`. */

@@ -1,5 +1,5 @@
-import { ProviderError } from './provider-error.js';
-import { unknownUsage, type ChatResult, type FinishReason, type ToolCall, type Usage } from './types.js';
+import { ProviderError } from '../../providers/provider-error.js';
+import { unknownUsage, type ChatResult, type FinishReason, type ToolCall, type Usage } from '../../providers/types.js';
 
 interface PendingCall {
   id: string;

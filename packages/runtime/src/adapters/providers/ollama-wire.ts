@@ -1,5 +1,5 @@
-import { upstreamError, type ProviderError } from './provider-error.js';
-import type { ChatMessage, ChatRequest, ChatResult, FinishReason, ProviderName, ToolCall } from './types.js';
+import { upstreamError, type ProviderError } from '../../providers/provider-error.js';
+import type { ChatMessage, ChatRequest, ChatResult, FinishReason, ProviderName, ToolCall } from '../../providers/types.js';
 import { count, isRecord, malformedResponse, str, toolArgumentsText, toToolInput } from './wire-json.js';
 
 /**

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FAST_HTTP, collect, collectError, rejection } from '../test-support/fake-llm-helpers.js';
-import { readJsonFixture, startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
+import { FAST_HTTP, collect, collectError, rejection } from '../../test-support/fake-llm-helpers.js';
+import { readJsonFixture, startFakeLlm, type FakeLlm } from '../../test-support/fake-llm.js';
 import { OpenAiCompatibleProvider } from './openai-compatible.js';
-import { ProviderError } from './provider-error.js';
-import type { ChatRequest, ToolSpec } from './types.js';
+import { ProviderError } from '../../providers/provider-error.js';
+import type { ChatRequest, ToolSpec } from '../../providers/types.js';
 
 const KEY = 'sk-test-0123456789abcdefghijklmnop';
 let fake: FakeLlm;

@@ -1,8 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { HttpClient, firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
-import { ProviderError } from './provider-error.js';
+import { ProviderError } from '../../providers/provider-error.js';
 import { StreamAccumulator, withPartial } from './stream-accumulator.js';
-import type { ChatRequest, ChatResult, LlmProvider, ProviderName, StreamEvent } from './types.js';
+import type { ChatRequest, ChatResult, LlmProvider, ProviderName, StreamEvent } from '../../providers/types.js';
 import { parseWireObject } from './wire-json.js';
 
 /** How one wire's stream is read, for {@link ChatProvider.streamReply}. */

@@ -1,7 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { guardedConnector, type AddressGuard } from './address-guard.js';
-import { ProviderError } from './provider-error.js';
-import type { ProviderName } from './types.js';
+import { ProviderError } from '../../providers/provider-error.js';
+import type { ProviderName } from '../../providers/types.js';
 import { malformedResponse } from './wire-json.js';
 
 /**

@@ -1,5 +1,5 @@
-import { requestIdFrom, upstreamError, type ProviderError } from './provider-error.js';
-import { unknownUsage, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type ProviderName, type ToolCall, type Usage } from './types.js';
+import { requestIdFrom, upstreamError, type ProviderError } from '../../providers/provider-error.js';
+import { unknownUsage, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type ProviderName, type ToolCall, type Usage } from '../../providers/types.js';
 import { count, isRecord, malformedResponse, str, toToolInput } from './wire-json.js';
 
 type Block = Record<string, unknown>;

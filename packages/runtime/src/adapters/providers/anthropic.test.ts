@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FAST_HTTP, collect, collectError, rejection } from '../test-support/fake-llm-helpers.js';
-import { readJsonFixture, startFakeLlm, type FakeLlm } from '../test-support/fake-llm.js';
+import { FAST_HTTP, collect, collectError, rejection } from '../../test-support/fake-llm-helpers.js';
+import { readJsonFixture, startFakeLlm, type FakeLlm } from '../../test-support/fake-llm.js';
 import { ANTHROPIC_VERSION, AnthropicProvider } from './anthropic.js';
 import { toAnthropicMessages } from './anthropic-wire.js';
-import type { ChatRequest, ToolSpec } from './types.js';
+import type { ChatRequest, ToolSpec } from '../../providers/types.js';
 
 const KEY = 'sk-ant-test-0123456789abcdefghij';
 let fake: FakeLlm;

@@ -4,18 +4,7 @@ import type { AddressGuard } from './address-guard.js';
 import { createUpstreamAgent, type HttpClientOptions } from './http-client.js';
 import { OllamaProvider } from './ollama.js';
 import { OpenAiCompatibleProvider } from './openai-compatible.js';
-import type { LlmProvider, ProviderName } from './types.js';
-
-/** Where one provider lives and how to authenticate. */
-export interface ProviderEndpoint {
-  /**
-   * Base URL. Ollama: `http://host:11434`. OpenAI and compatible servers: including `/v1`, as the
-   * official SDK takes it (`https://api.openai.com/v1`). Anthropic: without it (`https://api.anthropic.com`).
-   */
-  baseUrl?: string;
-  /** API key (bearer token for OpenAI/compatible/Ollama, `x-api-key` for Anthropic). */
-  apiKey?: string;
-}
+import type { LlmProvider, ProviderEndpoint, ProviderName, Providers } from '../../providers/types.js';
 
 /**
  * The platform's provider settings as plain values (the config layer maps AGENTIK_OLLAMA_URL,
@@ -40,23 +29,6 @@ export interface ProvidersOptions {
    * a pool of their own that connects only to addresses this guard resolved and allowed.
    */
   tenantUrlGuard?: AddressGuard;
-}
-
-/** The providers of one runtime: platform defaults plus per-tenant instances on the same pool. */
-export interface Providers {
-  /** The platform-configured provider of that name, or undefined when it is not configured. */
-  get(name: ProviderName): LlmProvider | undefined;
-  /** The configured provider names. */
-  names(): ProviderName[];
-  /**
-   * A provider using a tenant's own credentials. An unset `baseUrl` falls back to the
-   * platform's; the platform's API key is reused only when the tenant keeps the platform's base
-   * URL (it is never sent to a URL the tenant chose). Connections are pooled per origin together with every other instance. Cheap: no sockets
-   * or pools are created here.
-   */
-  withCredentials(name: ProviderName, endpoint: ProviderEndpoint): LlmProvider;
-  /** Closes the shared connection pool (if the registry built it). */
-  close(): Promise<void>;
 }
 
 /** Default base URLs, used when an entry is present without one. */

@@ -1,5 +1,5 @@
-import { ProviderError } from './provider-error.js';
-import type { ProviderName } from './types.js';
+import { ProviderError } from '../../providers/provider-error.js';
+import type { ProviderName } from '../../providers/types.js';
 
 /** A response body or stream that does not follow the provider's wire format. Not retried. */
 export function malformedResponse(provider: ProviderName, what: string): ProviderError {
