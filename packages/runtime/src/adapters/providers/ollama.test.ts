@@ -37,6 +37,15 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
+
+/** What the tool-call fixtures (whole and streamed) read as. */
+const TOOL_CALL_RESULT = {
+  text: '',
+  toolCalls: [{ id: 'call_x7k2m9qa', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+  finishReason: 'tool_calls',
+  usage: { inputTokens: 162, outputTokens: 17 },
+};
+
 describe('ollama: complete', () => {
   it('sends stream:false with options and reads usage from prompt_eval_count/eval_count', async () => {
     fake.enqueue({ text: 'Hello! Nice to meet you.', usage: { input: 31, output: 8 } });
@@ -56,12 +65,7 @@ describe('ollama: complete', () => {
   it('parses the tool-call fixture: arguments object to JSON text, finish tool_calls', async () => {
     fake.enqueue({ fixture: 'ollama/response-tool-call.json' });
     const result = await ollama.complete({ ...HELLO, tools: [WEATHER] });
-    expect(result).toEqual({
-      text: '',
-      toolCalls: [{ id: 'call_x7k2m9qa', name: 'get_weather', arguments: '{"city":"Paris"}' }],
-      finishReason: 'tool_calls',
-      usage: { inputTokens: 162, outputTokens: 17 },
-    });
+    expect(result).toEqual(TOOL_CALL_RESULT);
   });
 
   it('sends the tool follow-up exactly like the fixture (arguments object, tool_name + tool_call_id)', async () => {
@@ -117,12 +121,7 @@ describe('ollama: stream', () => {
     expect((await collect(ollama.stream(HELLO))).result).toEqual({ text: 'Hello! Nice to meet you.', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 31, outputTokens: 8 } });
     fake.enqueue({ fixture: 'ollama/stream-tool-call.ndjson', chunkSize: 4 });
     const { result } = await collect(ollama.stream({ ...HELLO, tools: [WEATHER] }));
-    expect(result).toEqual({
-      text: '',
-      toolCalls: [{ id: 'call_x7k2m9qa', name: 'get_weather', arguments: '{"city":"Paris"}' }],
-      finishReason: 'tool_calls',
-      usage: { inputTokens: 162, outputTokens: 17 },
-    });
+    expect(result).toEqual(TOOL_CALL_RESULT);
   });
 
   it('streams several whole tool calls in order', async () => {
