@@ -41,14 +41,17 @@ export async function streamRun(
     if (framing.start) framing.start(sse);
   };
   try {
-    const out = await run({
+    await run({
       onText(text) {
         begin();
         framing.text(sse, text);
       },
+      // The pipeline's send-response stage hands over the answer: the stream's last events.
+      onDone(out) {
+        begin();
+        framing.done(sse, out);
+      },
     });
-    begin();
-    framing.done(sse, out);
   } catch (error) {
     if (!sse.hasStarted) throw error;
     const { body } = toClientError(error);

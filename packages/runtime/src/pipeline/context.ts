@@ -29,6 +29,11 @@ export interface PipelineSink {
   /** Told the agent's name once the route stage has found it, before any text. */
   onAgent?(name: string): void;
   onText(text: string): void;
+  /**
+   * Given the answer by send-response, the last stage (a streaming caller writes it out as its
+   * final event); the run also returns it.
+   */
+  onDone?(output: PipelineOutput): void;
 }
 
 /** Token usage as reported: `null` where the provider gave none and it could not be estimated. */

@@ -104,7 +104,7 @@ export async function openAiRoutes(app: App, deps: { pipeline: Pipeline; now: ()
         model = name;
         textHead = head();
       };
-      return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink: { onAgent, onText: (text) => sink.onText(text) } }), {
+      return streamRun(request, reply, (sink) => deps.pipeline.run(ctx, input, { stream: true, signal, sink: { ...sink, onAgent } }), {
         start: (sse) => sse.send(undefined, chunk({ role: 'assistant', content: '' }, null)),
         text: (sse, text) => sse.frame(textHead + JSON.stringify(text) + textTail),
         done: (sse, out) => {

@@ -1,7 +1,10 @@
 import { need } from '../context.js';
 import type { Stage } from './stage.js';
 
-/** Stage 9: the answer the route sends (as JSON, or as the SSE `done` event). */
+/**
+ * Stage 9: the answer, handed to the caller's sink (a stream writes it as its final event, the
+ * SSE `done` event or `/v1`'s last chunk and `[DONE]`) and returned by the run (sent as JSON).
+ */
 export const sendResponse: Stage = async (ctx) => {
   const agent = need(ctx.agent, 'agent');
   const result = need(ctx.result, 'result');
@@ -16,4 +19,5 @@ export const sendResponse: Stage = async (ctx) => {
     finishReason: result.finishReason,
     aborted: result.outcome === 'aborted',
   };
+  ctx.sink.onDone?.(ctx.output);
 };

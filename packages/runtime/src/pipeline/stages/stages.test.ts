@@ -306,10 +306,13 @@ describe('track-cost', () => {
 });
 
 describe('send-response', () => {
-  it('is the answer the route sends', async () => {
+  it('hands the answer to the sink (a stream writes it out) and keeps it for the run to return', async () => {
     const d = deps(provider([answer('42')]));
-    const ctx = await before(sendResponse, d);
+    const base = await before(sendResponse, d);
+    const delivered: unknown[] = [];
+    const ctx = { ...base, sink: { onText() {}, onDone: (out: unknown) => void delivered.push(out) } };
     await sendResponse(ctx, d);
+    expect(delivered).toEqual([ctx.output]);
     expect(ctx.output).toEqual({
       conversationId: ctx.conversation!.id,
       agentId,
