@@ -1,0 +1,180 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../lib/ids.js';
+import { UniqueViolation, type StorageBackend } from '../port.js';
+import { T0, DAY, agentRecord, costEvent, type ConformanceSuite } from './fixtures.js';
+
+/** Tenant stores: provisioning, agents, isolation, conversations and messages, cost events, provider credentials, readiness. */
+export function defineTenantConformance(suite: ConformanceSuite): void {
+  describe('tenant stores', () => {
+    let backend: StorageBackend;
+    const freshTenant = () => suite.freshTenant();
+    beforeAll(() => {
+      backend = suite.backend();
+    });
+
+    it('provisions, opens and destroys a tenant store', async () => {
+      const id = newId('tenant');
+      expect(await backend.tenantExists(id)).toBe(false);
+      await expect(backend.openTenant(id)).rejects.toThrow();
+      await backend.provisionTenant(id);
+      expect(await backend.tenantExists(id)).toBe(true);
+      await expect(backend.provisionTenant(id)).rejects.toThrow();
+      const handle = await backend.openTenant(id);
+      await handle.store.agents.insert(agentRecord('kept'));
+      await handle.close();
+      // Closing a handle leaves the backend usable; reopening sees the data.
+      const again = await backend.openTenant(id);
+      expect(await again.store.agents.count()).toBe(1);
+      await again.close();
+      await backend.destroyTenant(id);
+      expect(await backend.tenantExists(id)).toBe(false);
+      await expect(backend.openTenant(id)).rejects.toThrow();
+      // A new store under a new id starts empty.
+      const fresh = await freshTenant();
+      expect(await fresh.store.agents.count()).toBe(0);
+    });
+
+    it('keeps agents: insert, unique names, list pages, update, delete', async () => {
+      const { store } = await freshTenant();
+      const agents = ['alpha', 'beta', 'gamma'].map((n) => agentRecord(n));
+      for (const a of agents) await store.agents.insert(a);
+      expect(await store.agents.get(agents[0]!.id)).toEqual(agents[0]);
+      expect(await store.agents.findByName('beta')).toEqual(agents[1]);
+      await expect(store.agents.insert(agentRecord('alpha'))).rejects.toBeInstanceOf(UniqueViolation);
+      const p1 = await store.agents.list({ limit: 2 });
+      const p2 = await store.agents.list({ after: p1.nextCursor!, limit: 2 });
+      expect([...p1.items, ...p2.items]).toEqual(agents);
+      expect(p2.nextCursor).toBeNull();
+      const updated = await store.agents.update(agents[0]!.id, { updatedAt: T0 + 1, name: 'alpha2', temperature: null, tools: [], contextTokens: 4096, description: 'd' });
+      expect(updated).toEqual({ ...agents[0], name: 'alpha2', temperature: null, tools: [], contextTokens: 4096, description: 'd', updatedAt: T0 + 1 });
+      await expect(store.agents.update(agents[0]!.id, { updatedAt: T0 + 2, name: 'beta' })).rejects.toBeInstanceOf(UniqueViolation);
+      expect(await store.agents.update(newId('agent'), { updatedAt: T0 })).toBeUndefined();
+      expect(await store.agents.delete(agents[1]!.id)).toBe(true);
+      expect(await store.agents.delete(agents[1]!.id)).toBe(false);
+      expect(await store.agents.count()).toBe(2);
+    });
+
+    it('keeps tenant stores apart', async () => {
+      const a = await freshTenant();
+      const b = await freshTenant();
+      const agent = agentRecord('same-name');
+      await a.store.agents.insert(agent);
+      await b.store.agents.insert(agentRecord('same-name'));
+      expect(await b.store.agents.get(agent.id)).toBeUndefined();
+      expect(await b.store.agents.delete(agent.id)).toBe(false);
+      expect(await a.store.agents.get(agent.id)).toEqual(agent);
+      expect(await b.store.agents.count()).toBe(1);
+    });
+
+    it('keeps conversations and messages, recent turns, and deletes them together', async () => {
+      const { store } = await freshTenant();
+      const agentId = newId('agent');
+      const conv = { id: newId('conversation'), agentId, userId: 'end-user-1', source: 'api' as const, createdAt: T0, updatedAt: T0 };
+      const other = { ...conv, id: newId('conversation'), agentId: newId('agent'), userId: null, source: 'openai' as const };
+      await store.conversations.create(conv);
+      await store.conversations.create(other);
+      expect(await store.conversations.get(conv.id)).toEqual(conv);
+      expect((await store.conversations.list({ limit: 10 }, agentId)).items).toEqual([conv]);
+      expect((await store.conversations.list({ limit: 10 })).items).toHaveLength(2);
+      const messages = Array.from({ length: 5 }, (_, i) => ({
+        id: newId('message'),
+        conversationId: conv.id,
+        role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+        content: `turn ${i}`,
+        tokens: i === 0 ? null : i * 3,
+        createdAt: T0 + i,
+      }));
+      for (const m of messages) await store.messages.append(m);
+      expect(await store.messages.listByConversation(conv.id)).toEqual(messages);
+      expect(await store.messages.recent(conv.id, 2)).toEqual(messages.slice(3));
+      await store.conversations.touch(conv.id, T0 + 99);
+      expect((await store.conversations.get(conv.id))?.updatedAt).toBe(T0 + 99);
+      expect(await store.conversations.delete(conv.id)).toBe(true);
+      expect(await store.conversations.delete(conv.id)).toBe(false);
+      expect(await store.messages.listByConversation(conv.id)).toEqual([]);
+      expect(await store.conversations.get(other.id)).toEqual(other);
+    });
+
+    it('keeps each cost event\'s outcome (ok, aborted, failed), counts a failed run as a call, and refuses any other', async () => {
+      const { store } = await freshTenant();
+      const agent = newId('agent');
+      const events = (['ok', 'aborted', 'failed'] as const).map((outcome, i) =>
+        costEvent(agent, { createdAt: T0 + i, outcome, usageEstimated: outcome !== 'ok', costUsd: 0.5 }),
+      );
+      for (const e of events) await store.costs.insert(e);
+      const range = { from: T0, to: T0 + DAY };
+      expect((await store.costs.list({ limit: 10 }, range)).items).toEqual(events);
+      const summary = await store.costs.summary(range, 'agent');
+      expect(summary).toMatchObject({ calls: 3 });
+      expect(summary.totalUsd).toBeCloseTo(1.5, 10);
+      await expect(store.costs.insert(costEvent(agent, { createdAt: T0 + 5, outcome: 'lost' as never }))).rejects.toThrow();
+      expect((await store.costs.list({ limit: 10 }, range)).items).toHaveLength(3);
+    });
+
+    it('records cost events, pages them by time and sums them by day, model and agent', async () => {
+      const { store } = await freshTenant();
+      const [a1, a2] = [newId('agent'), newId('agent')];
+      const events = [
+        costEvent(a1, { createdAt: T0 }),
+        costEvent(a1, { createdAt: T0 + 1000, model: 'gpt-4o-mini', costUsd: 0.25, inputTokens: 1, outputTokens: 2 }),
+        costEvent(a2, { createdAt: T0 + DAY, inputTokens: null, outputTokens: null, costUsd: null, outcome: 'aborted', usageEstimated: true }),
+        costEvent(a2, { createdAt: T0 + DAY + 5, provider: 'ollama', model: 'llama3.2', costUsd: 0 }),
+        costEvent(a2, { createdAt: T0 + 40 * DAY }),
+      ];
+      for (const e of events) await store.costs.insert(e);
+      const range = { from: T0, to: T0 + 2 * DAY };
+      const p1 = await store.costs.list({ limit: 3 }, range);
+      const p2 = await store.costs.list({ after: p1.nextCursor!, limit: 3 }, range);
+      expect([...p1.items, ...p2.items]).toEqual(events.slice(0, 4));
+      const byDay = await store.costs.summary(range, 'day');
+      expect(byDay).toMatchObject({ inputTokens: 21, outputTokens: 42, calls: 4 });
+      expect(byDay.totalUsd).toBeCloseTo(0.75, 10);
+      expect(byDay.groups.map((g) => [g.key, g.calls])).toEqual([
+        ['2026-03-10', 2],
+        ['2026-03-11', 2],
+      ]);
+      const byModel = await store.costs.summary(range, 'model');
+      expect(byModel.groups.map((g) => g.key)).toEqual(['ollama/llama3.2', 'openai/gpt-4o', 'openai/gpt-4o-mini']);
+      expect(byModel.groups[1]).toMatchObject({ key: 'openai/gpt-4o', calls: 2, inputTokens: 10, outputTokens: 20 });
+      expect(byModel.groups[1]!.usd).toBeCloseTo(0.5, 10);
+      const byAgent = await store.costs.summary(range, 'agent');
+      expect(byAgent.groups.map((g) => [g.key, g.calls])).toEqual([
+        [a1, 2],
+        [a2, 2],
+      ]);
+      const empty = await store.costs.summary({ from: 0, to: 1 }, 'day');
+      expect(empty).toEqual({ totalUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0, groups: [] });
+    });
+
+    it('lists the cost events of one conversation only, oldest first', async () => {
+      const { store } = await freshTenant();
+      const agent = newId('agent');
+      const [c1, c2] = [newId('conversation'), newId('conversation')];
+      const mine = [
+        costEvent(agent, { conversationId: c1, messageId: newId('message') }),
+        costEvent(agent, { conversationId: c1, messageId: newId('message'), costUsd: null }),
+      ];
+      for (const e of [...mine, costEvent(agent, { conversationId: c2 }), costEvent(agent)]) await store.costs.insert(e);
+      expect(await store.costs.listByConversation(c1)).toEqual(mine);
+      expect(await store.costs.listByConversation(newId('conversation'))).toEqual([]);
+    });
+
+    it('keeps provider credentials, one per provider', async () => {
+      const { store } = await freshTenant();
+      await store.providerCredentials.put({ provider: 'openai', baseUrl: null, apiKeyCiphertext: 'v1:abc', updatedAt: T0 });
+      await store.providerCredentials.put({ provider: 'anthropic', baseUrl: 'http://127.0.0.1:9', apiKeyCiphertext: null, updatedAt: T0 });
+      await store.providerCredentials.put({ provider: 'openai', baseUrl: 'http://127.0.0.1:8', apiKeyCiphertext: 'v1:def', updatedAt: T0 + 1 });
+      expect(await store.providerCredentials.get('openai')).toEqual({ provider: 'openai', baseUrl: 'http://127.0.0.1:8', apiKeyCiphertext: 'v1:def', updatedAt: T0 + 1 });
+      expect((await store.providerCredentials.list()).map((c) => c.provider)).toEqual(['anthropic', 'openai']);
+      expect(await store.providerCredentials.delete('openai')).toBe(true);
+      expect(await store.providerCredentials.delete('openai')).toBe(false);
+      expect(await store.providerCredentials.get('openai')).toBeUndefined();
+    });
+
+    it('reports itself ready with current migrations', async () => {
+      const checks = await backend.readiness();
+      expect(Object.keys(checks)).toContain('migrations');
+      for (const check of Object.values(checks)) expect(check).toEqual({ ok: true });
+    });
+  });
+}
