@@ -335,3 +335,29 @@ describe('tenant migration cost_events_outcome_failed (SQLite rebuilds the table
     }
   });
 });
+
+/**
+ * The last migration of each set when the backends' numbering was aligned. Past these, a change
+ * made on both backends has the same number and name on both, and a number is never used by two
+ * different changes (a change only one backend needs leaves its number unused on the other).
+ */
+const ALIGNED_AFTER = { master: { sqlite: 3, postgres: 2 }, tenant: { sqlite: 6, postgres: 5 } } as const;
+
+describe('the two backends number their migrations alike', () => {
+  const sets = { sqlite: loadMigrationSets(defaultMigrationsRoot('sqlite')), postgres: loadMigrationSets(defaultMigrationsRoot('postgres')) };
+  for (const kind of ['master', 'tenant'] as const) {
+    it(`${kind}: after the alignment, one number means one change on both backends`, () => {
+      const floor = Math.max(ALIGNED_AFTER[kind].sqlite, ALIGNED_AFTER[kind].postgres);
+      const newer = (backend: 'sqlite' | 'postgres') => sets[backend][kind].filter((m) => m.version > ALIGNED_AFTER[kind][backend]);
+      for (const backend of ['sqlite', 'postgres'] as const) {
+        for (const m of newer(backend)) expect(m.version, `${backend} ${kind} ${m.name}`).toBeGreaterThan(floor);
+      }
+      const other = new Map(newer('postgres').map((m) => [m.version, m.name]));
+      for (const m of newer('sqlite')) {
+        if (other.has(m.version)) expect(other.get(m.version), `${kind} migration ${m.version}`).toBe(m.name);
+      }
+      const byName = new Map(newer('postgres').map((m) => [m.name, m.version]));
+      for (const m of newer('sqlite')) if (byName.has(m.name)) expect(byName.get(m.name), `${kind} migration ${m.name}`).toBe(m.version);
+    });
+  }
+});
