@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { BudgetRepository, CostEventRepository } from '../port.js';
 import type { BudgetRecord, CostEventRecord, CostGroup } from '../records.js';
 import { toPage } from './paging.js';
+import { compileOnce, type QueryRunner } from './compiled-query.js';
 import type { BudgetTable, CostEventsTable, TenantDb } from './tables.js';
 
 const DAY_MS = 86_400_000;
@@ -39,28 +40,51 @@ export function budgetFromRow(r: BudgetTable): BudgetRecord {
   };
 }
 
-export function createCostEventRepository(db: Kysely<TenantDb>): CostEventRepository {
+const insertCost = compileOnce(
+  (
+    db: Kysely<TenantDb>,
+    id: string,
+    agentId: string,
+    conversationId: string | null,
+    messageId: string | null,
+    provider: string,
+    model: string,
+    inputTokens: number | null,
+    outputTokens: number | null,
+    costUsd: number | null,
+    latencyMs: number,
+    outcome: string,
+    usageEstimated: number,
+    usageAnomaly: string | null,
+    createdAt: number,
+  ) =>
+    db.insertInto('cost_events').values({
+      id,
+      agent_id: agentId,
+      conversation_id: conversationId,
+      message_id: messageId,
+      provider,
+      model,
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      cost_usd: costUsd,
+      latency_ms: latencyMs,
+      outcome,
+      usage_estimated: usageEstimated,
+      usage_anomaly: usageAnomaly,
+      created_at: createdAt,
+    }),
+);
+
+export function createCostEventRepository(db: Kysely<TenantDb>, runner: QueryRunner): CostEventRepository {
   return {
     async insert(e) {
-      await db
-        .insertInto('cost_events')
-        .values({
-          id: e.id,
-          agent_id: e.agentId,
-          conversation_id: e.conversationId,
-          message_id: e.messageId,
-          provider: e.provider,
-          model: e.model,
-          input_tokens: e.inputTokens,
-          output_tokens: e.outputTokens,
-          cost_usd: e.costUsd,
-          latency_ms: e.latencyMs,
-          outcome: e.outcome,
-          usage_estimated: e.usageEstimated ? 1 : 0,
-          usage_anomaly: e.usageAnomaly,
-          created_at: e.createdAt,
-        })
-        .execute();
+      const usageEstimated = e.usageEstimated ? 1 : 0;
+      const { id, agentId, conversationId, messageId, provider, model, inputTokens, outputTokens, costUsd } = e;
+      await runner.write(
+        db,
+        insertCost(db, id, agentId, conversationId, messageId, provider, model, inputTokens, outputTokens, costUsd, e.latencyMs, e.outcome, usageEstimated, e.usageAnomaly, e.createdAt),
+      );
     },
     async list(page, range) {
       let q = db
@@ -131,14 +155,19 @@ export function budgetInPeriod(stored: BudgetRecord, period: string): BudgetReco
 /** Portable SQL: the running total of the period, or zero once a new month has begun. */
 const spentIn = (period: string) => sql<number>`case when period = ${period} then spent_usd else 0 end`;
 
-export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
+const budgetRow = compileOnce((db: Kysely<TenantDb>) => db.selectFrom('budget').selectAll().where('id', '=', 1));
+
+export function createBudgetRepository(db: Kysely<TenantDb>, runner: QueryRunner): BudgetRepository {
   const rollover = (period: string) => ({
     spent_usd: spentIn(period),
     notified: sql<string>`case when period = ${period} then notified else '[]' end`,
     period,
   });
-  const read = async () =>
-    budgetFromRow(await db.selectFrom('budget').selectAll().where('id', '=', 1).executeTakeFirstOrThrow());
+  const read = async () => {
+    const [row] = await runner.read(db, budgetRow(db));
+    if (row === undefined) throw new Error('the budget row is missing');
+    return budgetFromRow(row);
+  };
 
   return {
     async get(period) {
