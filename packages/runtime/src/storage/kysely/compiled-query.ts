@@ -7,8 +7,13 @@ import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 export interface QueryRunner {
   /** The rows a query returns. */
   read<R>(db: Executes, query: CompiledQuery<R>): Promise<R[]>;
-  /** A statement that changes data, its rows unread. */
-  write(db: Executes, query: CompiledQuery): Promise<void>;
+  /** A statement that changes data: the rows it returns (RETURNING) and how many rows it changed. */
+  write<R>(db: Executes, query: CompiledQuery<R>): Promise<Written<R>>;
+}
+
+export interface Written<R> {
+  rows: R[];
+  changed: number;
 }
 
 /** Any Kysely instance or transaction (the queries' tables do not matter to run them). */
@@ -19,8 +24,9 @@ export const kyselyRunner: QueryRunner = {
   async read<R>(db: Executes, query: CompiledQuery<R>) {
     return (await db.executeQuery(query)).rows;
   },
-  async write(db, query) {
-    await db.executeQuery(query);
+  async write<R>(db: Executes, query: CompiledQuery<R>) {
+    const { rows, numAffectedRows } = await db.executeQuery(query);
+    return { rows, changed: numAffectedRows === undefined ? rows.length : Number(numAffectedRows) };
   },
 };
 

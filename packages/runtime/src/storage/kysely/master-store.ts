@@ -87,6 +87,9 @@ function auditFromRow(r: PlatformAuditTable): PlatformAuditRecord {
 
 const tenantById = compileOnce((db: Kysely<MasterDb>, id: string) => db.selectFrom('tenants').selectAll().where('id', '=', id));
 const keyByHash = compileOnce((db: Kysely<MasterDb>, hash: string) => db.selectFrom('api_keys').selectAll().where('hash', '=', hash));
+const touchKey = compileOnce((db: Kysely<MasterDb>, id: string, at: number) =>
+  db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id),
+);
 const keyWithTenantByHash = compileOnce((db: Kysely<MasterDb>, hash: string) =>
   db
     .selectFrom('api_keys as k')
@@ -276,7 +279,7 @@ export function createKyselyMasterStore(
         return Number(result.numUpdatedRows);
       },
       async touch(id, at) {
-        await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+        await runner.write(db, touchKey(db, id, at));
       },
       async countLive(tenantId, role) {
         let q = db
@@ -317,7 +320,7 @@ export function createKyselyMasterStore(
         return toPage(await q.execute(), page, auditFromRow);
       },
     },
-    rateWindows: createRateWindowRepository(db),
+    rateWindows: createRateWindowRepository(db, runner),
     async transaction(fn) {
       if (inTransaction) return fn(store);
       return db.transaction().execute((trx) => fn(createKyselyMasterStore(trx, isUnique, true, runners)));

@@ -37,7 +37,13 @@ const TENANT_DIALECT = { isUnique: isSqliteUniqueViolation, searchMessages: sear
 function directRunners(db: Database.Database, cache: CachedDatabase): (inTransaction: boolean) => QueryRunner {
   const inside: QueryRunner = {
     read: (_, query) => promised(() => cache.prepare(query.sql).all(...query.parameters) as never[]),
-    write: (_, query) => promised(() => void cache.prepare(query.sql).run(...query.parameters)),
+    write: (_, query) =>
+      promised(() => {
+        const statement = cache.prepare(query.sql);
+        if (!statement.reader) return { rows: [], changed: statement.run(...query.parameters).changes };
+        const rows = statement.all(...query.parameters) as never[];
+        return { rows, changed: rows.length };
+      }),
   };
   const outside: QueryRunner = {
     read: (kysely, query) => (db.inTransaction ? kyselyRunner.read(kysely, query) : inside.read(kysely, query)),
