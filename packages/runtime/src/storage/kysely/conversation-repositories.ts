@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { compileOnce, type QueryRunner } from './compiled-query.js';
 import type { ConversationRepository, MessageRepository } from '../port.js';
 import type { ConversationRecord, MessageHit, MessageRecord } from '../records.js';
 import { toPage } from './paging.js';
@@ -55,20 +56,25 @@ export function messageFromRow(r: MessagesTable): MessageRecord {
   };
 }
 
-export function createConversationRepository(db: Kysely<TenantDb>): ConversationRepository {
+const createConversation = compileOnce(
+  (db: Kysely<TenantDb>, id: string, agentId: string, userId: string | null, source: string, createdAt: number, updatedAt: number) =>
+    db.insertInto('conversations').values({
+      id,
+      agent_id: agentId,
+      user_id: userId,
+      source,
+      created_at: createdAt,
+      updated_at: updatedAt,
+    }),
+);
+const touchConversation = compileOnce((db: Kysely<TenantDb>, id: string, at: number) =>
+  db.updateTable('conversations').set({ updated_at: at }).where('id', '=', id),
+);
+
+export function createConversationRepository(db: Kysely<TenantDb>, runner: QueryRunner): ConversationRepository {
   return {
     async create(c) {
-      await db
-        .insertInto('conversations')
-        .values({
-          id: c.id,
-          agent_id: c.agentId,
-          user_id: c.userId,
-          source: c.source,
-          created_at: c.createdAt,
-          updated_at: c.updatedAt,
-        })
-        .execute();
+      await runner.write(db, createConversation(db, c.id, c.agentId, c.userId, c.source, c.createdAt, c.updatedAt));
     },
     async get(id) {
       const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
@@ -87,25 +93,23 @@ export function createConversationRepository(db: Kysely<TenantDb>): Conversation
       return Number(result.numDeletedRows) > 0;
     },
     async touch(id, at) {
-      await db.updateTable('conversations').set({ updated_at: at }).where('id', '=', id).execute();
+      await runner.write(db, touchConversation(db, id, at));
     },
   };
 }
 
-export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSearch): MessageRepository {
+const appendMessage = compileOnce(
+  (db: Kysely<TenantDb>, id: string, conversationId: string, role: string, content: string, tokens: number | null, createdAt: number) =>
+    db.insertInto('messages').values({ id, conversation_id: conversationId, role, content, tokens, created_at: createdAt }),
+);
+const recentMessages = compileOnce((db: Kysely<TenantDb>, conversationId: string, limit: number) =>
+  db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(limit),
+);
+
+export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSearch, runner: QueryRunner): MessageRepository {
   return {
     async append(m) {
-      await db
-        .insertInto('messages')
-        .values({
-          id: m.id,
-          conversation_id: m.conversationId,
-          role: m.role,
-          content: m.content,
-          tokens: m.tokens,
-          created_at: m.createdAt,
-        })
-        .execute();
+      await runner.write(db, appendMessage(db, m.id, m.conversationId, m.role, m.content, m.tokens, m.createdAt));
     },
     async listByConversation(conversationId) {
       const rows = await db
@@ -117,13 +121,7 @@ export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSea
       return rows.map(messageFromRow);
     },
     async recent(conversationId, limit) {
-      const rows = await db
-        .selectFrom('messages')
-        .selectAll()
-        .where('conversation_id', '=', conversationId)
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .execute();
+      const rows = await runner.read(db, recentMessages(db, conversationId, limit));
       return rows.reverse().map(messageFromRow);
     },
     search(terms, agentId, limit) {

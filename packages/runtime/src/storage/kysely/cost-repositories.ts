@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { BudgetRepository, CostEventRepository } from '../port.js';
 import type { BudgetRecord, CostEventRecord, CostGroup } from '../records.js';
 import { toPage } from './paging.js';
+import { compileOnce, type QueryRunner } from './compiled-query.js';
 import type { BudgetTable, CostEventsTable, TenantDb } from './tables.js';
 
 const DAY_MS = 86_400_000;
@@ -39,28 +40,51 @@ export function budgetFromRow(r: BudgetTable): BudgetRecord {
   };
 }
 
-export function createCostEventRepository(db: Kysely<TenantDb>): CostEventRepository {
+const insertCost = compileOnce(
+  (
+    db: Kysely<TenantDb>,
+    id: string,
+    agentId: string,
+    conversationId: string | null,
+    messageId: string | null,
+    provider: string,
+    model: string,
+    inputTokens: number | null,
+    outputTokens: number | null,
+    costUsd: number | null,
+    latencyMs: number,
+    outcome: string,
+    usageEstimated: number,
+    usageAnomaly: string | null,
+    createdAt: number,
+  ) =>
+    db.insertInto('cost_events').values({
+      id,
+      agent_id: agentId,
+      conversation_id: conversationId,
+      message_id: messageId,
+      provider,
+      model,
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      cost_usd: costUsd,
+      latency_ms: latencyMs,
+      outcome,
+      usage_estimated: usageEstimated,
+      usage_anomaly: usageAnomaly,
+      created_at: createdAt,
+    }),
+);
+
+export function createCostEventRepository(db: Kysely<TenantDb>, runner: QueryRunner): CostEventRepository {
   return {
     async insert(e) {
-      await db
-        .insertInto('cost_events')
-        .values({
-          id: e.id,
-          agent_id: e.agentId,
-          conversation_id: e.conversationId,
-          message_id: e.messageId,
-          provider: e.provider,
-          model: e.model,
-          input_tokens: e.inputTokens,
-          output_tokens: e.outputTokens,
-          cost_usd: e.costUsd,
-          latency_ms: e.latencyMs,
-          outcome: e.outcome,
-          usage_estimated: e.usageEstimated ? 1 : 0,
-          usage_anomaly: e.usageAnomaly,
-          created_at: e.createdAt,
-        })
-        .execute();
+      const usageEstimated = e.usageEstimated ? 1 : 0;
+      const { id, agentId, conversationId, messageId, provider, model, inputTokens, outputTokens, costUsd } = e;
+      await runner.write(
+        db,
+        insertCost(db, id, agentId, conversationId, messageId, provider, model, inputTokens, outputTokens, costUsd, e.latencyMs, e.outcome, usageEstimated, e.usageAnomaly, e.createdAt),
+      );
     },
     async list(page, range) {
       let q = db
@@ -131,14 +155,53 @@ export function budgetInPeriod(stored: BudgetRecord, period: string): BudgetReco
 /** Portable SQL: the running total of the period, or zero once a new month has begun. */
 const spentIn = (period: string) => sql<number>`case when period = ${period} then spent_usd else 0 end`;
 
-export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
-  const rollover = (period: string) => ({
-    spent_usd: spentIn(period),
-    notified: sql<string>`case when period = ${period} then notified else '[]' end`,
-    period,
-  });
-  const read = async () =>
-    budgetFromRow(await db.selectFrom('budget').selectAll().where('id', '=', 1).executeTakeFirstOrThrow());
+/** The columns a write in `period` sets so that a stored row of an earlier month starts afresh. */
+const rollover = (period: string) => ({
+  spent_usd: spentIn(period),
+  notified: sql<string>`case when period = ${period} then notified else '[]' end`,
+  period,
+});
+
+const reserveBudget = compileOnce((db: Kysely<TenantDb>, amountUsd: number, period: string, at: number) =>
+  db
+    .updateTable('budget')
+    .set({ ...rollover(period), reserved_usd: sql<number>`reserved_usd + ${amountUsd}`, updated_at: at })
+    .where('id', '=', 1)
+    .where((eb) =>
+      eb.or([
+        eb('monthly_limit_usd', 'is', null),
+        eb('hard', '=', 0),
+        // As canReserve: a limit already reached refuses even a free call (a limit of 0 blocks).
+        eb.and([
+          eb(sql<number>`${spentIn(period)} + reserved_usd`, '<', sql<number>`monthly_limit_usd - 1e-9`),
+          eb(sql<number>`${spentIn(period)} + reserved_usd + ${amountUsd}`, '<=', sql<number>`monthly_limit_usd + 1e-9`),
+        ]),
+      ]),
+    ),
+);
+
+const settleBudget = compileOnce((db: Kysely<TenantDb>, reservedUsd: number, spentUsd: number, period: string, at: number) =>
+  db
+    .updateTable('budget')
+    .set({
+      ...rollover(period),
+      spent_usd: sql<number>`${spentIn(period)} + ${spentUsd}`,
+      // Amounts are whole nano-dollars, so a remainder below half of one is float noise: 0.
+      reserved_usd: sql<number>`case when reserved_usd - ${reservedUsd} < 5e-10 then 0 else reserved_usd - ${reservedUsd} end`,
+      updated_at: at,
+    })
+    .where('id', '=', 1)
+    .returningAll(),
+);
+
+const budgetRow = compileOnce((db: Kysely<TenantDb>) => db.selectFrom('budget').selectAll().where('id', '=', 1));
+
+export function createBudgetRepository(db: Kysely<TenantDb>, runner: QueryRunner): BudgetRepository {
+  const read = async () => {
+    const [row] = await runner.read(db, budgetRow(db));
+    if (row === undefined) throw new Error('the budget row is missing');
+    return budgetFromRow(row);
+  };
 
   return {
     async get(period) {
@@ -159,37 +222,14 @@ export function createBudgetRepository(db: Kysely<TenantDb>): BudgetRepository {
       return read();
     },
     async reserve(amountUsd, period, at) {
-      const result = await db
-        .updateTable('budget')
-        .set({ ...rollover(period), reserved_usd: sql<number>`reserved_usd + ${amountUsd}`, updated_at: at })
-        .where('id', '=', 1)
-        .where((eb) =>
-          eb.or([
-            eb('monthly_limit_usd', 'is', null),
-            eb('hard', '=', 0),
-            // As canReserve: a limit already reached refuses even a free call (a limit of 0 blocks).
-            eb.and([
-              eb(sql<number>`${spentIn(period)} + reserved_usd`, '<', sql<number>`monthly_limit_usd - 1e-9`),
-              eb(sql<number>`${spentIn(period)} + reserved_usd + ${amountUsd}`, '<=', sql<number>`monthly_limit_usd + 1e-9`),
-            ]),
-          ]),
-        )
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
+      const { changed } = await runner.write(db, reserveBudget(db, amountUsd, period, at));
+      return changed > 0;
     },
     async settle(reservedUsd, spentUsd, period, at) {
-      const row = await db
-        .updateTable('budget')
-        .set({
-          ...rollover(period),
-          spent_usd: sql<number>`${spentIn(period)} + ${spentUsd}`,
-          // Amounts are whole nano-dollars, so a remainder below half of one is float noise: 0.
-          reserved_usd: sql<number>`case when reserved_usd - ${reservedUsd} < 5e-10 then 0 else reserved_usd - ${reservedUsd} end`,
-          updated_at: at,
-        })
-        .where('id', '=', 1)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const {
+        rows: [row],
+      } = await runner.write(db, settleBudget(db, reservedUsd, spentUsd, period, at));
+      if (row === undefined) throw new Error('the budget row is missing');
       const after = budgetFromRow(row);
       // One statement did the update, so the total before it is simply the total minus this spend.
       return { before: after.spentUsd - spentUsd, after };

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { LimitOverrides, Plan, TenantStatus } from '@agentik/shared';
 import { UniqueViolation, type MasterStore } from '../port.js';
 import type { ApiKeyRecord, KeyRole, PlatformAuditRecord, TenantRecord } from '../records.js';
+import { compileOnce, kyselyRunner, type QueryRunner } from './compiled-query.js';
 import { toPage } from './paging.js';
 import { createRateWindowRepository } from './rate-window-repository.js';
 import type { ApiKeysTable, MasterDb, PlatformAuditTable, TenantsTable } from './tables.js';
@@ -84,17 +85,29 @@ function auditFromRow(r: PlatformAuditTable): PlatformAuditRecord {
   };
 }
 
-/** Replaces some methods of a master store, the root one and each transaction's (see `TenantDialect.decorate`). */
-export type MasterStoreDecorator = (store: MasterStore, inTransaction: boolean) => MasterStore;
+const tenantById = compileOnce((db: Kysely<MasterDb>, id: string) => db.selectFrom('tenants').selectAll().where('id', '=', id));
+const keyByHash = compileOnce((db: Kysely<MasterDb>, hash: string) => db.selectFrom('api_keys').selectAll().where('hash', '=', hash));
+const touchKey = compileOnce((db: Kysely<MasterDb>, id: string, at: number) =>
+  db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id),
+);
+const keyWithTenantByHash = compileOnce((db: Kysely<MasterDb>, hash: string) =>
+  db
+    .selectFrom('api_keys as k')
+    .leftJoin('tenants as t', 't.id', 'k.tenant_id')
+    .selectAll('k')
+    .select(TENANT_COLUMNS_PREFIXED)
+    .where('k.hash', '=', hash),
+);
 
-/** The master store over any Kysely dialect. */
+/** The master store over any Kysely dialect; `runners` as `TenantDialect.runner`. */
 export function createKyselyMasterStore(
   db: Kysely<MasterDb>,
   isUnique: UniqueViolationTest,
   inTransaction = false,
-  decorate?: MasterStoreDecorator,
+  runners?: (inTransaction: boolean) => QueryRunner,
 ): MasterStore {
-  const base: MasterStore = {
+  const runner = runners?.(inTransaction) ?? kyselyRunner;
+  const store: MasterStore = {
     tenants: {
       async insert(t) {
         try {
@@ -119,7 +132,7 @@ export function createKyselyMasterStore(
         }
       },
       async findById(id) {
-        const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+        const [row] = await runner.read(db, tenantById(db, id));
         return row && tenantFromRow(row);
       },
       async lock(id) {
@@ -237,17 +250,11 @@ export function createKyselyMasterStore(
           .execute();
       },
       async findByHash(hash) {
-        const row = await db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+        const [row] = await runner.read(db, keyByHash(db, hash));
         return row && keyFromRow(row);
       },
       async findByHashWithTenant(hash) {
-        const row = await db
-          .selectFrom('api_keys as k')
-          .leftJoin('tenants as t', 't.id', 'k.tenant_id')
-          .selectAll('k')
-          .select(TENANT_COLUMNS_PREFIXED)
-          .where('k.hash', '=', hash)
-          .executeTakeFirst();
+        const [row] = await runner.read(db, keyWithTenantByHash(db, hash));
         return row && keyWithTenantFromRow(row);
       },
       async list(tenantId, page) {
@@ -272,7 +279,7 @@ export function createKyselyMasterStore(
         return Number(result.numUpdatedRows);
       },
       async touch(id, at) {
-        await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+        await runner.write(db, touchKey(db, id, at));
       },
       async countLive(tenantId, role) {
         let q = db
@@ -313,13 +320,12 @@ export function createKyselyMasterStore(
         return toPage(await q.execute(), page, auditFromRow);
       },
     },
-    rateWindows: createRateWindowRepository(db),
+    rateWindows: createRateWindowRepository(db, runner),
     async transaction(fn) {
       if (inTransaction) return fn(store);
-      return db.transaction().execute((trx) => fn(createKyselyMasterStore(trx, isUnique, true, decorate)));
+      return db.transaction().execute((trx) => fn(createKyselyMasterStore(trx, isUnique, true, runners)));
     },
   };
-  const store = decorate ? decorate(base, inTransaction) : base;
   return store;
 }
 

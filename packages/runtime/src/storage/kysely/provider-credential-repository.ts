@@ -1,14 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { ProviderCredentialRepository } from '../port.js';
 import type { ProviderCredentialRecord } from '../records.js';
+import { compileOnce, type QueryRunner } from './compiled-query.js';
 import type { ProviderCredentialsTable, TenantDb } from './tables.js';
 
 export function credentialFromRow(r: ProviderCredentialsTable): ProviderCredentialRecord {
   return { provider: r.provider, baseUrl: r.base_url, apiKeyCiphertext: r.api_key, updatedAt: Number(r.updated_at) };
 }
 
+const credentialOf = compileOnce((db: Kysely<TenantDb>, provider: string) =>
+  db.selectFrom('provider_credentials').selectAll().where('provider', '=', provider),
+);
+
 /** A tenant's own provider endpoints and (encrypted) keys. */
-export function createProviderCredentialRepository(db: Kysely<TenantDb>): ProviderCredentialRepository {
+export function createProviderCredentialRepository(db: Kysely<TenantDb>, runner: QueryRunner): ProviderCredentialRepository {
   return {
     async put(c) {
       const values = { base_url: c.baseUrl, api_key: c.apiKeyCiphertext, updated_at: c.updatedAt };
@@ -19,7 +24,7 @@ export function createProviderCredentialRepository(db: Kysely<TenantDb>): Provid
         .execute();
     },
     async get(provider) {
-      const row = await db.selectFrom('provider_credentials').selectAll().where('provider', '=', provider).executeTakeFirst();
+      const [row] = await runner.read(db, credentialOf(db, provider));
       return row && credentialFromRow(row);
     },
     async list() {

@@ -5,6 +5,7 @@ import { UniqueViolation, type TenantStore } from '../port.js';
 import type { AgentRecord, AuditRecord } from '../records.js';
 import { createConversationRepository, createMessageRepository, type MessageSearch } from './conversation-repositories.js';
 import { createBudgetRepository, createCostEventRepository } from './cost-repositories.js';
+import { compileOnce, kyselyRunner, type QueryRunner } from './compiled-query.js';
 import type { UniqueViolationTest } from './master-store.js';
 import { toPage } from './paging.js';
 import { createProviderCredentialRepository } from './provider-credential-repository.js';
@@ -44,9 +45,14 @@ export interface TenantDialect {
   searchMessages: MessageSearch;
   /**
    * Replaces some methods of each store built here, the root one and each transaction's
-   * (SQLite runs its hot statements directly, see `sqlite/direct-statements.ts`).
+   * (SQLite hooks its indexer and checkpointer onto each transaction's end).
    */
   decorate?: (store: TenantStore, inTransaction: boolean) => TenantStore;
+  /**
+   * Runs the queries compiled once (see `compileOnce`) of the root store (`false`) or a
+   * transaction's (`true`); Kysely's executor when unset.
+   */
+  runner?: (inTransaction: boolean) => QueryRunner;
   /**
    * Holds other transactions' writes to `table` until this transaction ends (a limit checked
    * against a count). Unset where write transactions are serial already (SQLite).
@@ -54,9 +60,13 @@ export interface TenantDialect {
   lockTable?: (db: Kysely<TenantDb>, table: 'agents') => Promise<void>;
 }
 
+const agentById = compileOnce((db: Kysely<TenantDb>, id: string) => db.selectFrom('agents').selectAll().where('id', '=', id));
+const agentByName = compileOnce((db: Kysely<TenantDb>, name: string) => db.selectFrom('agents').selectAll().where('name', '=', name));
+
 /** One tenant's store over any Kysely dialect; `db` must already be scoped to that tenant. */
 export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDialect, inTransaction = false): TenantStore {
   const { isUnique } = dialect;
+  const runner = dialect.runner?.(inTransaction) ?? kyselyRunner;
   const rethrow = (error: unknown, name: string | undefined): never => {
     if (isUnique(error)) throw new UniqueViolation(`an agent named "${name ?? ''}"`);
     throw error;
@@ -87,11 +97,11 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
         }
       },
       async get(id) {
-        const row = await db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
+        const [row] = await runner.read(db, agentById(db, id));
         return row && agentFromRow(row);
       },
       async findByName(name) {
-        const row = await db.selectFrom('agents').selectAll().where('name', '=', name).executeTakeFirst();
+        const [row] = await runner.read(db, agentByName(db, name));
         return row && agentFromRow(row);
       },
       async list(page) {
@@ -153,11 +163,11 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
         return toPage(await q.execute(), page, auditFromRow);
       },
     },
-    conversations: createConversationRepository(db),
-    messages: createMessageRepository(db, dialect.searchMessages),
-    costs: createCostEventRepository(db),
-    budget: createBudgetRepository(db),
-    providerCredentials: createProviderCredentialRepository(db),
+    conversations: createConversationRepository(db, runner),
+    messages: createMessageRepository(db, dialect.searchMessages, runner),
+    costs: createCostEventRepository(db, runner),
+    budget: createBudgetRepository(db, runner),
+    providerCredentials: createProviderCredentialRepository(db, runner),
     async transaction(fn) {
       if (inTransaction) return fn(store);
       return db.transaction().execute((trx) => fn(createKyselyTenantStore(trx, dialect, true)));
