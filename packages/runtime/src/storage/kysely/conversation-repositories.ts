@@ -39,6 +39,7 @@ export function conversationFromRow(r: ConversationsTable): ConversationRecord {
     agentId: r.agent_id,
     userId: r.user_id,
     source: r.source as ConversationRecord['source'],
+    title: r.title,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -88,6 +89,10 @@ export function createConversationRepository(db: Kysely<TenantDb>): Conversation
     },
     async touch(id, at) {
       await db.updateTable('conversations').set({ updated_at: at }).where('id', '=', id).execute();
+    },
+    async rename(id, title) {
+      const result = await db.updateTable('conversations').set({ title }).where('id', '=', id).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }
