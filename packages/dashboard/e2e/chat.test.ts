@@ -102,7 +102,7 @@ describe('chat', () => {
     expect(visible).toBe(true);
   });
 
-  it('lists conversations titled by their first message, newest first, with rename and delete', async () => {
+  it('lists conversations titled by their first message, newest first, with rename (stored on the server) and delete', async () => {
     const { id: lister } = await api<{ id: string }>(baseUrl, key, 'POST', '/api/agents', { name: 'Lister', systemPrompt: 'x', provider: 'anthropic', model: 'claude-sonnet-4-5' });
     await api(baseUrl, key, 'POST', `/api/agents/${lister}/messages`, { content: 'Oldest question' });
     const newest = await api<{ conversationId: string }>(baseUrl, key, 'POST', `/api/agents/${lister}/messages`, { content: 'Newest question' });
@@ -111,12 +111,30 @@ describe('chat', () => {
     await expect.poll(() => titles.allTextContents()).toEqual(['Newest question', 'Oldest question']);
 
     await page.getByRole('button', { name: 'Rename Oldest question' }).click();
-    const field = page.getByLabel('New title (kept in this browser)');
+    const field = page.getByLabel('New title (empty: the first message)');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('rename-conversation');
     await field.fill('Renamed one');
     await page.keyboard.press('Enter');
     await expect.poll(() => titles.allTextContents()).toEqual(['Newest question', 'Renamed one']);
     await page.reload();
+    await expect.poll(() => titles.allTextContents()).toEqual(['Newest question', 'Renamed one']);
+    // The title is the server's: another browser context (no shared storage) sees it too.
+    const elsewhere = await browser.newPage(baseUrl);
+    await signIn(elsewhere, key, 'Chat', `/#/chat/${lister}`);
+    const titlesElsewhere = elsewhere.locator('.conversation-title');
+    await expect.poll(() => titlesElsewhere.allTextContents()).toEqual(['Newest question', 'Renamed one']);
+    expect(await elsewhere.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('agentik.titles')))).toEqual([]);
+    // An empty title goes back to the first message, for everyone.
+    await elsewhere.getByRole('button', { name: 'Rename Renamed one' }).click();
+    await elsewhere.getByLabel('New title (empty: the first message)').fill('');
+    await elsewhere.keyboard.press('Enter');
+    await expect.poll(() => titlesElsewhere.allTextContents()).toEqual(['Newest question', 'Oldest question']);
+    await elsewhere.context().close();
+    await page.reload();
+    await expect.poll(() => titles.allTextContents()).toEqual(['Newest question', 'Oldest question']);
+    await page.getByRole('button', { name: 'Rename Oldest question' }).click();
+    await page.getByLabel('New title (empty: the first message)').fill('Renamed one');
+    await page.keyboard.press('Enter');
     await expect.poll(() => titles.allTextContents()).toEqual(['Newest question', 'Renamed one']);
 
     await page.getByRole('button', { name: 'Delete Newest question' }).click();

@@ -231,6 +231,10 @@ export class ApiClient {
   conversationTitles(ids: string[]) {
     return this.request<{ data: { id: string; title: string }[] }>('GET', withQuery('/api/conversations/titles', { ids: ids.join(',') }));
   }
+  /** Sets a conversation's title; null goes back to its first message. */
+  renameConversation(id: string, title: string | null) {
+    return this.request<Conversation>('PATCH', `/api/conversations/${encodeURIComponent(id)}`, { title });
+  }
   deleteConversation(id: string) {
     return this.request<void>('DELETE', `/api/conversations/${encodeURIComponent(id)}`);
   }

@@ -12,30 +12,6 @@ export function newestFirst(rows: Conversation[]): Conversation[] {
   return [...rows].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.id.localeCompare(a.id));
 }
 
-/**
- * Names the user gave conversations. The API stores no title, so a rename is kept in this
- * browser (localStorage, per tenant); without one a conversation is titled by its first message.
- */
-function useLocalTitles(scope: string) {
-  const storageKey = `agentik.titles.${scope}`;
-  const read = (): Record<string, string> => {
-    try {
-      return JSON.parse(localStorage.getItem(storageKey) ?? '{}') as Record<string, string>;
-    } catch {
-      return {};
-    }
-  };
-  const [titles, setTitles] = useState(read);
-  const set = (id: string, title: string | null) => {
-    const next = { ...read() };
-    if (title) next[id] = title;
-    else delete next[id];
-    localStorage.setItem(storageKey, JSON.stringify(next));
-    setTitles(next);
-  };
-  return { titles, set };
-}
-
 /** The past conversations of an agent: titled, newest first, with rename and delete. */
 export function ConversationList({
   rows,
@@ -48,9 +24,9 @@ export function ConversationList({
   writable: boolean;
   onDeleted: (id: string) => void;
 }) {
-  const { client, session } = useSession();
-  const scope = session.operator ? `op.${session.tenant ?? ''}` : (session.home?.slug ?? 'tenant');
-  const local = useLocalTitles(scope);
+  const { client } = useSession();
+  /** Titles saved since the rows were read (null: reset to the first message). */
+  const [renamed, setRenamed] = useState<Record<string, string | null>>({});
   const ordered = newestFirst(rows);
   const ids = ordered.slice(0, 100).map((c) => c.id);
   const fromServer = useAsync(() => (ids.length ? client.conversationTitles(ids) : Promise.resolve({ data: [] })), [client, ids.join(',')]);
@@ -59,7 +35,14 @@ export function ConversationList({
   const [deleting, setDeleting] = useState<Conversation | null>(null);
   const { error, run } = useAction();
 
-  const titleOf = (c: Conversation) => local.titles[c.id] ?? firstMessage.get(c.id) ?? formatDateTime(c.createdAt);
+  const ownTitle = (c: Conversation) => (c.id in renamed ? renamed[c.id] : c.title);
+  const titleOf = (c: Conversation) => ownTitle(c) ?? firstMessage.get(c.id) ?? formatDateTime(c.createdAt);
+  const rename = (c: Conversation, title: string | null) =>
+    void run(async () => {
+      const saved = await client.renameConversation(c.id, title);
+      setRenamed((r) => ({ ...r, [c.id]: saved.title }));
+      setRenaming(null);
+    });
 
   return (
     <>
@@ -68,10 +51,11 @@ export function ConversationList({
         {ordered.map((c) => (
           <li key={c.id} className="conversation-item">
             {renaming === c.id ? (
-              <RenameField initial={titleOf(c)} onDone={(title) => {
-                if (title !== null) local.set(c.id, title.trim() || null);
-                setRenaming(null);
-              }} />
+              <RenameField
+                initial={titleOf(c)}
+                onSave={(title) => rename(c, title.trim() || null)}
+                onCancel={() => setRenaming(null)}
+              />
             ) : (
               <>
                 <a href={`#/chat/${encodeURIComponent(c.agentId)}/${encodeURIComponent(c.id)}`} aria-current={c.id === currentId ? 'true' : undefined}>
@@ -81,16 +65,16 @@ export function ConversationList({
                     {c.source === 'openai' ? ' · OpenAI API' : ''}
                   </span>
                 </a>
-                <div className="conversation-actions">
-                  <button type="button" className="button-small button-secondary" onClick={() => setRenaming(c.id)} aria-label={`Rename ${titleOf(c)}`}>
-                    Rename
-                  </button>
-                  {writable ? (
+                {writable ? (
+                  <div className="conversation-actions">
+                    <button type="button" className="button-small button-secondary" onClick={() => setRenaming(c.id)} aria-label={`Rename ${titleOf(c)}`}>
+                      Rename
+                    </button>
                     <button type="button" className="button-small button-danger" onClick={() => setDeleting(c)} aria-label={`Delete ${titleOf(c)}`}>
                       Delete
                     </button>
-                  ) : null}
-                </div>
+                  </div>
+                ) : null}
               </>
             )}
           </li>
@@ -105,7 +89,6 @@ export function ConversationList({
           onConfirm={() =>
             void run(async () => {
               await client.deleteConversation(deleting.id);
-              local.set(deleting.id, null);
               setDeleting(null);
               onDeleted(deleting.id);
             })
@@ -120,7 +103,8 @@ export function ConversationList({
   );
 }
 
-function RenameField({ initial, onDone }: { initial: string; onDone: (title: string | null) => void }) {
+/** Saving an empty title goes back to the first message. */
+function RenameField({ initial, onSave, onCancel }: { initial: string; onSave: (title: string) => void; onCancel: () => void }) {
   const [value, setValue] = useState(initial);
   useEffect(() => {
     const input = document.getElementById('rename-conversation') as HTMLInputElement | null;
@@ -130,7 +114,7 @@ function RenameField({ initial, onDone }: { initial: string; onDone: (title: str
   const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === 'Escape') {
       e.preventDefault();
-      onDone(null);
+      onCancel();
     }
   };
   return (
@@ -138,18 +122,18 @@ function RenameField({ initial, onDone }: { initial: string; onDone: (title: str
       className="rename"
       onSubmit={(e) => {
         e.preventDefault();
-        onDone(value);
+        onSave(value);
       }}
     >
       <label htmlFor="rename-conversation" className="small">
-        New title (kept in this browser)
+        New title (empty: the first message)
       </label>
-      <input id="rename-conversation" maxLength={120} value={value} onChange={(e) => setValue(e.target.value)} onKeyDown={onKeyDown} />
+      <input id="rename-conversation" maxLength={200} value={value} onChange={(e) => setValue(e.target.value)} onKeyDown={onKeyDown} />
       <div className="actions">
         <button type="submit" className="button-small">
           Save title
         </button>
-        <button type="button" className="button-small button-secondary" onClick={() => onDone(null)}>
+        <button type="button" className="button-small button-secondary" onClick={onCancel}>
           Cancel
         </button>
       </div>

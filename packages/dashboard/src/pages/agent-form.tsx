@@ -57,6 +57,13 @@ function bodyOf(d: Draft): CreateAgentBody & { description?: string } {
   return body;
 }
 
+/** The providers whose models the server lists (`GET /api/providers/:name/models`), and where they are. */
+const LISTED_AT: Partial<Record<ProviderName, string>> = {
+  ollama: "the server's Ollama",
+  openai: 'OpenAI',
+  'openai-compatible': "the server's OpenAI-compatible endpoint",
+};
+
 /** "New agent" and "Edit agent": every field of an agent, and its tools from `GET /api/tools`. */
 export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; onSaved: (a: Agent) => void; onCancel: () => void }) {
   const { client } = useSession();
@@ -71,16 +78,19 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
   }, [providers.data]);
   const set = <K extends keyof Draft>(field: K, value: Draft[K]) => setDraft((d) => ({ ...d, [field]: value }));
 
-  // "Test connection" lists the server's Ollama models, which then fill the Model suggestions.
-  const [installed, setInstalled] = useState<string[] | null>(null);
+  // "Test connection" lists the models of the server's provider (Ollama's installed ones, an
+  // OpenAI or OpenAI-compatible server's /v1/models), which then fill the Model suggestions.
+  const [listed, setListed] = useState<{ provider: ProviderName; names: string[] } | null>(null);
+  const installed = listed?.provider === draft.provider ? listed.names : null;
   const [testing, setTesting] = useState(false);
   const [connectionError, setConnectionError] = useState<unknown>(null);
   const testConnection = async () => {
     setTesting(true);
     setConnectionError(null);
-    setInstalled(null);
+    setListed(null);
+    const provider = draft.provider;
     try {
-      setInstalled((await client.providerModels('ollama')).data.map((m) => m.name));
+      setListed({ provider, names: (await client.providerModels(provider)).data.map((m) => m.name) });
     } catch (e) {
       setConnectionError(e);
     } finally {
@@ -137,17 +147,19 @@ export function AgentForm({ agent, onSaved, onCancel }: { agent: Agent | null; o
           <label htmlFor="agent-model">Model</label>
           <input id="agent-model" required maxLength={200} list="model-hints" value={draft.model} onChange={(e) => set('model', e.target.value)} />
           <datalist id="model-hints">
-            {(draft.provider === 'ollama' && installed ? installed : MODEL_HINTS[draft.provider]).map((m) => (
+            {(installed ?? MODEL_HINTS[draft.provider]).map((m) => (
               <option key={m} value={m} />
             ))}
           </datalist>
-          {draft.provider === 'ollama' ? (
+          {draft.provider in LISTED_AT ? (
             <div className="actions">
               <button type="button" className="button-small button-secondary" onClick={() => void testConnection()} disabled={testing}>
                 {testing ? 'Testing…' : 'Test connection'}
               </button>
               <span role="status" className="hint" data-testid="connection-status">
-                {installed ? `Connected: ${installed.length} model${installed.length === 1 ? '' : 's'} on the server's Ollama, offered in Model.` : ''}
+                {installed
+                  ? `Connected: ${installed.length} model${installed.length === 1 ? '' : 's'} on ${LISTED_AT[draft.provider]}, offered in Model.`
+                  : ''}
               </span>
             </div>
           ) : null}

@@ -32,6 +32,17 @@ export async function deleteConversation(ctx: TenantContext, id: string, now = D
   if (!deleted) throw notFound('conversation');
 }
 
+/** Sets or (with null) clears the conversation's title, audited like a delete; returns the conversation. */
+export async function renameConversation(ctx: TenantContext, id: string, title: string | null, now = Date.now()): Promise<ConversationRecord> {
+  const renamed = await ctx.store.transaction(async (tx) => {
+    if (!(await tx.conversations.rename(id, title))) return undefined;
+    await tx.audit.append(auditEntry(ctx.principal, now, 'conversation.renamed', `conversation:${id}`, { title }));
+    return tx.conversations.get(id);
+  });
+  if (!renamed) throw notFound('conversation');
+  return renamed;
+}
+
 /**
  * The words of a search: letters and digits of any script, at most 8 of them, each at most 64
  * characters. Everything else (quotes, operators, punctuation) is dropped, so a query is only

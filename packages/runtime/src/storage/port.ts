@@ -161,6 +161,8 @@ export interface ConversationRepository {
   /** Deletes the conversation and its messages; false when there was none. */
   delete(id: string): Promise<boolean>;
   touch(id: string, at: EpochMs): Promise<void>;
+  /** Sets the conversation's title (null clears it) without touching it; false when there was none. */
+  rename(id: string, title: string | null): Promise<boolean>;
 }
 
 export interface MessageRepository {

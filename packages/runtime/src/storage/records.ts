@@ -97,6 +97,8 @@ export interface ConversationRecord {
   userId: string | null;
   /** `api` for /api/agents/:id/messages, `openai` for /v1/chat/completions. */
   source: 'api' | 'openai';
+  /** The title a user gave it; null (or absent when created) until renamed, and after a reset. */
+  title?: string | null;
   createdAt: EpochMs;
   updatedAt: EpochMs;
 }

@@ -1,7 +1,7 @@
 /**
  * ONE local fake LLM server speaking the three real wire protocols over loopback HTTP:
  * - Ollama: `POST /api/chat` (NDJSON stream by default, JSON with `"stream": false`), `GET /api/tags`;
- * - OpenAI: `POST /v1/chat/completions` (JSON, or SSE with `"stream": true`; the usage chunk only
+ * - OpenAI: `GET /v1/models`; `POST /v1/chat/completions` (JSON, or SSE with `"stream": true`; the usage chunk only
  *   with `stream_options.include_usage`), also what Ollama's and vLLM's /v1 look like;
  * - Anthropic: `POST /v1/messages` (JSON, or named SSE events).
  * Scriptable per request (text, usage, tool calls, HTTP errors, mid-stream errors, cuts, delays,
@@ -154,7 +154,7 @@ const DEFAULT_TEXT = 'Hello! Nice to meet you.';
 
 function protocolOf(path: string): FakeProtocol | 'unknown' {
   if (path.startsWith('/api/chat') || path.startsWith('/api/tags')) return 'ollama';
-  if (path.startsWith('/v1/chat/completions')) return 'openai';
+  if (path.startsWith('/v1/chat/completions') || path.startsWith('/v1/models')) return 'openai';
   if (path.startsWith('/v1/messages')) return 'anthropic';
   return 'unknown';
 }
@@ -184,6 +184,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   let chatCount = 0;
   let abortWaiters: ((r: RecordedRequest) => void)[] = [];
   const tagsBody = readFixture('ollama/tags-response.json');
+  const modelsBody = readFixture('openai/models-response.json');
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -215,7 +216,8 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       }
     });
 
-    if (protocol === 'ollama' && path.startsWith('/api/tags')) return sendTags(res);
+    if (protocol === 'ollama' && path.startsWith('/api/tags')) return sendList(res, tagsBody);
+    if (protocol === 'openai' && path.startsWith('/v1/models')) return sendList(res, modelsBody);
     if (protocol === 'unknown' || req.method !== 'POST') {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(errorBody('openai', 404)));
       return;
@@ -312,8 +314,9 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     res.end();
   }
 
-  function sendTags(res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(tagsBody);
+  /** A model list (Ollama's tags, OpenAI's models): always the fixture, whatever is queued. */
+  function sendList(res: ServerResponse, body: string): void {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

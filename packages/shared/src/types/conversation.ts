@@ -27,10 +27,18 @@ export const Conversation = z.object({
   agentId: z.string(),
   userId: z.string().nullable(),
   source: z.enum(['api', 'openai']),
+  /** The title a user gave it; null until renamed (clients show the first message instead). */
+  title: z.string().nullable(),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });
 export type Conversation = z.infer<typeof Conversation>;
+
+/** `PATCH /api/conversations/:id`: a new title (trimmed, 1 to 200 characters), or null for the first message again. */
+export const RenameConversationBody = z.strictObject({
+  title: z.string().trim().min(1).max(200).nullable(),
+});
+export type RenameConversationBody = z.infer<typeof RenameConversationBody>;
 
 export const StoredMessage = z.object({
   id: z.string(),

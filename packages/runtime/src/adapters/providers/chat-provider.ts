@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { HttpClient, firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
+import { HttpClient, firstOf, type ErrorBodyParser, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import { StreamAccumulator, withPartial } from './stream-accumulator.js';
 import type { ChatRequest, ChatResult, LlmProvider, ProviderName, StreamEvent } from '../../providers/types.js';
@@ -17,6 +17,14 @@ export interface WireStream<T> {
   unit(unit: T): boolean;
   /** At the end of the body: the result, or a throw when the end marker never came. */
   end(): ChatResult;
+}
+
+/** A `GET` of a JSON object, for {@link ChatProvider.getObject}; `what` names the body in errors. */
+export interface ObjectRequest {
+  url: string;
+  headers: Record<string, string>;
+  what: string;
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -47,6 +55,19 @@ export abstract class ChatProvider implements LlmProvider {
   /** Streaming call: text events as they arrive, then one `finish`. */
   stream(request: ChatRequest): AsyncIterable<StreamEvent> {
     return this.http.withRetries(request.signal, () => this.streamOnce(request));
+  }
+
+  /**
+   * `GET url` for a JSON object (a model list), retried like a call; `error` turns a non-2xx
+   * answer into the wire's `ProviderError`.
+   */
+  protected getObject(get: ObjectRequest, error: ErrorBodyParser): Promise<Record<string, unknown>> {
+    return firstOf(this.http.withRetries(get.signal, () => this.getObjectOnce(get, error)), this.name);
+  }
+
+  private async *getObjectOnce({ url, headers, what, signal }: ObjectRequest, error: ErrorBodyParser): AsyncGenerator<Record<string, unknown>> {
+    const res = await this.http.send({ url, method: 'GET', headers, signal }, error);
+    yield parseWireObject(this.name, await res.text(), what);
   }
 
   /** Closes the connection pool if this provider owns it. */

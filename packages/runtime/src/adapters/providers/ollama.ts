@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { ChatProvider } from './chat-provider.js';
-import { firstOf, type HttpClientOptions, type UpstreamResponse } from './http-client.js';
+import type { HttpClientOptions, UpstreamResponse } from './http-client.js';
 import { parseNdjsonLines } from './ndjson.js';
 import {
   ollamaError,
@@ -49,18 +49,13 @@ export class OllamaProvider extends ChatProvider {
     this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   }
 
-  /** Lists installed models (for readiness checks and the `doctor` command). */
-  listModels(signal?: AbortSignal): Promise<OllamaModel[]> {
-    return firstOf(this.http.withRetries(signal, () => this.listOnce(signal)), this.name);
-  }
-
-  private async *listOnce(signal: AbortSignal | undefined): AsyncGenerator<OllamaModel[]> {
-    const res = await this.http.send({ url: this.tagsUrl, method: 'GET', headers: this.headers, signal }, (status, text, headers) =>
+  /** Lists installed models (for readiness checks, the `doctor` command and the agent form). */
+  async listModels(signal?: AbortSignal): Promise<OllamaModel[]> {
+    const body = await this.getObject({ url: this.tagsUrl, headers: this.headers, what: 'tags body', signal }, (status, text, headers) =>
       ollamaError(this.name, status, parseErrorBody(text), headers),
     );
-    const body = parseWireObject(this.name, await res.text(), 'tags body');
     const models = Array.isArray(body.models) ? (body.models as unknown[]) : [];
-    yield models.filter(isRecord).map((m) => ({
+    return models.filter(isRecord).map((m) => ({
       name: str(m.name) ?? str(m.model) ?? '',
       size: typeof m.size === 'number' ? m.size : undefined,
       modifiedAt: str(m.modified_at),

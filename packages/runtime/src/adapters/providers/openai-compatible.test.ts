@@ -261,6 +261,27 @@ describe('openai: stream', () => {
   });
 });
 
+describe('openai: models', () => {
+  it('lists the models of GET {baseUrl}/models, with the key when there is one', async () => {
+    expect(await openai.listModels()).toEqual([
+      { name: 'gpt-4o-mini', ownedBy: 'system' },
+      { name: 'gpt-4o', ownedBy: 'system' },
+      { name: 'text-embedding-3-small', ownedBy: 'system' },
+    ]);
+    expect(fake.lastRequest).toMatchObject({ method: 'GET', path: '/v1/models', headers: { authorization: `Bearer ${KEY}` } });
+    expect((await compatible.listModels()).map((m) => m.name)).toContain('gpt-4o-mini');
+    expect(fake.lastRequest?.path).toBe('/v1/models');
+    expect(fake.lastRequest?.headers.authorization).toBeUndefined();
+    expect(fake.chatRequestCount).toBe(0);
+  });
+
+  it('says what failed when the server has no model list', async () => {
+    const elsewhere = new OpenAiCompatibleProvider({ name: 'openai-compatible', baseUrl: `${fake.url}/nothing-here`, http: FAST_HTTP });
+    const error = await rejection(elsewhere.listModels());
+    expect(error).toMatchObject({ status: 404, kind: 'rejected' });
+  });
+});
+
 describe('openai: error bodies', () => {
   it('429 rate limit is retried (honouring retry-after) and then succeeds', async () => {
     fake.enqueue({ error: { status: 429, body: readJsonFixture('openai/error-429.json'), headers: { 'retry-after': '0' } } }, { text: 'ok' });

@@ -39,9 +39,18 @@ export interface OpenAiCompatibleOptions {
   dispatcher?: Dispatcher;
 }
 
+/** A model the server offers (`GET {baseUrl}/models`). */
+export interface OpenAiModel {
+  /** The model id, as a chat request names it: `gpt-4o-mini`. */
+  name: string;
+  /** `owned_by`, when reported. */
+  ownedBy: string | undefined;
+}
+
 /** `POST {baseUrl}/chat/completions`: JSON, or SSE chunks ending in `data: [DONE]`. */
 export class OpenAiCompatibleProvider extends ChatProvider {
   private readonly url: string;
+  private readonly modelsUrl: string;
   private readonly headers: Record<string, string>;
   private readonly maxTokensField: MaxTokensField;
   private readonly includeUsage: boolean;
@@ -49,9 +58,22 @@ export class OpenAiCompatibleProvider extends ChatProvider {
   constructor(options: OpenAiCompatibleOptions) {
     super(options.name, options.http, options.dispatcher, options.baseUrl);
     this.url = joinUrl(options.baseUrl, '/chat/completions');
+    this.modelsUrl = joinUrl(options.baseUrl, '/models');
     this.headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
     this.maxTokensField = options.maxTokensField ?? (options.name === 'openai' ? 'max_completion_tokens' : 'max_tokens');
     this.includeUsage = options.includeUsage ?? true;
+  }
+
+  /** The models the server lists (`GET {baseUrl}/models`, OpenAI's `{ data: [{ id }] }`), for the agent form. */
+  async listModels(signal?: AbortSignal): Promise<OpenAiModel[]> {
+    const body = await this.getObject({ url: this.modelsUrl, headers: this.headers, what: 'models body', signal }, (status, text, headers) =>
+      parseOpenAiErrorResponse(this.name, status, text, headers),
+    );
+    const models = Array.isArray(body.data) ? (body.data as unknown[]) : [];
+    return models.filter(isRecord).flatMap((m) => {
+      const name = str(m.id);
+      return name ? [{ name, ownedBy: str(m.owned_by) }] : [];
+    });
   }
 
   protected async *completeOnce(req: ChatRequest): AsyncGenerator<ChatResult> {

@@ -1,13 +1,30 @@
 import { z } from 'zod';
-import { ConversationList, ConversationListQuery, ConversationWithMessages, IdParams, SearchQuery, SearchResult } from '@agentik/shared';
-import { deleteConversation, getConversation, listConversations, searchMessages } from '../../memory/conversations.js';
+import {
+  Conversation,
+  ConversationList,
+  ConversationListQuery,
+  ConversationWithMessages,
+  IdParams,
+  RenameConversationBody,
+  SearchQuery,
+  SearchResult,
+} from '@agentik/shared';
+import { deleteConversation, getConversation, listConversations, renameConversation, searchMessages } from '../../memory/conversations.js';
 import type { ConversationRecord, CostEventRecord, MessageRecord } from '../../storage/records.js';
 import { iso, presentPage } from '../present.js';
 import { TENANT_READ, TENANT_WRITE, ctxOf, type App } from '../types.js';
 
 
 function presentConversation(c: ConversationRecord) {
-  return { id: c.id, agentId: c.agentId, userId: c.userId, source: c.source, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) };
+  return {
+    id: c.id,
+    agentId: c.agentId,
+    userId: c.userId,
+    source: c.source,
+    title: c.title ?? null,
+    createdAt: iso(c.createdAt),
+    updatedAt: iso(c.updatedAt),
+  };
 }
 
 function presentMessage(m: MessageRecord, cost: CostEventRecord | undefined) {
@@ -22,7 +39,7 @@ function presentMessage(m: MessageRecord, cost: CostEventRecord | undefined) {
   };
 }
 
-/** Conversations of the caller's tenant: list, read, delete, full-text search. */
+/** Conversations of the caller's tenant: list, read, rename, delete, full-text search. */
 export async function conversationRoutes(app: App, deps: { now: () => number }) {
   app.get(
     '',
@@ -59,6 +76,15 @@ export async function conversationRoutes(app: App, deps: { now: () => number }) 
       const { conversation, messages, costs } = await getConversation(ctxOf(request), request.params.id);
       return { ...presentConversation(conversation), messages: messages.map((m) => presentMessage(m, costs.get(m.id))) };
     },
+  );
+
+  app.patch(
+    '/:id',
+    {
+      config: TENANT_WRITE,
+      schema: { tags: ['conversations'], params: IdParams, body: RenameConversationBody, response: { 200: Conversation } },
+    },
+    async (request) => presentConversation(await renameConversation(ctxOf(request), request.params.id, request.body.title, deps.now())),
   );
 
   app.delete(

@@ -73,8 +73,8 @@ export function defineTenantConformance(suite: ConformanceSuite): void {
       const other = { ...conv, id: newId('conversation'), agentId: newId('agent'), userId: null, source: 'openai' as const };
       await store.conversations.create(conv);
       await store.conversations.create(other);
-      expect(await store.conversations.get(conv.id)).toEqual(conv);
-      expect((await store.conversations.list({ limit: 10 }, agentId)).items).toEqual([conv]);
+      expect(await store.conversations.get(conv.id)).toEqual({ ...conv, title: null });
+      expect((await store.conversations.list({ limit: 10 }, agentId)).items).toEqual([{ ...conv, title: null }]);
       expect((await store.conversations.list({ limit: 10 })).items).toHaveLength(2);
       const messages = Array.from({ length: 5 }, (_, i) => ({
         id: newId('message'),
@@ -92,7 +92,22 @@ export function defineTenantConformance(suite: ConformanceSuite): void {
       expect(await store.conversations.delete(conv.id)).toBe(true);
       expect(await store.conversations.delete(conv.id)).toBe(false);
       expect(await store.messages.listByConversation(conv.id)).toEqual([]);
-      expect(await store.conversations.get(other.id)).toEqual(other);
+      expect(await store.conversations.get(other.id)).toEqual({ ...other, title: null });
+    });
+
+    it('renames a conversation, keeps its time, clears the title with null, and reports an unknown id', async () => {
+      const { store } = await freshTenant();
+      const conv = { id: newId('conversation'), agentId: newId('agent'), userId: null, source: 'api' as const, createdAt: T0, updatedAt: T0 };
+      const other = { ...conv, id: newId('conversation') };
+      await store.conversations.create(conv);
+      await store.conversations.create(other);
+      expect(await store.conversations.rename(conv.id, 'Trip to Lisbon — «plans»')).toBe(true);
+      expect(await store.conversations.get(conv.id)).toEqual({ ...conv, title: 'Trip to Lisbon — «plans»' });
+      const titles = new Map((await store.conversations.list({ limit: 10 })).items.map((c) => [c.id, c.title]));
+      expect(titles).toEqual(new Map([[conv.id, 'Trip to Lisbon — «plans»'], [other.id, null]]));
+      expect(await store.conversations.rename(conv.id, null)).toBe(true);
+      expect(await store.conversations.get(conv.id)).toEqual({ ...conv, title: null });
+      expect(await store.conversations.rename(newId('conversation'), 'nobody')).toBe(false);
     });
 
     it('keeps each cost event\'s outcome (ok, aborted, failed), counts a failed run as a call, and refuses any other', async () => {

@@ -40,6 +40,7 @@ export function conversationFromRow(r: ConversationsTable): ConversationRecord {
     agentId: r.agent_id,
     userId: r.user_id,
     source: r.source as ConversationRecord['source'],
+    title: r.title,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -94,6 +95,10 @@ export function createConversationRepository(db: Kysely<TenantDb>, runner: Query
     },
     async touch(id, at) {
       await runner.write(db, touchConversation(db, id, at));
+    },
+    async rename(id, title) {
+      const result = await db.updateTable('conversations').set({ title }).where('id', '=', id).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

@@ -88,6 +88,7 @@ export interface ConversationsTable {
   agent_id: string;
   user_id: string | null;
   source: string;
+  title: string | null;
   created_at: number;
   updated_at: number;
 }
