@@ -1,4 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
+import type { ProviderName } from '../../providers/types.js';
+import { malformedResponse } from './wire-json.js';
 
 /**
  * Decodes a byte stream as UTF-8, read by read: a multi-byte character split across reads is held
@@ -26,4 +28,38 @@ export class Utf8Reads {
     this.first = false;
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
+}
+
+/** An incremental splitter of decoded text into items (lines, events). */
+export interface TextFramer<T> {
+  /** Adds text; returns the items it completed. */
+  push(text: string): T[];
+  /** Text held for the item being built. */
+  readonly pendingLength: number;
+}
+
+/**
+ * Decodes a byte stream as UTF-8, frames it with `framer`, and yields the items one array per read
+ * that completed any (one step per read, not per item: a read often holds several, and that is
+ * what keeps a streamed reply cheap). An item that grows past `limit` UTF-16 units fails with a
+ * `malformed_response` error of `provider`; at EOF, `finish` gives the last items.
+ */
+export async function* readFramed<T>(
+  body: AsyncIterable<Uint8Array | string>,
+  provider: ProviderName,
+  framer: TextFramer<T>,
+  limit: { units: number; what: string },
+  finish: () => T[],
+): AsyncGenerator<T[]> {
+  const utf8 = new Utf8Reads();
+  const tooLong = () => malformedResponse(provider, `stream ${limit.what} longer than 1 MiB`);
+  for await (const chunk of body) {
+    const items = framer.push(utf8.decode(chunk));
+    if (items.length > 0) yield items;
+    if (framer.pendingLength > limit.units) throw tooLong();
+  }
+  framer.push(utf8.end()); // at most the U+FFFD of a cut character: no item ends there
+  if (framer.pendingLength > limit.units) throw tooLong();
+  const last = finish();
+  if (last.length > 0) yield last;
 }

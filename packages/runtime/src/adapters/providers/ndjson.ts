@@ -2,9 +2,8 @@
  * Newline-delimited JSON framing: a line can be split across reads, so buffer until `\n`.
  * Lines are returned as text; parsing (and what a bad line means) is the caller's business.
  */
-import { Utf8Reads } from './decode-utf8.js';
+import { readFramed } from './decode-utf8.js';
 import type { ProviderName } from '../../providers/types.js';
-import { malformedResponse } from './wire-json.js';
 
 /**
  * Longest unterminated line held while waiting for its `\n`, in UTF-16 units (about 1 MiB of
@@ -52,20 +51,10 @@ export class NdjsonSplitter {
 
 /**
  * Decodes a byte stream as UTF-8 and yields its non-blank lines, including an unterminated last
- * one, as one array per read that completed any (a read often holds several lines, and one step
- * per read instead of per line is what keeps a streamed reply cheap). A line longer than
- * {@link MAX_NDJSON_LINE} fails with a `malformed_response` error.
+ * one, as one array per read that completed any. A line longer than {@link MAX_NDJSON_LINE} fails
+ * with a `malformed_response` error.
  */
-export async function* parseNdjsonLines(body: AsyncIterable<Uint8Array | string>, provider: ProviderName): AsyncGenerator<string[]> {
+export function parseNdjsonLines(body: AsyncIterable<Uint8Array | string>, provider: ProviderName): AsyncGenerator<string[]> {
   const splitter = new NdjsonSplitter();
-  const utf8 = new Utf8Reads();
-  for await (const chunk of body) {
-    const lines = splitter.push(utf8.decode(chunk));
-    if (lines.length > 0) yield lines;
-    if (splitter.pendingLength > MAX_NDJSON_LINE) throw malformedResponse(provider, 'stream line longer than 1 MiB');
-  }
-  splitter.push(utf8.end()); // at most the U+FFFD of a cut character: no line ends there
-  if (splitter.pendingLength > MAX_NDJSON_LINE) throw malformedResponse(provider, 'stream line longer than 1 MiB');
-  const last = splitter.end();
-  if (last.length > 0) yield last;
+  return readFramed(body, provider, splitter, { units: MAX_NDJSON_LINE, what: 'line' }, () => splitter.end());
 }
