@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './slugify.js';
 export * from './sse.js';
+export * from './usd.js';
 export * from './types/common.js';
 export * from './types/tenant.js';
 export * from './types/keys.js';

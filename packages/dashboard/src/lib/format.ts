@@ -1,4 +1,5 @@
-const usd2 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+import { usdText } from '@agentik/shared';
+
 const integer = new Intl.NumberFormat('en-US');
 
 /**
@@ -8,14 +9,7 @@ const integer = new Intl.NumberFormat('en-US');
  */
 export function formatUsd(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '—';
-  if (value === 0) return '$0.00';
-  const abs = Math.abs(value);
-  if (abs < 1) {
-    const digits = Math.min(10, Math.max(2, 2 - Math.floor(Math.log10(abs))));
-    const text = abs.toFixed(digits).replace(/(\.\d\d\d*?)0+$/, '$1');
-    return `${value < 0 ? '-' : ''}$${text}`;
-  }
-  return usd2.format(value);
+  return usdText(value);
 }
 
 /** A token count with thousands separators; `null` (not reported by the provider) shows as a dash. */

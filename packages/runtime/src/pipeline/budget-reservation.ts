@@ -1,6 +1,6 @@
+import { usdText } from '@agentik/shared';
 import { canReserve, remainingUsd } from '../cost/budget-rules.js';
 import { budgetPeriod } from '../cost/budget-service.js';
-import { usdText } from '../cost/usd-text.js';
 import { AppError } from '../lib/app-error.js';
 import type { Log } from '../lib/log.js';
 import type { TenantStore } from '../storage/port.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { usdText } from './usd-text.js';
+import { usdText } from './usd.js';
 
 describe('usdText', () => {
   it('shows cents, and three significant digits under one cent', () => {
@@ -9,5 +9,6 @@ describe('usdText', () => {
     expect(usdText(0.0049)).toBe('$0.0049');
     expect(usdText(-0.5)).toBe('-$0.50');
     expect(usdText(0.0123)).toBe('$0.0123');
+    expect(usdText(1234.5)).toBe('$1,234.50');
   });
 });
