@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../src/test-support/fake-llm.js';
-import { bearer, createAgent, readSseEvents, startTestServer, type TestServer } from '../src/test-support/harness.js';
-import { createTestDatabase, type TestDatabase } from '../src/test-support/postgres.js';
+import type { FakeLlm } from '../src/test-support/fake-llm.js';
+import { bearer, createAgent, readSseEvents, type TestServer } from '../src/test-support/harness.js';
+import { startPostgresTestServer, type PostgresTestServer } from '../src/test-support/postgres-server.js';
 
 /**
  * The lease of a request's tenant scope lasts until both its response has closed and its handler
@@ -9,28 +9,18 @@ import { createTestDatabase, type TestDatabase } from '../src/test-support/postg
  * away while another request evicted its store would lose its write if the lease ended with the
  * response.
  */
-let db: TestDatabase;
+let pg: PostgresTestServer;
 let llm: FakeLlm;
 let server: TestServer;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  llm = await startFakeLlm();
-  server = await startTestServer({
-    AGENTIK_STORAGE: 'postgres',
-    AGENTIK_DATABASE_URL: db.url,
-    AGENTIK_ENCRYPTION_KEY: 'ab'.repeat(32),
-    AGENTIK_OLLAMA_URL: llm.url,
-    // One open tenant store: any request of another tenant evicts the first one's.
-    AGENTIK_TENANT_POOL_SIZE: '1',
-    AGENTIK_LOG_LEVEL: 'warn',
-  });
+  // One open tenant store: any request of another tenant evicts the first one's.
+  pg = await startPostgresTestServer({ AGENTIK_TENANT_POOL_SIZE: '1' });
+  ({ llm, server } = pg);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await llm?.close();
-  await db?.drop();
+  await pg?.close();
 });
 
 describe('a tenant scope on Postgres', () => {

@@ -28,13 +28,21 @@ function exhausted(b: BudgetRecord): boolean {
 export class BudgetReservation {
   #reservedUsd = 0;
   #closed = false;
+  #known: { period: string; record: Promise<BudgetRecord> } | undefined;
 
+  /**
+   * @param known the budget as read when the run began (with the run's other reads): the first
+   *   free call's check uses it instead of reading the row again, if the month has not changed.
+   */
   constructor(
     private readonly store: Pick<TenantStore, 'budget' | 'groupTransaction'>,
     private readonly now: () => number,
     private readonly log: Log,
     private readonly tenantId: string,
-  ) {}
+    known?: { period: string; record: Promise<BudgetRecord> },
+  ) {
+    this.#known = known;
+  }
 
   /** USD reserved so far by this run. */
   get reservedUsd(): number {
@@ -52,7 +60,9 @@ export class BudgetReservation {
     const at = this.now();
     const period = budgetPeriod(at);
     const { budget } = this.store;
-    const allowed = amountUsd === 0 ? !exhausted(await budget.get(period)) : await budget.reserve(amountUsd, period, at);
+    const known = this.#known?.period === period ? this.#known.record : undefined;
+    this.#known = undefined;
+    const allowed = amountUsd === 0 ? !exhausted(await (known ?? budget.get(period))) : await budget.reserve(amountUsd, period, at);
     if (!allowed) {
       const b = await budget.get(period);
       const left = remainingUsd(b.monthlyLimitUsd ?? undefined, b.spentUsd, b.reservedUsd) ?? 0;

@@ -5,6 +5,7 @@ import type { AgentRecord, CostOutcome } from '../storage/records.js';
 import type { TenantContext } from '../tenants/context.js';
 import type { Tool } from '../tools/registry.js';
 import type { BudgetReservation, Settlement } from './budget-reservation.js';
+import type { RunReads } from './run-reads.js';
 
 /** What a caller asks of an agent. */
 export interface MessageInput {
@@ -98,6 +99,8 @@ export interface PipelineContext {
   readonly startedAt: number;
   /** orchestrator: the run's budget reservation (reserved by execute, settled by save-memory) */
   readonly reservation: BudgetReservation;
+  /** orchestrator: the reads the stages before the model call need, started together (route, load-memory, model-select and execute await them) */
+  readonly reads: RunReads;
   /** admission guard, model-select: concurrency slots held until the run ends (released by the orchestrator) */
   leases: Lease[];
   /** normalize */

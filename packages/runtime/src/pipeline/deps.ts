@@ -5,6 +5,7 @@ import type { Log } from '../lib/log.js';
 import type { ProviderName } from '@agentik/shared';
 import type { LlmProvider } from '../providers/types.js';
 import type { TenantContext } from '../tenants/context.js';
+import type { ProviderCredentialRecord } from '../storage/records.js';
 import type { ModelUsage } from '../observability/metrics.js';
 
 /** A provider ready for one call, and whose endpoint it calls (which decides its price). */
@@ -16,7 +17,8 @@ export interface ResolvedProvider {
 
 /** Finds the provider to use for a tenant: its own credentials if it set some, else the platform's. */
 export interface ProviderResolver {
-  resolve(tenant: TenantContext, name: ProviderName): Promise<ResolvedProvider>;
+  /** `own`: the tenant's stored credentials for `name`, if it has any. */
+  resolve(tenant: TenantContext, name: ProviderName, own: ProviderCredentialRecord | undefined): Promise<ResolvedProvider>;
 }
 
 /** A budget threshold crossing, for the operator's webhook. */

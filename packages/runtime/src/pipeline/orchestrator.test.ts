@@ -185,6 +185,33 @@ describe('Pipeline', () => {
     expect(observed.map(([name]) => name)).toEqual(['normalize']);
   });
 
+  it('starts its reads before the guard; a refused run whose reads fail leaves no unhandled rejection', async () => {
+    const down = () => Promise.reject(new Error('database down'));
+    const store = {
+      ...ctx.store,
+      agents: { ...ctx.store.agents, get: down, findByName: down },
+      conversations: { ...ctx.store.conversations, get: down },
+      messages: { ...ctx.store.messages, recent: down },
+      providerCredentials: { ...ctx.store.providerCredentials, list: down },
+      budget: { ...ctx.store.budget, get: down },
+    } as TenantStore;
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      const limited = deps(scriptedProvider([]), { rateLimiter: { take: async () => ({ allowed: false, retryAfterSeconds: 3 }) } });
+      const refused = await run(new Pipeline(limited), input({ conversationId: 'conversation_x' }), false, { ...ctx, store }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'RATE_LIMITED' });
+      // Admitted, the first stage that needs a read gets its failure.
+      const failed = await run(new Pipeline(deps(scriptedProvider([]))), input(), false, { ...ctx, store }).catch((e: unknown) => e);
+      expect((failed as Error).message).toBe('database down');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
+  });
+
   it('crosses thresholds once each and notifies', async () => {
     const b = await budget();
     // 0.0045 $ per reply at the usage below (within the call's bounds: the prompt's byte bound and

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { TenantContext } from '../tenants/context.js';
 import { admit } from './admission.js';
 import { BudgetReservation } from './budget-reservation.js';
+import { startRunReads } from './run-reads.js';
 import { need, type MessageInput, type PipelineContext, type PipelineOutput, type PipelineSink } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { execute } from './stages/execute.js';
@@ -50,14 +51,18 @@ export class Pipeline {
 
   async run(tenant: TenantContext, input: MessageInput, options: RunOptions): Promise<PipelineOutput> {
     const { deps } = this;
+    const startedAt = deps.now();
+    // Started before the admission guard, so they travel while it runs.
+    const reads = startRunReads(tenant, input, startedAt);
     const ctx: PipelineContext = {
       tenant,
       input,
       signal: options.signal,
       sink: options.sink ?? { onText() {} },
       stream: options.stream,
-      startedAt: deps.now(),
-      reservation: new BudgetReservation(tenant.store, deps.now, deps.log, tenant.tenant.id),
+      startedAt,
+      reservation: new BudgetReservation(tenant.store, deps.now, deps.log, tenant.tenant.id, reads.budget),
+      reads,
       leases: [],
     };
     try {

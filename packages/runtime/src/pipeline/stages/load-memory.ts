@@ -4,9 +4,6 @@ import type { ChatMessage } from '../../providers/types.js';
 import { need } from '../context.js';
 import type { Stage } from './stage.js';
 
-/** How many stored turns are read before the context window picks the ones that fit. */
-const RECENT_TURNS = 200;
-
 /**
  * Stage 3: the context sent to the model is the system prompt plus the most recent turns that fit
  * the agent's context budget, then the new user turn. Older turns stay stored for search. The
@@ -22,7 +19,7 @@ export const loadMemory: Stage = async (ctx, deps) => {
     ctx.input.history ??
     (conversation.isNew
       ? []
-      : (await ctx.tenant.store.messages.recent(conversation.id, RECENT_TURNS)).map((m) => ({
+      : (await need(ctx.reads.recent, 'recent turns')).map((m) => ({
           role: m.role,
           content: m.content,
           tokens: m.tokens,

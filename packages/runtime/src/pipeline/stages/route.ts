@@ -2,16 +2,17 @@ import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import type { Stage } from './stage.js';
 
-/** Stage 2: find the agent (by id, else by name) and the conversation to continue or start. */
+/**
+ * Stage 2: find the agent (by id, else by name) and the conversation to continue or start, from
+ * the run's reads (`run-reads.ts`).
+ */
 export const route: Stage = async (ctx) => {
   const { store } = ctx.tenant;
   const ref = ctx.input.agentRef;
   // The OpenAI-compatible API names agents as models (by name, as /v1/models lists them); the
-  // REST API by id. Each tries its usual form first, then the other.
+  // REST API by id. Each tries its usual form first (read with the run's other reads), then the other.
   const agent =
-    ctx.input.source === 'openai'
-      ? ((await store.agents.findByName(ref)) ?? (await store.agents.get(ref)))
-      : ((await store.agents.get(ref)) ?? (await store.agents.findByName(ref)));
+    (await ctx.reads.agent) ?? (ctx.input.source === 'openai' ? await store.agents.get(ref) : await store.agents.findByName(ref));
   if (!agent) throw notFound('agent');
   ctx.agent = agent;
   ctx.sink.onAgent?.(agent.name);
@@ -20,7 +21,7 @@ export const route: Stage = async (ctx) => {
     ctx.conversation = { id: newId('conversation'), isNew: true };
     return;
   }
-  const conversation = await store.conversations.get(conversationId);
+  const conversation = await ctx.reads.conversation;
   // Another agent's conversation, or another end-user's, reads exactly like one that never existed.
   if (!conversation || conversation.agentId !== agent.id || (userId !== undefined && conversation.userId !== userId)) {
     throw notFound('conversation');

@@ -7,6 +7,7 @@ import type { TenantStore } from '../../storage/port.js';
 import type { TenantContext } from '../../tenants/context.js';
 import type { TenantLease } from '../../tenants/pool.js';
 import { silentLog, startTestRuntime, type TestRuntime } from '../../test-support/harness.js';
+import { startRunReads } from '../run-reads.js';
 import { BudgetReservation } from '../budget-reservation.js';
 import type { MessageInput, PipelineContext } from '../context.js';
 import type { PipelineDeps } from '../deps.js';
@@ -82,14 +83,17 @@ function deps(llm: LlmProvider = provider([]), over: Partial<PipelineDeps> = {})
 }
 
 function context(input: Partial<MessageInput> = {}, stream = false, store = tenant.store): PipelineContext {
+  const scoped = { ...tenant, store };
+  const full: MessageInput = { agentRef: agentId, content: 'What is 6 x 7?', source: 'api', ...input };
   return {
-    tenant: { ...tenant, store },
-    input: { agentRef: agentId, content: 'What is 6 x 7?', source: 'api', ...input },
+    tenant: scoped,
+    input: full,
     signal: new AbortController().signal,
     sink: { onText() {} },
     stream,
     startedAt: Date.now(),
     reservation: new BudgetReservation(store, Date.now, silentLog, tenant.tenant.id),
+    reads: startRunReads(scoped, full, Date.now()),
     leases: [],
   };
 }
