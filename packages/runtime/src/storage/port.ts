@@ -16,6 +16,7 @@ import type {
   MessageRecord,
   ProviderCredentialRecord,
   Page,
+  PageOrder,
   PageRequest,
   PlatformAuditRecord,
   TenantPatch,
@@ -150,7 +151,8 @@ export interface AgentRepository {
 
 export interface TenantAuditRepository {
   append(event: AuditRecord): Promise<void>;
-  list(page: PageRequest): Promise<Page<AuditRecord>>;
+  /** Events by id: oldest first (default), or newest first; the cursor continues in the same order. */
+  list(page: PageRequest, order?: PageOrder): Promise<Page<AuditRecord>>;
 }
 
 export interface ConversationRepository {
