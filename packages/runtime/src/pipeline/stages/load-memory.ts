@@ -22,7 +22,7 @@ export const loadMemory: Stage = async (ctx, deps) => {
     ctx.input.history ??
     (conversation.isNew
       ? []
-      : (await ctx.tenant.store.messages.recent(conversation.id, RECENT_TURNS)).map((m) => ({
+      : (await ctx.tenant.store.messages.recent(conversation.id, RECENT_TURNS)).filter(before(ctx.input.regenerate?.userMessageId)).map((m) => ({
           role: m.role,
           content: m.content,
           tokens: m.tokens,
@@ -44,6 +44,11 @@ export const loadMemory: Stage = async (ctx, deps) => {
     ...turns.slice(turns.length - selection.turns.length).map((t) => ({ role: t.role, content: t.content })),
   ];
 };
+
+/** Regenerate answers its user turn again: the turns from it on (the replies it replaces) are not memory. */
+function before(userMessageId: string | undefined): (m: { id: string }) => boolean {
+  return userMessageId === undefined ? () => true : (m) => m.id < userMessageId;
+}
 
 function isTurn<T extends ChatMessage>(m: T): m is T & { role: Exclude<ChatMessage['role'], 'system'> } {
   return m.role !== 'system';

@@ -7,9 +7,10 @@ export const route: Stage = async (ctx) => {
   const { store } = ctx.tenant;
   const ref = ctx.input.agentRef;
   // The OpenAI-compatible API names agents as models (by name, as /v1/models lists them); the
-  // REST API by id. Each tries its usual form first, then the other.
+  // REST API by id. Each tries its usual form first, then the other. A regenerate names the
+  // conversation's agent by id, whichever API the conversation came from.
   const agent =
-    ctx.input.source === 'openai'
+    ctx.input.source === 'openai' && !ctx.input.regenerate
       ? ((await store.agents.findByName(ref)) ?? (await store.agents.get(ref)))
       : ((await store.agents.get(ref)) ?? (await store.agents.findByName(ref)));
   if (!agent) throw notFound('agent');
