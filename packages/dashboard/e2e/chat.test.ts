@@ -161,6 +161,26 @@ describe('chat', () => {
     expect(LONG_REPLY.startsWith(after[1]!.content.trim())).toBe(true);
   });
 
+  it('shows the old reply again, with the error, when a regenerate fails (LLM down), as the server kept it', async () => {
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByLabel('Message', { exact: true }).fill('AGAIN while DOWN');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const reply = page.getByTestId('assistant-message');
+    await reply.getByTestId('reply-meta').waitFor();
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.getByRole('alert').filter({ hasText: /unavailable/i }).waitFor();
+    expect(await reply.count()).toBe(1);
+    expect(await reply.locator('.message-text').textContent()).toBe(REPLY_TEXT);
+    expect(await page.getByTestId('user-message').count()).toBe(1);
+    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
+    const conversationId = decodeURIComponent(/#\/chat\/[^/]+\/([^/?]+)/.exec(page.url())![1]!);
+    const stored = await api<{ messages: { role: string; content: string }[] }>(baseUrl, key, 'GET', `/api/conversations/${conversationId}`);
+    expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'AGAIN while DOWN'],
+      ['assistant', REPLY_TEXT],
+    ]);
+  });
+
   it('lists conversations titled by their first message, newest first, with rename (stored on the server) and delete', async () => {
     const { id: lister } = await api<{ id: string }>(baseUrl, key, 'POST', '/api/agents', { name: 'Lister', systemPrompt: 'x', provider: 'anthropic', model: 'claude-sonnet-4-5' });
     await api(baseUrl, key, 'POST', `/api/agents/${lister}/messages`, { content: 'Oldest question' });

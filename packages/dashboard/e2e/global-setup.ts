@@ -53,10 +53,11 @@ const answered = new Set<string>();
  * Replies the browser tests ask for by what they say: a message with FLAKY fails with a 503 the
  * first time (the LLM is down) and works after; LONG streams slowly enough to press Stop; MARKDOWN
  * answers with markdown that holds a script tag; AGAIN gets the usual reply the first time and
- * another one after (a regenerate must show a new reply).
+ * another one after (a regenerate must show a new reply), or, with DOWN, a 503 after.
  */
 function scriptedReply(text: string): FakeReply | undefined {
   if (text.includes('AGAIN')) {
+    if (answered.has(text) && text.includes('DOWN')) return { error: { status: 503 } };
     if (answered.has(text)) return { text: SECOND_REPLY, tokenDelayMs: 100, usage: { input: 24, output: 10 } };
     answered.add(text);
   }
