@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { api, launchBrowser, screenshots, signIn, type TestBrowser } from './browser';
-import { LONG_REPLY, REPLY_TEXT } from './env';
+import { LONG_REPLY, REPLY_TEXT, SECOND_REPLY } from './env';
 
 const baseUrl = inject('baseUrl');
 const operatorKey = inject('operatorKey');
@@ -73,16 +73,40 @@ describe('chat', () => {
     await page.waitForURL(/#\/chat\/ag_[^/]+\/cv_/);
     await page.getByRole('button', { name: 'Send' }).waitFor();
 
-    // Regenerate sends the last message again and streams a new reply.
-    await page.getByLabel('Message', { exact: true }).fill('Something short');
+    // Regenerate answers the last message again: the new reply streams in and takes the old one's
+    // place, on the page and on the server; the message is not sent (or stored) a second time.
+    await page.getByLabel('Message', { exact: true }).fill('Something short, AGAIN');
     await page.getByRole('button', { name: 'Send' }).click();
-    await page.getByTestId('reply-meta').last().waitFor();
-    const before = await page.getByTestId('assistant-message').count();
+    const replies = page.getByTestId('assistant-message');
+    const users = page.getByTestId('user-message');
+    await users.filter({ hasText: 'Something short, AGAIN' }).waitFor();
+    await replies.last().getByText(REPLY_TEXT).waitFor();
+    await replies.last().getByTestId('reply-meta').waitFor();
+    const before = { replies: await replies.count(), users: await users.count() };
+    expect(await replies.last().locator('.message-text').textContent()).toBe(REPLY_TEXT);
     await page.getByRole('button', { name: 'Regenerate' }).click();
-    await expect.poll(() => page.getByTestId('assistant-message').count()).toBe(before + 1);
-    await page.getByTestId('assistant-message').last().getByTestId('reply-meta').waitFor();
-    expect(await page.getByTestId('assistant-message').last().locator('.message-text').textContent()).toBe(REPLY_TEXT);
-    expect(await page.getByTestId('user-message').last().textContent()).toContain('Something short');
+    // While it streams, the old reply is gone from view and the new one grows in its place.
+    await page.locator('[data-streaming="true"]').getByText(/^A second/).waitFor();
+    expect(await page.getByText(REPLY_TEXT, { exact: true }).count()).toBe(0);
+    await replies.last().getByTestId('reply-meta').waitFor();
+    expect(await replies.last().locator('.message-text').textContent()).toBe(SECOND_REPLY);
+    expect({ replies: await replies.count(), users: await users.count() }).toEqual(before);
+    expect(await users.filter({ hasText: 'Something short, AGAIN' }).count()).toBe(1);
+    expect(await page.getByText(REPLY_TEXT, { exact: true }).count()).toBe(0);
+    const conversationId = decodeURIComponent(/#\/chat\/[^/]+\/([^/?]+)/.exec(page.url())![1]!);
+    const stored = await api<{ messages: { role: string; content: string }[] }>(baseUrl, key, 'GET', `/api/conversations/${conversationId}`);
+    expect(stored.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(stored.messages.filter((m) => m.content === 'Something short, AGAIN')).toHaveLength(1);
+    expect(stored.messages.slice(-2)).toMatchObject([
+      { role: 'user', content: 'Something short, AGAIN' },
+      { role: 'assistant', content: SECOND_REPLY },
+    ]);
+    expect(stored.messages.some((m) => m.content === REPLY_TEXT)).toBe(false);
+    // After a reload the page shows what the server has: the same single turn and the new reply.
+    await page.reload();
+    await replies.last().getByText(SECOND_REPLY).waitFor();
+    expect(await users.filter({ hasText: 'Something short, AGAIN' }).count()).toBe(1);
+    expect(await page.getByText(REPLY_TEXT, { exact: true }).count()).toBe(0);
     // On a phone the conversation list is folded away and the message box is on screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -100,6 +124,61 @@ describe('chat', () => {
       return box.bottom <= list.bottom + 1 && box.top >= list.top;
     });
     expect(visible).toBe(true);
+  });
+
+  it('stops a regenerate while it streams, as it stops a send: what came takes the old reply\'s place', async () => {
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByLabel('Message', { exact: true }).fill('Another LONG story');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('[data-streaming="true"]').getByText(/word3/).waitFor();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByTestId('reply-stopped').waitFor();
+    await page.waitForURL(/#\/chat\/ag_[^/]+\/cv_/);
+    const conversationId = decodeURIComponent(/#\/chat\/[^/]+\/([^/?]+)/.exec(page.url())![1]!);
+    type Stored = { messages: { id: string; role: string; content: string }[] };
+    const read = () => api<Stored>(baseUrl, key, 'GET', `/api/conversations/${conversationId}`);
+    await expect.poll(async () => (await read()).messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    const old = (await read()).messages[1]!;
+
+    // The page reloads the stored conversation, and the last reply offers Regenerate.
+    await page.reload();
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.locator('[data-streaming="true"]').getByText(/word3/).waitFor();
+    expect(await page.getByTestId('assistant-message').count()).toBe(1);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByTestId('reply-stopped').waitFor();
+    const shown = (await page.getByTestId('assistant-message').locator('.message-text').textContent())!.trim();
+    expect(LONG_REPLY.startsWith(shown)).toBe(true);
+    expect(await page.getByTestId('user-message').count()).toBe(1);
+    // The server kept the stopped reply in place of the old one: one user turn, one reply, a new one.
+    await expect.poll(async () => (await read()).messages.map((m) => (m.id === old.id ? 'the old reply' : m.role))).toEqual(['user', 'assistant']);
+    const after = (await read()).messages;
+    expect(after.map((m) => [m.role, m.content === 'Another LONG story'])).toEqual([
+      ['user', true],
+      ['assistant', false],
+    ]);
+    expect(after[1]!.id).not.toBe(old.id);
+    expect(LONG_REPLY.startsWith(after[1]!.content.trim())).toBe(true);
+  });
+
+  it('shows the old reply again, with the error, when a regenerate fails (LLM down), as the server kept it', async () => {
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByLabel('Message', { exact: true }).fill('AGAIN while DOWN');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const reply = page.getByTestId('assistant-message');
+    await reply.getByTestId('reply-meta').waitFor();
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.getByRole('alert').filter({ hasText: /unavailable/i }).waitFor();
+    expect(await reply.count()).toBe(1);
+    expect(await reply.locator('.message-text').textContent()).toBe(REPLY_TEXT);
+    expect(await page.getByTestId('user-message').count()).toBe(1);
+    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
+    const conversationId = decodeURIComponent(/#\/chat\/[^/]+\/([^/?]+)/.exec(page.url())![1]!);
+    const stored = await api<{ messages: { role: string; content: string }[] }>(baseUrl, key, 'GET', `/api/conversations/${conversationId}`);
+    expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'AGAIN while DOWN'],
+      ['assistant', REPLY_TEXT],
+    ]);
   });
 
   it('lists conversations titled by their first message, newest first, with rename (stored on the server) and delete', async () => {

@@ -76,4 +76,50 @@ describe('console', () => {
     expect(text).toContain('console owner (owner key)');
     await screenshots(page, 'audit-names');
   });
+
+  it('pages the audit log newest first, one page from the API per page shown, as far back as it goes', async () => {
+    // 55 renames after the events above: three pages of 25, newest first.
+    const { data } = await api<{ data: { id: string }[] }>(baseUrl, key, 'GET', '/api/conversations');
+    for (let i = 1; i <= 55; i++) await api(baseUrl, key, 'PATCH', `/api/conversations/${data[0]!.id}`, { title: `title ${i}` });
+    const all = await api<{ data: { action: string }[] }>(baseUrl, key, 'GET', '/api/audit?limit=200');
+    const total = all.data.length;
+    expect(total).toBeGreaterThan(55);
+    expect(total).toBeLessThanOrEqual(75);
+
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/audit') asked.push(new URL(r.url()).search);
+    });
+    await page.getByRole('link', { name: 'Requests' }).click();
+    await page.getByRole('link', { name: 'Audit' }).click();
+    const rows = page.locator('table tbody tr');
+    const details = () => rows.locator('.details').allTextContents();
+    await expect.poll(async () => (await details())[0]).toBe('title: title 55');
+    expect(await rows.count()).toBe(25);
+    expect((await details()).at(-1)).toBe('title: title 31');
+
+    await page.getByRole('button', { name: 'Older' }).click();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await expect.poll(async () => (await details())[0]).toBe('title: title 30');
+    await page.getByRole('button', { name: 'Older' }).click();
+    await page.getByText('Page 3', { exact: true }).waitFor();
+    await expect.poll(async () => (await details())[0]).toBe('title: title 5');
+    // The last page ends with the oldest event, and there is nothing older.
+    await expect.poll(() => rows.count()).toBe(total - 50);
+    expect(await rows.last().textContent()).toContain(all.data[0]!.action);
+    expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await expect.poll(async () => (await details())[0]).toBe('title: title 30');
+
+    // Each page shown was one request for 25 events newest first, after the previous page's last.
+    expect(asked).toHaveLength(4);
+    for (const q of asked) {
+      const params = new URLSearchParams(q);
+      expect(params.get('order')).toBe('desc');
+      expect(params.get('limit')).toBe('25');
+    }
+    expect(asked.map((q) => new URLSearchParams(q).get('cursor'))).toEqual([null, expect.any(String), expect.any(String), expect.any(String)]);
+    expect(new URLSearchParams(asked[3]).get('cursor')).toBe(new URLSearchParams(asked[1]).get('cursor'));
+  });
 });

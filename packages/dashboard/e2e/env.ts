@@ -8,6 +8,8 @@ export const SCREENSHOT_DIR = fileURLToPath(new URL('../test-results/screenshots
 export const OPERATOR_KEY = 'agk_e2e_operator_key_0123456789abcdefghijklmnopqrstu';
 /** What the fake LLM answers, streamed a token every 45 ms. */
 export const REPLY_TEXT = 'Streaming works: one token at a time, all the way to the end.';
+/** What the fake LLM answers to a message with AGAIN in it that it has answered before (the regenerate test). */
+export const SECOND_REPLY = 'A second answer, not the same as the first one.';
 /** What the fake LLM streams, slowly, to a message with LONG in it (the Stop test). */
 export const LONG_REPLY = Array.from({ length: 120 }, (_, i) => `word${i}`).join(' ');
 /** What the fake LLM answers to a message with MARKDOWN in it: markdown with raw HTML that must stay text. */

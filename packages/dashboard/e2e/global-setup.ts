@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startFakeLlm, type FakeLlm, type FakeReply } from '../../runtime/src/test-support/fake-llm';
 import { spawnServe, stopServe, type ServeChild } from '../../runtime/src/test-support/spawn-runtime';
-import { DIST_DIR, REPLY_TEXT, DASHBOARD_DIR, OPERATOR_KEY, LONG_REPLY, MARKDOWN_REPLY } from './env';
+import { DIST_DIR, REPLY_TEXT, DASHBOARD_DIR, OPERATOR_KEY, LONG_REPLY, MARKDOWN_REPLY, SECOND_REPLY } from './env';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -47,13 +47,20 @@ function lastUserText(body: Record<string, unknown>): string {
 }
 
 const failedOnce = new Set<string>();
+const answered = new Set<string>();
 
 /**
  * Replies the browser tests ask for by what they say: a message with FLAKY fails with a 503 the
  * first time (the LLM is down) and works after; LONG streams slowly enough to press Stop; MARKDOWN
- * answers with markdown that holds a script tag.
+ * answers with markdown that holds a script tag; AGAIN gets the usual reply the first time and
+ * another one after (a regenerate must show a new reply), or, with DOWN, a 503 after.
  */
 function scriptedReply(text: string): FakeReply | undefined {
+  if (text.includes('AGAIN')) {
+    if (answered.has(text) && text.includes('DOWN')) return { error: { status: 503 } };
+    if (answered.has(text)) return { text: SECOND_REPLY, tokenDelayMs: 100, usage: { input: 24, output: 10 } };
+    answered.add(text);
+  }
   if (text.includes('FLAKY') && !failedOnce.has(text)) {
     failedOnce.add(text);
     return { error: { status: 503 } };

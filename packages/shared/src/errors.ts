@@ -12,7 +12,7 @@ export const ERROR_CODES = {
     meaning: 'The tenant does not exist, is suspended or deleted, or the key may not use it.',
   },
   NOT_FOUND: { status: 404, meaning: 'No such route, or no such resource in this tenant.' },
-  CONFLICT: { status: 409, meaning: 'The resource already exists (for example a taken slug).' },
+  CONFLICT: { status: 409, meaning: 'The resource already exists (for example a taken slug), or its state does not allow the request.' },
   PLAN_LIMIT_REACHED: { status: 403, meaning: "The tenant's plan does not allow more of this resource." },
   VALIDATION_FAILED: { status: 400, meaning: 'The body, query or parameters do not match the schema.' },
   MALFORMED_REQUEST: { status: 400, meaning: 'The body is not valid JSON or not valid UTF-8.' },

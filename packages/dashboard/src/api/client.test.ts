@@ -99,6 +99,25 @@ describe('ApiClient', () => {
     expect(url).toBe('/api/agents/ag_1/messages');
     expect((init.headers as Record<string, string>).accept).toBe('text/event-stream');
   });
+
+  it('regenerates: POSTs {} to the conversation, streams the deltas and returns the done body', async () => {
+    const fetcher = vi.fn(async () => streamed(['event: delta\ndata: {"text":"Again"}\n\n', `event: done\ndata: ${JSON.stringify(DONE)}\n\n`]));
+    const deltas: string[] = [];
+    const reply = await new ApiClient({ key: 'k' }, '', fetcher as unknown as typeof fetch).regenerate('cv_1/x', { onDelta: (t) => deltas.push(t) });
+    expect(deltas).toEqual(['Again']);
+    expect(reply).toEqual(DONE);
+    const [url, init] = fetcher.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/conversations/cv_1%2Fx/regenerate');
+    expect(init.method).toBe('POST');
+    expect(init.body).toBe('{}');
+    expect((init.headers as Record<string, string>).accept).toBe('text/event-stream');
+  });
+
+  it('asks for the audit log newest first with order=desc', async () => {
+    const fetcher = vi.fn(async () => Response.json({ data: [], nextCursor: null }));
+    await new ApiClient({ key: 'k' }, '', fetcher as unknown as typeof fetch).listAudit('au_9', 25, 'desc');
+    expect((fetcher.mock.calls[0] as unknown as [string])[0]).toBe('/api/audit?cursor=au_9&limit=25&order=desc');
+  });
 });
 
 describe('readReplyStream', () => {

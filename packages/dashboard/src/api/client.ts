@@ -253,7 +253,20 @@ export class ApiClient {
     handlers: StreamHandlers,
     signal?: AbortSignal,
   ): Promise<MessageReply> {
-    const response = await this.send('POST', `/api/agents/${encodeURIComponent(agentId)}/messages`, body, signal, 'text/event-stream');
+    return this.streamReply(`/api/agents/${encodeURIComponent(agentId)}/messages`, body, handlers, signal);
+  }
+
+  /**
+   * Answers the conversation's last user message again and streams the new reply like
+   * {@link streamMessage}; the server puts it in place of the old reply once it is complete (a
+   * failure leaves the old one).
+   */
+  regenerate(conversationId: string, handlers: StreamHandlers, signal?: AbortSignal): Promise<MessageReply> {
+    return this.streamReply(`/api/conversations/${encodeURIComponent(conversationId)}/regenerate`, {}, handlers, signal);
+  }
+
+  private async streamReply(path: string, body: unknown, handlers: StreamHandlers, signal?: AbortSignal): Promise<MessageReply> {
+    const response = await this.send('POST', path, body, signal, 'text/event-stream');
     if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
       return (await response.json()) as MessageReply;
     }
@@ -284,8 +297,9 @@ export class ApiClient {
   revokeKey(id: string) {
     return this.request<void>('DELETE', `/api/keys/${encodeURIComponent(id)}`);
   }
-  listAudit(cursor?: string | null, limit = 25) {
-    return this.request<Page<AuditEvent>>('GET', withQuery('/api/audit', { cursor, limit }));
+  /** The audit log a page at a time, oldest first, or newest first with `order` `desc`. */
+  listAudit(cursor?: string | null, limit = 25, order: 'asc' | 'desc' = 'asc') {
+    return this.request<Page<AuditEvent>>('GET', withQuery('/api/audit', { cursor, limit, order }));
   }
 }
 

@@ -25,6 +25,8 @@ interface UiMessage {
   reply?: Pick<MessageReply, 'usage' | 'costUsd'>;
   /** Tokens stored with a past message. */
   tokens?: number | null;
+  /** A reply being regenerated: hidden while the new one streams, gone once it is in. */
+  replaced?: boolean;
 }
 
 interface Thread {
@@ -191,8 +193,8 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
           <ErrorMessage error={threadError} />
           <Messages
             messages={messages}
-            canRegenerate={writable && !sender.busy && !!lastUser}
-            onRegenerate={() => lastUser && void sender.send(lastUser.content)}
+            canRegenerate={writable && !sender.busy && !!lastUser && !!thread.conversationId}
+            onRegenerate={() => void sender.regenerate()}
           />
           {agentId && writable ? (
             <Composer busy={sender.busy} error={sender.error} onSend={sender.send} onStop={sender.stop} />
@@ -205,11 +207,24 @@ export function ChatPage({ agentId: routeAgent, conversationId: routeConversatio
   );
 }
 
+/** How one streamed call changes the thread: at the start, on its reply, and when it failed. */
+interface Streamed {
+  call: (onDelta: (text: string) => void, signal: AbortSignal) => Promise<MessageReply>;
+  /** The thread with the pending reply (`pending`) in place. */
+  start: (t: Thread, pending: UiMessage) => Thread;
+  /** The thread once the reply came (`pending` replaced by it) or was stopped (`pending` kept). */
+  settle: (t: Thread) => Thread;
+  /** The thread as it was: the call failed, the server stored nothing. */
+  undo: (t: Thread) => Thread;
+}
+
 /**
- * Sending a message and streaming its reply. The user's turn shows at once; if the call fails
- * before a reply, both turns go again (the server stored nothing) and the text goes back to the
- * box, so a retry never shows the message twice. Stop aborts the stream; the server keeps the
- * turn and what had streamed.
+ * Sending a message, or regenerating the last reply, and streaming the reply. The user's turn
+ * shows at once; if the call fails before a reply, the thread goes back to what it was (the server
+ * stored nothing) and a sent text goes back to the box, so a retry never shows the message twice.
+ * A regenerate hides the old reply while the new one streams, drops it once the new one is in,
+ * and shows it again when the call failed (the server kept it). Stop aborts the stream; the
+ * server keeps what had streamed.
  */
 function useSender({
   agentId,
@@ -233,58 +248,79 @@ function useSender({
   const abort = useRef<AbortController | null>(null);
   useEffect(() => () => abort.current?.abort(), []);
 
-  const send = useCallback(
-    async (content: string): Promise<boolean> => {
-      if (!agentId || !content.trim()) return false;
+  const stream = useCallback(
+    async ({ call, start, settle, undo }: Streamed): Promise<boolean> => {
       setBusy(true);
       setError(null);
-      const stamp = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-      const pendingId = `pending-${stamp}`;
-      const userId = `user-${stamp}`;
-      update((t) => ({
-        ...t,
-        messages: [...t.messages, { id: userId, role: 'user', content }, { id: pendingId, role: 'assistant', content: '', streaming: true }],
-      }));
+      const pendingId = `pending-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      update((t) => start(t, { id: pendingId, role: 'assistant', content: '', streaming: true }));
       const patch = (change: (m: UiMessage) => UiMessage) =>
         update((t) => ({ ...t, messages: t.messages.map((m) => (m.id === pendingId ? change(m) : m)) }));
       const controller = new AbortController();
       abort.current = controller;
       const before = known();
       try {
-        const reply = await client.streamMessage(
-          agentId,
-          { content, ...(conversationId ? { conversationId } : {}) },
-          { onDelta: (delta) => patch((m) => ({ ...m, content: m.content + delta })) },
-          controller.signal,
-        );
-        update((t) => ({
-          ...t,
-          conversationId: reply.conversationId,
-          messages: t.messages.map((m) =>
-            m.id === pendingId ? { id: reply.message.id, role: 'assistant', content: reply.message.content, reply: { usage: reply.usage, costUsd: reply.costUsd } } : m,
-          ),
-        }));
+        const reply = await call((delta) => patch((m) => ({ ...m, content: m.content + delta })), controller.signal);
+        update((t) => {
+          const settled = settle(t);
+          return {
+            ...settled,
+            conversationId: reply.conversationId,
+            messages: settled.messages.map((m) =>
+              m.id === pendingId ? { id: reply.message.id, role: 'assistant', content: reply.message.content, reply: { usage: reply.usage, costUsd: reply.costUsd } } : m,
+            ),
+          };
+        });
         onReplied(reply.conversationId);
         return true;
       } catch (e) {
         if (controller.signal.aborted) {
+          update((t) => settle(t));
           patch((m) => ({ ...m, streaming: false, stopped: true }));
           onStopped(before);
           return true;
         }
         setError(e);
-        update((t) => ({ ...t, messages: t.messages.filter((m) => m.id !== pendingId && m.id !== userId) }));
+        update((t) => undo({ ...t, messages: t.messages.filter((m) => m.id !== pendingId) }));
         return false;
       } finally {
         abort.current = null;
         setBusy(false);
       }
     },
-    [agentId, conversationId, client, update, onReplied, onStopped, known],
+    [update, onReplied, onStopped, known],
   );
 
+  const send = useCallback(
+    (content: string): Promise<boolean> => {
+      if (!agentId || !content.trim()) return Promise.resolve(false);
+      const userId = `user-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      return stream({
+        call: (onDelta, signal) => client.streamMessage(agentId, { content, ...(conversationId ? { conversationId } : {}) }, { onDelta }, signal),
+        start: (t, pending) => ({ ...t, messages: [...t.messages, { id: userId, role: 'user', content }, pending] }),
+        settle: (t) => t,
+        undo: (t) => ({ ...t, messages: t.messages.filter((m) => m.id !== userId) }),
+      });
+    },
+    [agentId, conversationId, client, stream],
+  );
+
+  const regenerate = useCallback((): Promise<boolean> => {
+    if (!conversationId) return Promise.resolve(false);
+    return stream({
+      call: (onDelta, signal) => client.regenerate(conversationId, { onDelta }, signal),
+      // The replies after the last user turn hide while the new one streams in after them.
+      start: (t, pending) => {
+        const lastUser = t.messages.map((m) => m.role).lastIndexOf('user');
+        return { ...t, messages: [...t.messages.map((m, i) => (i > lastUser ? { ...m, replaced: true } : m)), pending] };
+      },
+      settle: (t) => ({ ...t, messages: t.messages.filter((m) => !m.replaced) }),
+      undo: (t) => ({ ...t, messages: t.messages.map((m) => (m.replaced ? { ...m, replaced: false } : m)) }),
+    });
+  }, [conversationId, client, stream]);
+
   const stop = useCallback(() => abort.current?.abort(), []);
-  return { busy, error, send, stop };
+  return { busy, error, send, regenerate, stop };
 }
 
 function ChatFrame({ children }: { children: React.ReactNode }) {
@@ -296,12 +332,13 @@ function ChatFrame({ children }: { children: React.ReactNode }) {
   );
 }
 
-function Messages({ messages, canRegenerate, onRegenerate }: { messages: UiMessage[]; canRegenerate: boolean; onRegenerate: () => void }) {
+function Messages({ messages: all, canRegenerate, onRegenerate }: { messages: UiMessage[]; canRegenerate: boolean; onRegenerate: () => void }) {
+  const messages = all.filter((m) => !m.replaced);
   const end = useRef<HTMLDivElement>(null);
   // Scroll after every change, the reply's cost line included (it comes after the last delta).
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: 'end' });
-  }, [messages]);
+  }, [all]);
   if (messages.length === 0) {
     return (
       <div className="messages messages-empty">
@@ -333,7 +370,7 @@ function Messages({ messages, canRegenerate, onRegenerate }: { messages: UiMessa
             ) : null}
             {!m.streaming && m.content ? <CopyButton text={m.content} what={m.role === 'user' ? 'your message' : 'the reply'} /> : null}
             {n === lastIndex && m.role === 'assistant' && canRegenerate ? (
-              <button type="button" className="button-small button-secondary" onClick={onRegenerate} title="Sends your last message again for a new reply">
+              <button type="button" className="button-small button-secondary" onClick={onRegenerate} title="Answers your last message again; the new reply takes the place of this one">
                 Regenerate
               </button>
             ) : null}

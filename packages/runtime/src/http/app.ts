@@ -37,7 +37,7 @@ import { conversationRoutes } from './routes/conversations.js';
 import { budgetRoutes } from './routes/budget.js';
 import { costRoutes } from './routes/costs.js';
 import { dashboardRoutes } from './routes/dashboard.js';
-import { messageRoutes } from './routes/messages.js';
+import { messageRoutes, regenerateRoutes } from './routes/messages.js';
 import { openAiRoutes } from './routes/openai-compatible.js';
 import { providerRoutes } from './routes/providers.js';
 import { auditRoutes } from './routes/audit.js';
@@ -324,6 +324,7 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
   await app.register(messageRoutes, { prefix: '/api/agents', pipeline });
   await app.register(auditRoutes, { prefix: '/api/audit' });
   await app.register(conversationRoutes, { prefix: '/api/conversations', now });
+  await app.register(regenerateRoutes, { prefix: '/api/conversations', pipeline });
   await app.register(costRoutes, { prefix: '/api/costs', now });
   await app.register(budgetRoutes, { prefix: '/api/budget', now });
   await app.register(providerRoutes, { prefix: '/api/providers', box, tenantUrls: config.providers.tenantUrls, guard, now });

@@ -23,6 +23,12 @@ export interface MessageInput {
    */
   history?: ChatMessage[] | undefined;
   source: 'api' | 'openai';
+  /**
+   * Regenerate: `content` is this stored user turn of `conversationId` (its last), answered
+   * again. Memory stops before it, and save-memory replaces the replies after it instead of
+   * storing the turn a second time.
+   */
+  regenerate?: { userMessageId: string } | undefined;
 }
 
 /** Receives streamed text as it is generated. */

@@ -35,6 +35,15 @@ interface ReadsInput {
   source: 'api' | 'openai';
   conversationId?: string | undefined;
   history?: readonly unknown[] | undefined;
+  regenerate?: unknown;
+}
+
+/**
+ * The OpenAI-compatible API names agents as models (by name, as /v1/models lists them); the REST
+ * API, and a regenerate of either API's conversation, by id.
+ */
+export function namesAgentByName(input: ReadsInput): boolean {
+  return input.source === 'openai' && input.regenerate === undefined;
 }
 
 /** Starts the reads of one run; see {@link RunReads}. */
@@ -44,7 +53,7 @@ export function startRunReads(tenant: TenantContext, input: ReadsInput, now: num
   const { conversationId } = input;
   const continued = conversationId !== undefined;
   return {
-    agent: quiet(input.source === 'openai' ? store.agents.findByName(input.agentRef) : store.agents.get(input.agentRef)),
+    agent: quiet(namesAgentByName(input) ? store.agents.findByName(input.agentRef) : store.agents.get(input.agentRef)),
     conversation: continued ? quiet(store.conversations.get(conversationId)) : undefined,
     recent: continued && input.history === undefined ? quiet(store.messages.recent(conversationId, RECENT_TURNS)) : undefined,
     credentials: quiet(store.providerCredentials.list()),

@@ -16,6 +16,7 @@ import type {
   MessageRecord,
   ProviderCredentialRecord,
   Page,
+  PageOrder,
   PageRequest,
   PlatformAuditRecord,
   TenantPatch,
@@ -150,7 +151,8 @@ export interface AgentRepository {
 
 export interface TenantAuditRepository {
   append(event: AuditRecord): Promise<void>;
-  list(page: PageRequest): Promise<Page<AuditRecord>>;
+  /** Events by id: oldest first (default), or newest first; the cursor continues in the same order. */
+  list(page: PageRequest, order?: PageOrder): Promise<Page<AuditRecord>>;
 }
 
 export interface ConversationRepository {
@@ -171,6 +173,16 @@ export interface MessageRepository {
   listByConversation(conversationId: string): Promise<MessageRecord[]>;
   /** The newest `limit` messages of the conversation, returned oldest first. */
   recent(conversationId: string, limit: number): Promise<MessageRecord[]>;
+  /** The conversation's newest user turn; undefined when it has none (or does not exist). */
+  lastUserTurn(conversationId: string): Promise<MessageRecord | undefined>;
+  /**
+   * Regenerate: replaces the turns after the last user turn of `reply.conversationId` with
+   * `reply` (whose id must sort after `userMessageId`), and touches the conversation at
+   * `reply.createdAt`, atomically (in the caller's transaction, else in one of its own). Returns
+   * false, changing nothing, when `userMessageId` is not the conversation's last user turn (a
+   * newer turn was committed meanwhile) or the conversation does not exist.
+   */
+  replaceReplies(userMessageId: string, reply: MessageRecord): Promise<boolean>;
   /**
    * Full-text search over past messages, newest first. `terms` are plain words; each adapter
    * quotes them for its own search syntax, so no user text is ever parsed as query syntax.

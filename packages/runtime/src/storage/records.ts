@@ -84,8 +84,11 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** The order of a paged list by id: `asc`, oldest first; `desc`, newest first. */
+export type PageOrder = 'asc' | 'desc';
+
 export interface PageRequest {
-  /** Continue after this id (exclusive). */
+  /** Continue after this id (exclusive), in the list's order. */
   after?: string | undefined;
   limit: number;
 }

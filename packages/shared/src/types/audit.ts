@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate, listOf } from './common.js';
+import { IsoDate, ListQuery, listOf } from './common.js';
 
 /** One audit entry. It names who did what to which resource; it never holds a secret. */
 export const AuditEvent = z.object({
@@ -18,3 +18,7 @@ export type AuditEvent = z.infer<typeof AuditEvent>;
 
 export const AuditList = listOf(AuditEvent);
 export type AuditList = z.infer<typeof AuditList>;
+
+/** `GET /api/audit`: a list page, oldest first (`asc`, the default) or newest first (`desc`); the cursor continues in the same order. */
+export const AuditListQuery = ListQuery.extend({ order: z.enum(['asc', 'desc']).default('asc') });
+export type AuditListQuery = z.infer<typeof AuditListQuery>;

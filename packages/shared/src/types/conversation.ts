@@ -10,6 +10,13 @@ export const SendMessageBody = z.strictObject({
 });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
 
+/**
+ * `POST /api/conversations/:id/regenerate`: `{}`, or no body at all (which Fastify hands over as
+ * null); any field is refused.
+ */
+export const RegenerateBody = z.strictObject({}).nullish();
+export type RegenerateBody = z.infer<typeof RegenerateBody>;
+
 /** Usage of one reply; null where the provider reported nothing. */
 export const ReplyUsage = z.object({ inputTokens: z.number().int().nullable(), outputTokens: z.number().int().nullable() });
 

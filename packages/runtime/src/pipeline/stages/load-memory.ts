@@ -19,7 +19,7 @@ export const loadMemory: Stage = async (ctx, deps) => {
     ctx.input.history ??
     (conversation.isNew
       ? []
-      : (await need(ctx.reads.recent, 'recent turns')).map((m) => ({
+      : (await need(ctx.reads.recent, 'recent turns')).filter(before(ctx.input.regenerate?.userMessageId)).map((m) => ({
           role: m.role,
           content: m.content,
           tokens: m.tokens,
@@ -41,6 +41,11 @@ export const loadMemory: Stage = async (ctx, deps) => {
     ...turns.slice(turns.length - selection.turns.length).map((t) => ({ role: t.role, content: t.content })),
   ];
 };
+
+/** Regenerate answers its user turn again: the turns from it on (the replies it replaces) are not memory. */
+function before(userMessageId: string | undefined): (m: { id: string }) => boolean {
+  return userMessageId === undefined ? () => true : (m) => m.id < userMessageId;
+}
 
 function isTurn<T extends ChatMessage>(m: T): m is T & { role: Exclude<ChatMessage['role'], 'system'> } {
   return m.role !== 'system';

@@ -1,5 +1,6 @@
 import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
+import { namesAgentByName } from '../run-reads.js';
 import type { Stage } from './stage.js';
 
 /**
@@ -10,9 +11,10 @@ export const route: Stage = async (ctx) => {
   const { store } = ctx.tenant;
   const ref = ctx.input.agentRef;
   // The OpenAI-compatible API names agents as models (by name, as /v1/models lists them); the
-  // REST API by id. Each tries its usual form first (read with the run's other reads), then the other.
-  const agent =
-    (await ctx.reads.agent) ?? (ctx.input.source === 'openai' ? await store.agents.get(ref) : await store.agents.findByName(ref));
+  // REST API by id; a regenerate names the conversation's agent by id, whichever API the
+  // conversation came from. Each tries its usual form first (read with the run's other reads),
+  // then the other.
+  const agent = (await ctx.reads.agent) ?? (namesAgentByName(ctx.input) ? await store.agents.get(ref) : await store.agents.findByName(ref));
   if (!agent) throw notFound('agent');
   ctx.agent = agent;
   ctx.sink.onAgent?.(agent.name);

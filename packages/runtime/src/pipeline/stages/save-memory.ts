@@ -72,8 +72,10 @@ export async function bookCall(ctx: PipelineContext, deps: PipelineDeps, turn?: 
 /**
  * Stage 7: commits the turn in one transaction of the tenant store: the conversation (when new),
  * the user turn, the assistant turn, the cost event, and the settlement of the budget reservation
- * (real spend in, reservation out). `bookCall` says what is kept when the store refuses. A run
- * whose model call failed never gets here, so an outage never leaves half a conversation behind.
+ * (real spend in, reservation out). A regenerate stores no user turn: its reply replaces the
+ * replies after the user turn it answered, in that same transaction. `bookCall` says what is kept
+ * when the store refuses. A run whose model call failed never gets here, so an outage never leaves
+ * half a conversation behind, and a failed regenerate leaves the old reply in place.
  */
 export const saveMemory: Stage = async (ctx, deps) => {
   const agent = need(ctx.agent, 'agent');
@@ -95,9 +97,15 @@ export const saveMemory: Stage = async (ctx, deps) => {
         createdAt: ctx.startedAt,
         updatedAt: at,
       });
-    } else {
-      await tx.conversations.touch(conversation.id, at);
     }
+    const reply = { id: assistantId, conversationId: conversation.id, role: 'assistant' as const, content: result.text, tokens: result.usage.outputTokens, createdAt: at };
+    const { regenerate } = ctx.input;
+    if (regenerate) {
+      // A turn committed since the run began is newer than the one answered: keep it, and book the call alone.
+      if (!(await tx.messages.replaceReplies(regenerate.userMessageId, reply))) throw new Error('regenerate: the conversation has a newer turn');
+      return;
+    }
+    if (!conversation.isNew) await tx.conversations.touch(conversation.id, at);
     await tx.messages.append({
       id: userId,
       conversationId: conversation.id,
@@ -106,14 +114,7 @@ export const saveMemory: Stage = async (ctx, deps) => {
       tokens: estimateMessageTokens(content),
       createdAt: ctx.startedAt,
     });
-    await tx.messages.append({
-      id: assistantId,
-      conversationId: conversation.id,
-      role: 'assistant',
-      content: result.text,
-      tokens: result.usage.outputTokens,
-      createdAt: at,
-    });
+    await tx.messages.append(reply);
   };
   await bookCall(ctx, deps, { writes, messageId: assistantId });
 };

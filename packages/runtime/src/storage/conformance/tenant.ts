@@ -95,6 +95,80 @@ export function defineTenantConformance(suite: ConformanceSuite): void {
       expect(await store.conversations.get(other.id)).toEqual({ ...other, title: null });
     });
 
+    it('finds the last user turn and replaces the replies after it (regenerate), only while it is the last', async () => {
+      const { store } = await freshTenant();
+      const conv = { id: newId('conversation'), agentId: newId('agent'), userId: null, source: 'api' as const, createdAt: T0, updatedAt: T0 };
+      const other = { ...conv, id: newId('conversation') };
+      await store.conversations.create(conv);
+      await store.conversations.create(other);
+      const turn = (conversationId: string, role: 'user' | 'assistant', content: string, at: number) => ({
+        id: newId('message'),
+        conversationId,
+        role,
+        content,
+        tokens: 3,
+        createdAt: at,
+      });
+      expect(await store.messages.lastUserTurn(conv.id)).toBeUndefined();
+      const [u1, a1, u2, a2, a2b] = [
+        turn(conv.id, 'user', 'first', T0),
+        turn(conv.id, 'assistant', 'first reply', T0 + 1),
+        turn(conv.id, 'user', 'second', T0 + 2),
+        turn(conv.id, 'assistant', 'second reply', T0 + 3),
+        turn(conv.id, 'assistant', 'second reply, part two', T0 + 4),
+      ];
+      const elsewhere = [turn(other.id, 'user', 'other', T0), turn(other.id, 'assistant', 'other reply', T0 + 1)];
+      for (const m of [u1, a1, u2, a2, a2b, ...elsewhere]) await store.messages.append(m);
+      expect(await store.messages.lastUserTurn(conv.id)).toEqual(u2);
+
+      // Every reply after the last user turn goes; the new one takes their place; the conversation is touched.
+      const fresh = turn(conv.id, 'assistant', 'a better reply', T0 + 10);
+      expect(await store.transaction((tx) => tx.messages.replaceReplies(u2.id, fresh))).toBe(true);
+      expect(await store.messages.listByConversation(conv.id)).toEqual([u1, a1, u2, fresh]);
+      expect((await store.conversations.get(conv.id))?.updatedAt).toBe(T0 + 10);
+      // Outside a transaction it is atomic too, and may run again.
+      const again = turn(conv.id, 'assistant', 'the best reply', T0 + 11);
+      expect(await store.messages.replaceReplies(u2.id, again)).toBe(true);
+      expect(await store.messages.listByConversation(conv.id)).toEqual([u1, a1, u2, again]);
+
+      // An older user turn, another conversation's, or an unknown conversation: nothing changes.
+      expect(await store.messages.replaceReplies(u1.id, turn(conv.id, 'assistant', 'stale', T0 + 12))).toBe(false);
+      expect(await store.messages.replaceReplies(elsewhere[0]!.id, turn(conv.id, 'assistant', 'wrong', T0 + 12))).toBe(false);
+      expect(await store.messages.replaceReplies(u2.id, turn(newId('conversation'), 'assistant', 'nowhere', T0 + 12))).toBe(false);
+      expect(await store.messages.listByConversation(conv.id)).toEqual([u1, a1, u2, again]);
+      expect((await store.conversations.get(conv.id))?.updatedAt).toBe(T0 + 11);
+      expect(await store.messages.listByConversation(other.id)).toEqual(elsewhere);
+      // A transaction that fails after the replacement takes it back.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.messages.replaceReplies(u2.id, turn(conv.id, 'assistant', 'rolled back', T0 + 13));
+          throw new Error('the booking failed');
+        }),
+      ).rejects.toThrow('the booking failed');
+      expect(await store.messages.listByConversation(conv.id)).toEqual([u1, a1, u2, again]);
+    });
+
+    it('pages the audit log oldest first by default, or newest first, with the same cursor', async () => {
+      const { store } = await freshTenant();
+      const events = Array.from({ length: 5 }, (_, i) => ({ id: newId('audit'), at: T0 + i, actor: 'key:1', action: `thing.${i}`, target: null, details: {} }));
+      for (const e of events) await store.audit.append(e);
+      const walk = async (order?: 'asc' | 'desc') => {
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.audit.list({ after, limit: 2 }, order);
+          seen.push(...page.items.map((e) => e.action));
+          if (page.nextCursor === null) return seen;
+          after = page.nextCursor;
+        }
+      };
+      const actions = events.map((e) => e.action);
+      expect(await walk()).toEqual(actions);
+      expect(await walk('asc')).toEqual(actions);
+      expect(await walk('desc')).toEqual([...actions].reverse());
+      expect((await store.audit.list({ limit: 10 }, 'desc')).items).toEqual([...events].reverse());
+    });
+
     it('renames a conversation, keeps its time, clears the title with null, and reports an unknown id', async () => {
       const { store } = await freshTenant();
       const conv = { id: newId('conversation'), agentId: newId('agent'), userId: null, source: 'api' as const, createdAt: T0, updatedAt: T0 };

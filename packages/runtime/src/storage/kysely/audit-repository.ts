@@ -15,7 +15,7 @@ export function auditFromRow(r: AuditTable): AuditRecord {
   };
 }
 
-/** A tenant's own audit log: appended inside the transaction of what it records, paged oldest first. */
+/** A tenant's own audit log: appended inside the transaction of what it records, paged by id either way. */
 export function createTenantAuditRepository(db: Kysely<TenantDb>): TenantAuditRepository {
   return {
     async append(e) {
@@ -31,9 +31,9 @@ export function createTenantAuditRepository(db: Kysely<TenantDb>): TenantAuditRe
         })
         .execute();
     },
-    async list(page) {
-      let q = db.selectFrom('audit_events').selectAll().orderBy('id').limit(page.limit + 1);
-      if (page.after !== undefined) q = q.where('id', '>', page.after);
+    async list(page, order = 'asc') {
+      let q = db.selectFrom('audit_events').selectAll().orderBy('id', order).limit(page.limit + 1);
+      if (page.after !== undefined) q = q.where('id', order === 'asc' ? '>' : '<', page.after);
       return toPage(await q.execute(), page, auditFromRow);
     },
   };

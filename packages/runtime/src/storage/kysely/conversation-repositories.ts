@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { compileOnce, type QueryRunner } from './compiled-query.js';
+import { compileOnce, kyselyRunner, type QueryRunner } from './compiled-query.js';
 import type { ConversationRepository, MessageRepository } from '../port.js';
 import type { ConversationRecord, MessageHit, MessageRecord } from '../records.js';
 import { toPage } from './paging.js';
@@ -107,6 +107,40 @@ const appendMessage = compileOnce(
   (db: Kysely<TenantDb>, id: string, conversationId: string, role: string, content: string, tokens: number | null, createdAt: number) =>
     db.insertInto('messages').values({ id, conversation_id: conversationId, role, content, tokens, created_at: createdAt }),
 );
+const lastUserTurn = (db: Kysely<TenantDb>, conversationId: string) =>
+  db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('role', '=', 'user')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+
+/**
+ * Regenerate, in one transaction (the caller's, else its own): the conversation's row is locked
+ * first (a no-op update: Postgres's row lock, SQLite's write lock), so a turn or another
+ * replacement committed meanwhile is seen by the check that follows; then, when `userMessageId`
+ * is still the last user turn, the turns after it go and `reply` takes their place.
+ */
+async function replaceReplies(db: Kysely<TenantDb>, runner: QueryRunner, userMessageId: string, reply: MessageRecord): Promise<boolean> {
+  const run = async (tx: Kysely<TenantDb>, runner: QueryRunner) => {
+    const locked = await tx
+      .updateTable('conversations')
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+      .where('id', '=', reply.conversationId)
+      .executeTakeFirst();
+    if (Number(locked.numUpdatedRows) === 0) return false;
+    if ((await lastUserTurn(tx, reply.conversationId))?.id !== userMessageId) return false;
+    await tx.deleteFrom('messages').where('conversation_id', '=', reply.conversationId).where('id', '>', userMessageId).execute();
+    await runner.write(tx, appendMessage(tx, reply.id, reply.conversationId, reply.role, reply.content, reply.tokens, reply.createdAt));
+    await runner.write(tx, touchConversation(tx, reply.conversationId, reply.createdAt));
+    return true;
+  };
+  // A transaction of its own runs through Kysely's executor, like any root-store transaction.
+  return db.isTransaction ? run(db, runner) : db.transaction().execute((tx) => run(tx, kyselyRunner));
+}
+
 const recentMessages = compileOnce((db: Kysely<TenantDb>, conversationId: string, limit: number) =>
   db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(limit),
 );
@@ -128,6 +162,14 @@ export function createMessageRepository(db: Kysely<TenantDb>, search: MessageSea
     async recent(conversationId, limit) {
       const rows = await runner.read(db, recentMessages(db, conversationId, limit));
       return rows.reverse().map(messageFromRow);
+    },
+    async lastUserTurn(conversationId) {
+      const row = await lastUserTurn(db, conversationId);
+      return row && messageFromRow(row);
+    },
+    replaceReplies(userMessageId, reply) {
+      if (reply.id <= userMessageId) throw new Error('replaceReplies: the reply must come after the user turn');
+      return replaceReplies(db, runner, userMessageId, reply);
     },
     search(terms, agentId, limit) {
       return search(db, terms, agentId, limit);
