@@ -11,7 +11,9 @@
  *   - the runtime's streamed messages route (`POST /api/agents/:id/messages`, Accept: text/event-stream);
  *   - the runtime's `/v1/chat/completions` as JSON, for reference;
  * with req/s, p50, p99, the CPU time per request of every process (/proc) and the ratios to the
- * proxy. Then, at concurrency 1 with a keep-alive node:http client, it alternates one call of each
+ * proxy. Each measured run follows one second of the same target at the same concurrency: without
+ * it, whichever target came right after the proxy's run (whose process had been idle through it)
+ * measured well below the others (v1 SSE at 0.70x the proxy first in line, 1.08x last). Then, at concurrency 1 with a keep-alive node:http client, it alternates one call of each
  * streamed target for `--duration` seconds and prints the time to first body byte and to the end.
  * Finally it checks through `GET /api/costs/summary` that every answered runtime request
  * persisted its messages and cost event. `--quick`: concurrency 10 only, 3 s per run.
@@ -132,6 +134,9 @@ async function fullRun(): Promise<void> {
   const results = new Map<string, { r: LoadResult; runtimeCpu: number }>();
   for (const c of CONCURRENCY) {
     for (const kind of KINDS) {
+      // A second of the same load first, so no target pays for the idle time the one before left
+      // its process in (see the header).
+      await run(kind, tenants.get(kind)!, c, 1);
       const cpu = cpuMeter({ runtime: runtime.child.pid, proxy: proxy.child.pid, fake: fake.child.pid });
       const r = await run(kind, tenants.get(kind)!, c, duration);
       const per = cpu.perRequest(r.requests.total);
