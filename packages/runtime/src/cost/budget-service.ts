@@ -3,9 +3,15 @@ import { budgetMonthWindow } from './budget-rules.js';
 import type { BudgetRecord } from '../storage/records.js';
 import { auditEntry, type TenantContext } from '../tenants/context.js';
 
+/** The month {@link budgetPeriod} last answered, as epoch-ms bounds: every run asks several times. */
+let lastMonth: { from: number; to: number; month: string } | undefined;
+
 /** The budget month of an instant, `YYYY-MM` in UTC. */
 export function budgetPeriod(at: number): string {
-  return budgetMonthWindow(at).month;
+  if (lastMonth !== undefined && at >= lastMonth.from && at < lastMonth.to) return lastMonth.month;
+  const { month, from, to } = budgetMonthWindow(at);
+  lastMonth = { from: from.getTime(), to: to.getTime(), month };
+  return month;
 }
 
 export function getBudget(ctx: TenantContext, now = Date.now()): Promise<BudgetRecord> {
