@@ -11,9 +11,12 @@
  *   - the runtime's streamed messages route (`POST /api/agents/:id/messages`, Accept: text/event-stream);
  *   - the runtime's `/v1/chat/completions` as JSON, for reference;
  * with req/s, p50, p99, the CPU time per request of every process (/proc) and the ratios to the
- * proxy. Each measured run follows one second of the same target at the same concurrency: without
- * it, whichever target came right after the proxy's run (whose process had been idle through it)
- * measured well below the others (v1 SSE at 0.70x the proxy first in line, 1.08x last). Then, at concurrency 1 with a keep-alive node:http client, it alternates one call of each
+ * proxy. Each measured run follows one second of the same target at the same concurrency. Read
+ * the ratios over several runs: on these two shared cores one run's figures move by 10-30%
+ * between runs, and the runtime target measured right after the proxy's run (the runtime idle
+ * through it) often comes out lowest, whichever it is (v1 SSE at 0.70x the proxy in its usual
+ * place and 1.08x moved last in one pair of runs; messages SSE at 0.67x when moved first); the
+ * warm-up second narrows that but does not remove it. Then, at concurrency 1 with a keep-alive node:http client, it alternates one call of each
  * streamed target for `--duration` seconds and prints the time to first body byte and to the end.
  * Finally it checks through `GET /api/costs/summary` that every answered runtime request
  * persisted its messages and cost event. `--quick`: concurrency 10 only, 3 s per run.
