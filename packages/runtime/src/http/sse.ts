@@ -4,13 +4,11 @@ import type { ServerResponse } from 'node:http';
  * A Server-Sent Events writer over a raw response. The response starts on the first event, so
  * errors found before any event can still go out as ordinary JSON error responses.
  *
- * Events are coalesced: those sent in the same turn of the event loop (one read from the upstream
- * often holds several deltas, handed on in microtasks) are joined and written once, in a
- * `setImmediate` at the end of that turn, so a burst costs one socket write and one chunk of the
- * chunked encoding instead of one per event. The first event is no exception: it leaves with the
- * response head at the end of its turn, together with the deltas of the same read (before, it
- * went out alone, and the rest of its read in a second write). `end()` writes whatever is pending
- * with the end of the response.
+ * The first event goes out at once (time to first byte); later ones are coalesced: events sent
+ * in the same turn of the event loop (one read from the upstream often holds several deltas,
+ * handed on in microtasks) are joined and written once, in a `setImmediate`, so a burst costs one
+ * socket write and one chunk of the chunked encoding instead of one per event. `end()` writes
+ * whatever is pending with the end of the response.
  */
 export class SseWriter {
   private started = false;
@@ -50,6 +48,8 @@ export class SseWriter {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
+      this.res.write(frame);
+      return;
     }
     this.pending += frame;
     if (!this.flushScheduled) {
