@@ -120,7 +120,10 @@ size=$(stat -c %s "$b101")
 ok "bundle without models: $size bytes (under 80 MB)"
 
 step 'reproducibility: two builds of one commit'
-[ "$(tar -tvzf "$b101")" = "$(tar -tvzf "$b101again")" ] || fail 'the two archives list different entries, sizes, modes or times'
+# The signature is over a manifest whose createdAt differs, and an EdDSA signature packet's size
+# varies by a byte with its numbers' leading zero bits: its line is compared without the size.
+listing() { tar -tvzf "$1" | sed -E 's#^(\S+ \S+ +)[0-9]+( .*/manifest\.json\.sig)$#\1SIZE\2#'; }
+[ "$(listing "$b101")" = "$(listing "$b101again")" ] || fail 'the two archives list different entries, sizes, modes or times'
 mkdir -p "$work/r1" "$work/r2"
 tar -xzf "$b101" -C "$work/r1"
 tar -xzf "$b101again" -C "$work/r2"
