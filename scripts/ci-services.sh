@@ -8,7 +8,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql
   fi
-  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  version=$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
   pg_ctlcluster --skip-systemctl-redirect "$version" main start
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
