@@ -287,12 +287,10 @@ async function wire(app: App, options: BuildAppOptions, metrics: Metrics, countE
     if (accessOf(route.config).scope === 'tenant') route.handler = isolator.scopedHandler(route.handler);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   // Fastify closes idle keep-alive connections when it starts closing, but a connection whose
   // request was in flight turns idle only afterwards and would hold shutdown for the whole

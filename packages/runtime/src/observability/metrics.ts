@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TenantStatus } from '@agentik/shared';
 import type { CostOutcome } from '../storage/records.js';
 import type { TenantPoolStats } from '../tenants/pool.js';
+import { LocalHistogram, type HistogramSeries } from './local-histogram.js';
 
 export interface MetricsSources {
   tenantCounts(): Promise<Record<TenantStatus, number>>;
@@ -33,11 +34,11 @@ export const OTHER_MODEL = 'other';
 /** The runtime's Prometheus metrics, in a registry of its own (no global state). */
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly httpDuration: LocalHistogram<'method' | 'route' | 'status'>;
   readonly errors: Counter<'code'>;
-  private readonly stageDuration: Histogram<'stage'>;
-  /** One histogram child per stage, looked up once: observe() with a label object hashes it on every call. */
-  private readonly stageTimers = new Map<string, { observe(seconds: number): void }>();
+  private readonly stageDuration: LocalHistogram<'stage'>;
+  /** Each stage's series, looked up once. */
+  private readonly stageTimers = new Map<string, HistogramSeries>();
 
   /**
    * Model usage, the names the Grafana dashboards query (keep docker/README.md in step):
@@ -57,20 +58,20 @@ export class Metrics {
   ) {
     const usageLabels = ['provider', 'model', ...(options.tenantLabels ? ['tenant'] : [])];
     collectDefaultMetrics({ register: this.registry, prefix: 'agentik_' });
-    this.httpDuration = new Histogram({
-      name: 'agentik_http_request_duration_seconds',
-      help: 'HTTP request duration by route and status',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [this.registry],
-    });
-    this.stageDuration = new Histogram({
-      name: 'agentik_pipeline_stage_duration_seconds',
-      help: 'Time spent in each stage of the message pipeline',
-      labelNames: ['stage'],
-      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
-      registers: [this.registry],
-    });
+    this.httpDuration = new LocalHistogram(
+      'agentik_http_request_duration_seconds',
+      'HTTP request duration by route and status',
+      ['method', 'route', 'status'],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      this.registry,
+    );
+    this.stageDuration = new LocalHistogram(
+      'agentik_pipeline_stage_duration_seconds',
+      'Time spent in each stage of the message pipeline',
+      ['stage'],
+      [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      this.registry,
+    );
     this.errors = new Counter({
       name: 'agentik_http_errors_total',
       help: 'Error responses by error code',
