@@ -11,6 +11,8 @@ export function credentialFromRow(r: ProviderCredentialsTable): ProviderCredenti
 const credentialOf = compileOnce((db: Kysely<TenantDb>, provider: string) =>
   db.selectFrom('provider_credentials').selectAll().where('provider', '=', provider),
 );
+/** Every run reads the list (the provider stage): compiled once, run as the point reads are. */
+const allCredentials = compileOnce((db: Kysely<TenantDb>) => db.selectFrom('provider_credentials').selectAll().orderBy('provider'));
 
 /** A tenant's own provider endpoints and (encrypted) keys. */
 export function createProviderCredentialRepository(db: Kysely<TenantDb>, runner: QueryRunner): ProviderCredentialRepository {
@@ -28,7 +30,7 @@ export function createProviderCredentialRepository(db: Kysely<TenantDb>, runner:
       return row && credentialFromRow(row);
     },
     async list() {
-      return (await db.selectFrom('provider_credentials').selectAll().orderBy('provider').execute()).map(credentialFromRow);
+      return (await runner.read(db, allCredentials(db))).map(credentialFromRow);
     },
     async delete(provider) {
       const result = await db.deleteFrom('provider_credentials').where('provider', '=', provider).executeTakeFirst();
