@@ -10,8 +10,8 @@ export const RECENT_TURNS = 200;
  * when the run begins, while the admission guard runs: the agent (in the form the source names
  * it first), the conversation and its recent turns when one is continued, the tenant's provider
  * credentials and this month's budget. A store that groups the reads of one turn (Postgres) sends
- * them in one round trip under the tenant's scope, instead of one round trip per stage; on SQLite
- * they are what the stages would have read anyway.
+ * them in one round trip under the tenant's scope, instead of one round trip per stage; SQLite
+ * runs them in one read transaction (`readTogether`).
  *
  * Each is read at most once and only awaited by the stage that needs it, so a run refused before
  * that stage never looks at it; a failure reaches that stage and nothing else. They are reads of
@@ -52,13 +52,13 @@ export function startRunReads(tenant: TenantContext, input: ReadsInput, now: num
   const period = budgetPeriod(now);
   const { conversationId } = input;
   const continued = conversationId !== undefined;
-  return {
+  return store.readTogether(() => ({
     agent: quiet(namesAgentByName(input) ? store.agents.findByName(input.agentRef) : store.agents.get(input.agentRef)),
     conversation: continued ? quiet(store.conversations.get(conversationId)) : undefined,
     recent: continued && input.history === undefined ? quiet(store.messages.recent(conversationId, RECENT_TURNS)) : undefined,
     credentials: quiet(store.providerCredentials.list()),
     budget: { period, record: quiet(store.budget.get(period)) },
-  };
+  }));
 }
 
 /**

@@ -132,5 +132,45 @@ export function defineTransactionConformance(suite: ConformanceSuite): void {
       expect(conversation).toBeUndefined();
       expect(await store.messages.recent(conversationId, 5)).toEqual([]);
     });
+
+    it('readTogether hands back what its reads started, each read answered as alone', async () => {
+      const { store } = await freshTenant();
+      const agent = agentRecord('together');
+      await store.agents.insert(agent);
+      await store.providerCredentials.put({ provider: 'openai', baseUrl: null, apiKeyCiphertext: 'sealed', updatedAt: T0 });
+      const reads = store.readTogether(() => ({
+        byName: store.agents.findByName('together'),
+        byId: store.agents.get(agent.id),
+        missing: store.agents.get(newId('agent')),
+        credentials: store.providerCredentials.list(),
+      }));
+      expect((await reads.byName)?.id).toBe(agent.id);
+      expect((await reads.byId)?.name).toBe('together');
+      expect(await reads.missing).toBeUndefined();
+      expect((await reads.credentials).map((c) => c.provider)).toEqual(['openai']);
+      // A failing read fails alone, and the store goes on working.
+      expect(() => store.readTogether(() => { throw new Error('in reads'); })).toThrow('in reads');
+      expect((await store.agents.get(agent.id))?.name).toBe('together');
+    });
+
+    it('readTogether while a transaction is open does not read what it has not committed', async () => {
+      const { store } = await freshTenant();
+      const agent = agentRecord('before');
+      await store.agents.insert(agent);
+      let inside!: () => void;
+      const opened = new Promise<void>((resolve) => (inside = resolve));
+      const failing = store.transaction(async (tx) => {
+        await tx.agents.update(agent.id, { name: 'uncommitted', updatedAt: T0 + 1 });
+        inside();
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        throw new Error('rolled back');
+      });
+      const rolledBack = expect(failing).rejects.toThrow('rolled back');
+      await opened;
+      // SQLite: the connection is inside that transaction, so no read transaction of its own.
+      const read = store.readTogether(() => store.agents.get(agent.id));
+      await rolledBack;
+      expect((await read)?.name).toBe('before');
+    });
   });
 }

@@ -29,6 +29,8 @@ export interface TenantDialect {
    * against a count). Unset where write transactions are serial already (SQLite).
    */
   lockTable?: (db: Kysely<TenantDb>, table: 'agents') => Promise<void>;
+  /** The root store's `readTogether`; a plain call when unset (and always in a transaction). */
+  readTogether?: <T>(reads: () => T) => T;
 }
 
 /** One tenant's store over any Kysely dialect; `db` must already be scoped to that tenant. */
@@ -50,6 +52,9 @@ export function createKyselyTenantStore(db: Kysely<TenantDb>, dialect: TenantDia
       if (inTransaction) return fn(store);
       group ??= new GroupCommit<TenantStore>((work) => store.transaction(work));
       return group.submit(fn);
+    },
+    readTogether(reads) {
+      return inTransaction || !dialect.readTogether ? reads() : dialect.readTogether(reads);
     },
   };
   let group: GroupCommit<TenantStore> | undefined;

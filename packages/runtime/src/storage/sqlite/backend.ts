@@ -33,8 +33,15 @@ const TENANT_DIALECT = { isUnique: isSqliteUniqueViolation, searchMessages: sear
  *   Kysely, which waits for that transaction to end and locks for a lone write;
  * - inside a transaction, which holds Kysely's lock on the connection for its whole length,
  *   statements read and write directly.
+ *
+ * `together` runs the reads that start at once (a run's reads before its model call) in one read
+ * transaction of their own: SQLite otherwise begins and ends one per statement, each taking and
+ * releasing its locks with system calls. Only when no transaction is open, and only around code
+ * that does not yield: the reads run directly as they start, and the transaction ends before
+ * anything else can use the connection.
  */
-function directRunners(db: Database.Database, cache: CachedDatabase): (inTransaction: boolean) => QueryRunner {
+function directAccess(db: Database.Database, cache: CachedDatabase) {
+  let readScope = false;
   const inside: QueryRunner = {
     read: (_, query) => promised(() => cache.prepare(query.sql).all(...query.parameters) as never[]),
     write: (_, query) =>
@@ -46,10 +53,23 @@ function directRunners(db: Database.Database, cache: CachedDatabase): (inTransac
       }),
   };
   const outside: QueryRunner = {
-    read: (kysely, query) => (db.inTransaction ? kyselyRunner.read(kysely, query) : inside.read(kysely, query)),
+    read: (kysely, query) => (db.inTransaction && !readScope ? kyselyRunner.read(kysely, query) : inside.read(kysely, query)),
     write: kyselyRunner.write,
   };
-  return (inTransaction) => (inTransaction ? inside : outside);
+  return {
+    runner: (inTransaction: boolean): QueryRunner => (inTransaction ? inside : outside),
+    together<T>(reads: () => T): T {
+      if (db.inTransaction) return reads();
+      cache.prepare('BEGIN').run();
+      readScope = true;
+      try {
+        return reads();
+      } finally {
+        readScope = false;
+        cache.prepare('COMMIT').run();
+      }
+    },
+  };
 }
 
 /** A synchronous call as a promise: its result, or its error as a rejection. */
@@ -88,7 +108,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
   }
   const masterCache = withStatementCache(masterDb);
   const masterKysely = new Kysely<MasterDb>({ dialect: new SqliteDialect({ database: masterCache }) });
-  const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation, false, directRunners(masterDb, masterCache));
+  const master = createKyselyMasterStore(masterKysely, isSqliteUniqueViolation, false, directAccess(masterDb, masterCache).runner);
 
   const fileOf = (tenantId: string): string => {
     if (!SAFE_ID.test(tenantId)) throw new Error('invalid tenant id');
@@ -137,6 +157,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
         throw error;
       }
       const cache = withStatementCache(db);
+      const direct = directAccess(db, cache);
       const kysely = new Kysely<TenantDb>({ dialect: new SqliteDialect({ database: cache }) });
       const indexer = new FtsIndexer(kysely, (message) => onFailure('full-text indexing', file, message));
       // After each committed transaction (a group commit's included): index the messages it may
@@ -154,7 +175,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
         };
       };
       return {
-        store: createKyselyTenantStore(kysely, { ...TENANT_DIALECT, decorate, runner: directRunners(db, cache) }),
+        store: createKyselyTenantStore(kysely, { ...TENANT_DIALECT, decorate, runner: direct.runner, readTogether: direct.together }),
         // Kysely's destroy closes the better-sqlite3 handle (which checkpoints the WAL), but only
         // if a query ever ran through it: a store opened and evicted unused would stay open.
         close: async () => {

@@ -60,7 +60,7 @@ export interface CachedDatabase extends SqliteDatabase {
 
 /**
  * The database as Kysely's SQLite dialect sees it, with prepared statements cached by SQL text.
- * The compiled queries that run directly (`directRunners` in `backend.ts`) take theirs from the same cache.
+ * The compiled queries that run directly (`directAccess` in `backend.ts`) take theirs from the same cache.
  * Kysely's driver calls `prepare` for every query, and compiling a statement (the inserts into
  * `messages` compile their FTS5 triggers too) was about a tenth of a message's CPU time; Kysely
  * emits the same text for the same query shape, so nearly every query after the first reuses its
