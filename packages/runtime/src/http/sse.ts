@@ -4,10 +4,12 @@ import type { ServerResponse } from 'node:http';
  * A Server-Sent Events writer over a raw response. The response starts on the first event, so
  * errors found before any event can still go out as ordinary JSON error responses.
  *
- * The first event goes out at once (time to first byte); later ones are coalesced: events sent
- * in the same turn of the event loop (one read from the upstream often holds several deltas,
- * handed on in microtasks) are joined and written once, in a `setImmediate`, so a burst costs one
- * socket write and one chunk of the chunked encoding instead of one per event. `end()` writes
+ * Events are coalesced: those sent together are joined and written once, so a burst costs one
+ * socket write and one chunk of the chunked encoding instead of one per event. The first write,
+ * with the headers, goes out in a microtask: after the events sent in the same synchronous run
+ * (the pipeline hands on every delta of one upstream read in one loop), before anything else
+ * runs, so the first byte is not held back. Later events wait for the end of the event loop's
+ * turn (`setImmediate`): a read's deltas reach the writer in several microtasks. `end()` writes
  * whatever is pending with the end of the response.
  */
 export class SseWriter {
@@ -48,7 +50,9 @@ export class SseWriter {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      this.res.write(frame);
+      this.pending = frame;
+      this.flushScheduled = true;
+      queueMicrotask(this.flush);
       return;
     }
     this.pending += frame;
