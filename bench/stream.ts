@@ -5,27 +5,30 @@
  * proxy (`lib/proxy-child.ts`: node:http + fetch, persisting nothing) to the fake's OpenAI
  * endpoint, `agentik serve` (`lib/serve-child.ts`, its agent on the fake's Ollama endpoint, log
  * level warn unless BENCH_LOG_LEVEL says otherwise) and this one, the load generator. At
- * concurrency 1, 10 and 50 (autocannon, `--duration` seconds each, after a warm-up), side by side:
+ * concurrency 1, 10 and 50 (autocannon), side by side:
  *   - the proxy, streamed (`POST /v1/chat/completions`, `"stream": true`): the floor;
  *   - the runtime's streamed `/v1/chat/completions` (with `stream_options.include_usage`);
  *   - the runtime's streamed messages route (`POST /api/agents/:id/messages`, Accept: text/event-stream);
  *   - the runtime's `/v1/chat/completions` as JSON, for reference;
  * with req/s, p50, p99, the CPU time per request of every process (/proc) and the ratios to the
- * proxy. Each measured run follows one second of the same target at the same concurrency. Read
- * the ratios over several runs: on these two shared cores one run's figures move by 10-30%
- * between runs, and the runtime target measured right after the proxy's run (the runtime idle
- * through it) often comes out lowest, whichever it is (v1 SSE at 0.70x the proxy in its usual
- * place and 1.08x moved last in one pair of runs; messages SSE at 0.67x when moved first); the
- * warm-up second narrows that but does not remove it. Then, at concurrency 1 with a keep-alive node:http client, it alternates one call of each
- * streamed target for `--duration` seconds and prints the time to first body byte and to the end.
+ * proxy. The targets take turns: `--rounds` rounds (4; 3 with `--quick`) of `--duration` seconds
+ * (2) per target, each after half a second of the same load, each round starting one target
+ * later, so that every target runs once in each place of the order. On these two shared cores
+ * the machine's speed drifts by 10-30% within a minute, and a target measured in one block right
+ * after the proxy's (its process idle through it) came out lowest whichever it was (v1 SSE at
+ * 0.70x the proxy in that place and 1.08x moved last, in one pair of runs): in turns, drift and
+ * place fall on every target alike. Req/s and CPU per request are over all rounds together, p50
+ * is the median round's and p99 the highest round's; the table also lists each round's req/s.
+ * Then, at concurrency 1 with a keep-alive node:http client, it alternates one call of each
+ * streamed target for 5 seconds and prints the time to first body byte and to the end.
  * Finally it checks through `GET /api/costs/summary` that every answered runtime request
- * persisted its messages and cost event. `--quick`: concurrency 10 only, 3 s per run.
+ * persisted its messages and cost event. `--quick`: concurrency 10 only.
  * `--profile` instead runs the runtime under `node --cpu-prof`, drives the streamed `/v1` load
  * (`--target messages`: the messages route, `--target json`: /v1 as JSON) at concurrency 10 for
- * `--duration` seconds and prints self time by package/file and by function for that window
+ * `--duration` seconds (5) and prints self time by package/file and by function for that window
  * (`--profile-out file.cpuprofile` keeps the profile).
  *
- *   node --import tsx bench/stream.ts [--duration 5] [--quick] [--profile [--target v1|messages|json] [--profile-out f]]
+ *   node --import tsx bench/stream.ts [--duration 2] [--rounds 4] [--quick] [--profile [--target v1|messages|json] [--profile-out f]]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +46,11 @@ const argValue = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
-const duration = intArg('duration', QUICK ? 3 : 5);
+const duration = intArg('duration', PROFILE ? 5 : 2);
+/** How long the concurrency-1 time-to-first-byte phase alternates the streamed targets. */
+const TIMED_SECONDS = 5;
+const ROUNDS = intArg('rounds', QUICK ? 3 : 4);
+const WARM_SECONDS = 0.5;
 const CONCURRENCY = QUICK ? [10] : [1, 10, 50];
 const CHUNKS = 20;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
@@ -134,30 +141,39 @@ async function fullRun(): Promise<void> {
   for (const kind of KINDS) await run(kind, tenants.get(kind)!, 10, 2); // warm-up
 
   const rows: Array<Record<string, string | number>> = [];
-  const results = new Map<string, { r: LoadResult; runtimeCpu: number }>();
+  const results = new Map<string, Measured>();
   for (const c of CONCURRENCY) {
+    const rounds = new Map<Kind, Round[]>(KINDS.map((k) => [k, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each round starts one target later, so each target runs once in each place of the order.
+      const order = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length]!);
+      for (const kind of order) {
+        // Half a second of the same load first, so no target pays for the idle time the one
+        // before left its process in.
+        await run(kind, tenants.get(kind)!, c, WARM_SECONDS);
+        const cpu = cpuMeter({ runtime: runtime.child.pid, proxy: proxy.child.pid, fake: fake.child.pid });
+        const r = await run(kind, tenants.get(kind)!, c, duration);
+        rounds.get(kind)!.push({ r, cpu: cpu.used() });
+      }
+    }
+    for (const kind of KINDS) results.set(`${kind} ${c}`, measured(rounds.get(kind)!));
+    const floor = results.get(`proxy ${c}`)!;
     for (const kind of KINDS) {
-      // A second of the same load first, so no target pays for the idle time the one before left
-      // its process in (see the header).
-      await run(kind, tenants.get(kind)!, c, 1);
-      const cpu = cpuMeter({ runtime: runtime.child.pid, proxy: proxy.child.pid, fake: fake.child.pid });
-      const r = await run(kind, tenants.get(kind)!, c, duration);
-      const per = cpu.perRequest(r.requests.total);
-      results.set(`${kind} ${c}`, { r, runtimeCpu: per.runtime });
-      const floor = results.get(`proxy ${c}`)!.r;
+      const m = results.get(`${kind} ${c}`)!;
       rows.push({
         target: kind,
         concurrency: c,
-        'req/s': r.requests.average.toFixed(0),
-        'x proxy': (r.requests.average / floor.requests.average).toFixed(2),
-        p50: `${r.latency.p50} ms`,
-        p99: `${r.latency.p99} ms`,
-        'p99 x proxy': (r.latency.p99 / Math.max(1, floor.latency.p99)).toFixed(2),
-        // CPU time per request of each process over the run (/proc, 10 ms resolution).
-        'CPU/req: runtime': kind === 'proxy' ? '-' : ms(per.runtime, 3),
-        proxy: kind === 'proxy' ? ms(per.proxy, 3) : '-',
-        fake: ms(per.fake, 3),
-        'load gen': ms(per.self, 3),
+        'req/s': m.rps.toFixed(0),
+        'x proxy': (m.rps / floor.rps).toFixed(2),
+        'req/s by round': m.roundRps.map((x) => x.toFixed(0)).join(' '),
+        p50: `${m.p50} ms`,
+        p99: `${m.p99} ms`,
+        'p99 x proxy': (m.p99 / Math.max(1, floor.p99)).toFixed(2),
+        // CPU time per request of each process over the measured runs (/proc, 10 ms resolution).
+        'CPU/req: runtime': kind === 'proxy' ? '-' : ms(m.cpu.runtime, 3),
+        proxy: kind === 'proxy' ? ms(m.cpu.proxy, 3) : '-',
+        fake: ms(m.cpu.fake, 3),
+        'load gen': ms(m.cpu.self, 3),
         'load avg': machineLoad(),
       });
     }
@@ -167,7 +183,7 @@ async function fullRun(): Promise<void> {
   const clients = { proxy: timedClient(proxy.message.url!), runtime: timedClient(url) };
   const timedKinds = ['proxy', 'v1 SSE', 'messages SSE'] as const;
   const samples = new Map(timedKinds.map((k) => [k, { ttfb: [] as number[], total: [] as number[] }]));
-  const until = performance.now() + duration * 1000;
+  const until = performance.now() + TIMED_SECONDS * 1000;
   for (let i = 0; performance.now() < until || i < 50; i++) {
     for (const kind of timedKinds) {
       const res = await (kind === 'proxy' ? clients.proxy : clients.runtime).post(target(kind, tTimed));
@@ -197,21 +213,21 @@ async function fullRun(): Promise<void> {
 
   console.log(
     `stream: the runtime's streamed routes vs a bare pass-through proxy, fake LLM writing ${CHUNKS} chunks one by one; ` +
-      `runtime log level ${LOG_LEVEL}; ${duration} s per run; ${machineLine()}`,
+      `runtime log level ${LOG_LEVEL}; ${ROUNDS} rounds of ${duration} s per target and concurrency, in turn; ${machineLine()}`,
   );
-  printTable('requests/s and latency (autocannon; latencies in whole ms), ratios to the proxy at the same concurrency', rows);
-  printTable(`concurrency 1, the streamed targets in turn for ${duration} s (node:http keep-alive client, performance.now())`, timedRows);
+  printTable('requests/s and latency (autocannon; latencies in whole ms; all rounds: p50 the median round\'s, p99 the highest), ratios to the proxy at the same concurrency', rows);
+  printTable(`concurrency 1, the streamed targets in turn for ${TIMED_SECONDS} s (node:http keep-alive client, performance.now())`, timedRows);
   printTable('persisted (GET /api/costs/summary per tenant, after the run)', persisted);
 
-  const at10 = (kind: Kind) => results.get(`${kind} 10`);
-  const proxy10 = at10('proxy')!.r;
-  const json10 = at10('v1 JSON')!;
+  const at10 = (kind: Kind) => results.get(`${kind} 10`)!;
+  const proxy10 = at10('proxy');
+  const json10 = at10('v1 JSON');
   const targets: Array<Record<string, string>> = [];
   for (const kind of ['v1 SSE', 'messages SSE'] as const) {
-    const s = at10(kind)!;
-    const rpsRatio = s.r.requests.average / proxy10.requests.average;
-    const p99Ratio = s.r.latency.p99 / Math.max(1, proxy10.latency.p99);
-    const cpuRatio = s.runtimeCpu / json10.runtimeCpu;
+    const s = at10(kind);
+    const rpsRatio = s.rps / proxy10.rps;
+    const p99Ratio = s.p99 / Math.max(1, proxy10.p99);
+    const cpuRatio = s.cpu.runtime / json10.cpu.runtime;
     const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
     targets.push({ measure: `${kind}: req/s x proxy, c=10`, value: rpsRatio.toFixed(2), target: `>= ${TARGET.rpsRatio}`, result: mark(rpsRatio >= TARGET.rpsRatio) });
     targets.push({ measure: `${kind}: p99 x proxy, c=10`, value: p99Ratio.toFixed(2), target: `<= ${TARGET.p99Ratio}`, result: mark(p99Ratio <= TARGET.p99Ratio) });
@@ -222,6 +238,38 @@ async function fullRun(): Promise<void> {
     process.exitCode = 1;
     console.error('some answered requests have no cost event');
   }
+}
+
+/** One measured run of a target: autocannon's result and the CPU milliseconds each process used. */
+interface Round {
+  r: LoadResult;
+  cpu: Record<'runtime' | 'proxy' | 'fake' | 'self', number>;
+}
+
+/** A target's rounds at one concurrency, together. */
+interface Measured {
+  /** Requests over seconds, all rounds together. */
+  rps: number;
+  roundRps: number[];
+  /** The median of the rounds' p50s; the highest of their p99s. */
+  p50: number;
+  p99: number;
+  /** CPU time per request of each process, all rounds together. */
+  cpu: Record<'runtime' | 'proxy' | 'fake' | 'self', number>;
+}
+
+function measured(rounds: Round[]): Measured {
+  const requests = rounds.reduce((n, x) => n + x.r.requests.total, 0);
+  const seconds = rounds.reduce((n, x) => n + x.r.duration, 0);
+  const p50s = rounds.map((x) => x.r.latency.p50).sort((a, b) => a - b);
+  const perRequest = (k: keyof Round['cpu']) => rounds.reduce((n, x) => n + x.cpu[k], 0) / requests;
+  return {
+    rps: requests / seconds,
+    roundRps: rounds.map((x) => x.r.requests.total / x.r.duration),
+    p50: p50s[Math.floor((p50s.length - 1) / 2)]!,
+    p99: Math.max(...rounds.map((x) => x.r.latency.p99)),
+    cpu: { runtime: perRequest('runtime'), proxy: perRequest('proxy'), fake: perRequest('fake'), self: perRequest('self') },
+  };
 }
 
 function machineLoad(): string {

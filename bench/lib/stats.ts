@@ -102,12 +102,18 @@ export function cpuMeter<K extends string>(pids: Record<K, number | undefined>) 
   const names = Object.keys(pids) as K[];
   const before = new Map(names.map((k) => [k, processCpuMs(pids[k])]));
   const self0 = process.cpuUsage();
+  const used = (): Record<K | 'self', number> => {
+    const self = process.cpuUsage(self0);
+    const out = { self: (self.user + self.system) / 1000 } as Record<K | 'self', number>;
+    for (const k of names) out[k] = processCpuMs(pids[k]) - before.get(k)!;
+    return out;
+  };
   return {
+    /** CPU milliseconds each process used since the meter started. */
+    used,
     perRequest(requests: number): Record<K | 'self', number> {
-      const per = (used: number) => (requests > 0 ? used / requests : Number.NaN);
-      const self = process.cpuUsage(self0);
-      const out = { self: per((self.user + self.system) / 1000) } as Record<K | 'self', number>;
-      for (const k of names) out[k] = per(processCpuMs(pids[k]) - before.get(k)!);
+      const out = used();
+      for (const k of Object.keys(out) as Array<K | 'self'>) out[k] = requests > 0 ? out[k] / requests : Number.NaN;
       return out;
     },
   };
