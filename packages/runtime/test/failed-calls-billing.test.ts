@@ -178,6 +178,35 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       expect(await conversationsOf(t)).toEqual([]);
     });
 
+    it('a JSON answer whose connection breaks mid-body is booked once as failed, not retried into a second call', async () => {
+      // This suite's runtime does not retry; this one does, as by default.
+      const retrying = await startRuntime(backend, {
+        AGENTIK_OPENAI_BASE_URL: llm.openAiUrl,
+        AGENTIK_ANTHROPIC_BASE_URL: llm.url,
+        AGENTIK_ANTHROPIC_API_KEY: 'sk-ant-test',
+        AGENTIK_OLLAMA_URL: llm.url,
+        AGENTIK_PRICING_FILE: path.join(pricingDir, 'pricing.json'),
+        AGENTIK_PROVIDER_RETRIES: '2',
+      });
+      try {
+        const t = await makeTenant(retrying.rt, 'Broken answer');
+        const body = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }] });
+        const calls = llm.chatRequestCount;
+        // Only the broken answer is queued: a retry would get the fake's default reply, and succeed unbooked for the first.
+        llm.enqueue({ raw: { body, contentType: 'application/json' }, cutAfterChars: 40 });
+        const res = await ask(t, 'openai', 'answer me', false, retrying.rt);
+        expect(res.statusCode, res.body).toBe(502);
+        expect((res.json() as { error: { code: string } }).error.code).toBe('PROVIDER_UNAVAILABLE');
+        expect(llm.chatRequestCount - calls).toBe(1);
+        const events = await eventsOf(t, retrying.rt);
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({ outcome: 'failed', outputTokens: 100, usageEstimated: true, messageId: null });
+        expect((await budgetOf(t, retrying.rt)).reservedUsd).toBe(0);
+      } finally {
+        await retrying.close();
+      }
+    });
+
     it('a tool loop whose second call fails books the first call at its reported usage (JSON and SSE)', async () => {
       const t = await makeTenant(rt, 'Tool loop');
       const toolCall: FakeReply = { toolCalls: [{ name: 'calculator', arguments: '{"expression":"6*7"}' }], usage: { input: 40, output: 20 } };

@@ -86,6 +86,8 @@ export interface FakeReply {
   raw?: { body: string; contentType: string };
   /** Split fixture/raw bodies into writes of this many bytes (default: one write). */
   chunkSize?: number;
+  /** Destroy the socket after this many characters of a fixture/raw body (a 2xx answer cut off mid-body). */
+  cutAfterChars?: number;
 }
 
 /** A request the fake received. */
@@ -239,7 +241,9 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       const text = reply.fixture ? readFixture(reply.fixture) : (reply.raw?.body ?? '');
       const type = reply.fixture ? contentTypeOf(reply.fixture) : (reply.raw?.contentType ?? 'text/plain');
       res.writeHead(reply.status ?? 200, { 'content-type': type, ...reply.headers });
-      return writeChunks(res, chunkText(text, reply.chunkSize), reply, true);
+      const cut = reply.cutAfterChars;
+      const chunks = cut === undefined ? chunkText(text, reply.chunkSize) : [...chunkText(text.slice(0, cut), reply.chunkSize), { data: '', cut: true }];
+      return writeChunks(res, chunks, reply, true);
     }
 
     const b = (body ?? {}) as Record<string, unknown>;

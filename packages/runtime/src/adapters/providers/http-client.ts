@@ -173,7 +173,9 @@ export class HttpClient {
   /**
    * Runs `attempt` with retries: a retryable `ProviderError` thrown before `attempt` yielded
    * anything is retried after a backoff (or the upstream's `retry-after`), up to `maxRetries`
-   * times. Once something was yielded to the caller, errors pass through untouched.
+   * times. Once something was yielded to the caller, errors pass through untouched, and so does
+   * an `answered` one (a 2xx reply cut off mid-body): the upstream generated and billed that reply,
+   * so the caller books it rather than paying for a second call it would not know of.
    */
   async *withRetries<T>(signal: AbortSignal | undefined, attempt: () => AsyncIterable<T>): AsyncGenerator<T> {
     for (let n = 0; ; n++) {
@@ -187,7 +189,7 @@ export class HttpClient {
       } catch (err) {
         const error = err instanceof ProviderError ? err : unexpected(this.provider, err);
         const attempts = n + 1;
-        if (yielded || !error.retryable || error.kind === 'aborted' || n >= this.retry.maxRetries) {
+        if (yielded || error.answered || !error.retryable || error.kind === 'aborted' || n >= this.retry.maxRetries) {
           throw error.with({ attempts });
         }
         await sleep(retryDelay(error, n, this.retry), signal).catch((e: unknown) => {

@@ -136,6 +136,15 @@ describe('openai: complete', () => {
     expect(await rejection(openai.complete(HELLO))).toMatchObject({ status: 503, answered: false });
   });
 
+  it('does not retry a 200 answer whose connection broke mid-body: it was generated and billed upstream, so it fails as answered', async () => {
+    const body = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there' }, finish_reason: 'stop' }] });
+    // Only the broken answer is queued: a retry would get the fake's default reply, and succeed.
+    fake.enqueue({ raw: { body, contentType: 'application/json' }, cutAfterChars: 30 });
+    const before = fake.chatRequestCount;
+    expect(await rejection(openai.complete(HELLO))).toMatchObject({ code: 'connection_reset', answered: true, retryable: true, attempts: 1 });
+    expect(fake.chatRequestCount - before).toBe(1);
+  });
+
   it('turns an error object inside a 200 body into a ProviderError', async () => {
     fake.enqueue({ raw: { body: JSON.stringify({ error: { message: 'nope', type: 'invalid_request_error', code: 'bad' } }), contentType: 'application/json' } });
     const error = await rejection(openai.complete(HELLO));
