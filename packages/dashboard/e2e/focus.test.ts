@@ -83,6 +83,8 @@ describe('focus', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('cell', { name: 'focus key', exact: true }).waitFor();
     expect(await secret.count()).toBe(0);
+    // The panel is gone; the focus is on what comes next, the name of another key, not the page.
+    await expect.poll(async () => (await focused(page)).id).toBe('key-name');
   });
 
   it("moves the focus to the Copy button of a key the operator issues for a tenant", async () => {
@@ -96,6 +98,17 @@ describe('focus', () => {
     await operator.keyboard.press('Enter');
     await operator.getByTestId('new-key').waitFor();
     await expect.poll(() => focused(operator)).toEqual({ id: '', tag: 'button', text: 'Copy', region: 'New owner key for focus-e2e' });
+    // Dismissed by keyboard, the panel hands the focus back to the button that opened it.
+    await operator.keyboard.press('Tab');
+    expect(await focused(operator)).toMatchObject({ tag: 'button', text: 'I have stored it' });
+    await operator.keyboard.press('Enter');
+    await operator.getByTestId('new-key').waitFor({ state: 'detached' });
+    const issueButton = () => operator.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? null);
+    await expect.poll(issueButton).toBe('Issue key for focus-e2e');
+    // So does the limits panel, cancelled.
+    await operator.getByRole('button', { name: 'Edit limits of focus-e2e' }).click();
+    await operator.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(issueButton).toBe('Edit limits of focus-e2e');
     await operator.context().close();
   });
 });

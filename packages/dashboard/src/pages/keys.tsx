@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { CreatedKey, KeySummary, Role } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
 import { ConfirmDialog } from '../components/confirm-dialog';
@@ -19,6 +19,8 @@ export function KeysPage() {
   const [cursor, setCursor] = useState<string | null>(null);
   const keys = useAsync(() => client.listKeys(cursor), [client, cursor]);
   const [created, setCreated] = useState<CreatedKey | null>(null);
+  // Set once a new key's panel was dismissed: the form that replaces it takes the focus.
+  const [afterSecret, setAfterSecret] = useState(false);
   const [confirming, setConfirming] = useState<KeySummary | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { error, run } = useAction();
@@ -37,9 +39,17 @@ export function KeysPage() {
     <section className="page" aria-labelledby="keys-title">
       <h1 id="keys-title">API keys</h1>
       {created ? (
-        <SecretOnce secret={created.key} label={`New ${created.role} key${created.name ? ` "${created.name}"` : ''}`} onDone={() => setCreated(null)} />
+        <SecretOnce
+          secret={created.key}
+          label={`New ${created.role} key${created.name ? ` "${created.name}"` : ''}`}
+          onDone={() => {
+            setCreated(null);
+            setAfterSecret(true);
+          }}
+        />
       ) : (
         <CreateKey
+          focusName={afterSecret}
           onCreated={(k) => {
             setCreated(k);
             setNotice(null);
@@ -111,9 +121,15 @@ export function KeysPage() {
   );
 }
 
-function CreateKey({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
+function CreateKey({ onCreated, focusName }: { onCreated: (k: CreatedKey) => void; focusName: boolean }) {
   const { client, session } = useSession();
   const [name, setName] = useState('');
+  const nameField = useRef<HTMLInputElement>(null);
+  // Shown again after a new key's panel: the panel that had the focus is gone, so the focus goes
+  // to what comes next here, the name of another key (not back to the top of the page).
+  useEffect(() => {
+    if (focusName) nameField.current?.focus();
+  }, [focusName]);
   const [role, setRole] = useState<Role>('member');
   const { busy, error, onSubmit } = useSubmit(async () => {
     onCreated(await client.createKey({ role, ...(name.trim() ? { name: name.trim() } : {}) }));
@@ -125,7 +141,7 @@ function CreateKey({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
       <div className="grid">
         <div className="field">
           <label htmlFor="key-name">Key name</label>
-          <input id="key-name" maxLength={100} placeholder="e.g. support bot" value={name} onChange={(e) => setName(e.target.value)} />
+          <input id="key-name" ref={nameField} maxLength={100} placeholder="e.g. support bot" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
         <SelectField id="key-role" label="Role" value={role} options={ROLES.filter((r) => mayManageRole(session, r))} onChange={setRole} />
       </div>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { CreatedKey, LimitName, Plan, Role, Tenant, UpdateTenantBody } from '@agentik/shared';
 import { AsyncList } from '../components/async-list';
 import { ConfirmDialog } from '../components/confirm-dialog';
@@ -32,6 +32,16 @@ export function TenantsPage() {
   const [action, setAction] = useState<Action>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { error, setError, run } = useAction();
+  // The accessible name of the button whose panel (issue key, limits) just closed: the focus goes
+  // back to it once the list shows it again, not to the top of the page.
+  const [returnFocus, setReturnFocus] = useState<string | null>(null);
+  useEffect(() => {
+    if (returnFocus === null) return;
+    const button = document.querySelector<HTMLElement>(`button[aria-label="${CSS.escape(returnFocus)}"]`);
+    if (!button) return;
+    button.focus();
+    setReturnFocus(null);
+  }, [returnFocus, tenants.data]);
 
   const changed = (message: string) => {
     setNotice(message);
@@ -51,15 +61,20 @@ export function TenantsPage() {
           tenant={action.tenant}
           onClose={() => {
             setAction(null);
+            setReturnFocus(`Issue key for ${action.tenant.slug}`);
             tenants.reload();
           }}
         />
       ) : action?.kind === 'limits' ? (
         <EditLimits
           tenant={action.tenant}
-          onCancel={() => setAction(null)}
+          onCancel={() => {
+            setAction(null);
+            setReturnFocus(`Edit limits of ${action.tenant.slug}`);
+          }}
           onSaved={(t) => {
             setAction(null);
+            setReturnFocus(`Edit limits of ${t.slug}`);
             changed(`Limits of ${t.slug} saved.`);
           }}
         />
