@@ -6,6 +6,8 @@ interface Series {
   counts: Float64Array;
   sum: number;
   count: number;
+  /** The handle `labels()` gives out for this series. */
+  handle: HistogramSeries;
 }
 
 /** One exported line, as prom-client's metrics give them to the registry. */
@@ -52,30 +54,36 @@ export class LocalHistogram<L extends string> {
   labels(labels: Readonly<Record<L, string>>): HistogramSeries {
     let key = '';
     for (const n of this.labelNames) key += `${labels[n]}\u0000`;
-    let s = this.series.get(key);
-    if (s === undefined) {
-      const own: Record<string, string> = {};
-      for (const n of this.labelNames) own[n] = labels[n];
-      s = { labels: own, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
-      this.series.set(key, s);
-    }
-    const series = s;
-    const bounds = this.bounds;
-    return {
-      observe(value) {
-        if (!Number.isFinite(value)) return;
-        let i = 0;
-        while (i < bounds.length && value > bounds[i]!) i++;
-        series.counts[i]! += 1;
-        series.sum += value;
-        series.count += 1;
-      },
-    };
+    return (this.series.get(key) ?? this.create(key, labels)).handle;
   }
 
   /** Records one value under `labels` (a lookup by label values; keep the series for hot paths). */
   observe(labels: Readonly<Record<L, string>>, value: number): void {
     this.labels(labels).observe(value);
+  }
+
+  private create(key: string, labels: Readonly<Record<L, string>>): Series {
+    const own: Record<string, string> = {};
+    for (const n of this.labelNames) own[n] = labels[n];
+    const bounds = this.bounds;
+    const series: Series = {
+      labels: own,
+      counts: new Float64Array(bounds.length + 1),
+      sum: 0,
+      count: 0,
+      handle: {
+        observe(value) {
+          if (!Number.isFinite(value)) return;
+          let i = 0;
+          while (i < bounds.length && value > bounds[i]!) i++;
+          series.counts[i]! += 1;
+          series.sum += value;
+          series.count += 1;
+        },
+      },
+    };
+    this.series.set(key, series);
+    return series;
   }
 
   /** The registry's view, as prom-client's `Histogram.get()` gives it. */

@@ -18,7 +18,7 @@ export interface ResolvedProvider {
 /** Finds the provider to use for a tenant: its own credentials if it set some, else the platform's. */
 export interface ProviderResolver {
   /** `own`: the tenant's stored credentials for `name`, if it has any. */
-  resolve(tenant: TenantContext, name: ProviderName, own: ProviderCredentialRecord | undefined): Promise<ResolvedProvider>;
+  resolve(tenant: TenantContext, name: ProviderName, own: ProviderCredentialRecord | undefined): ResolvedProvider;
 }
 
 /** A budget threshold crossing, for the operator's webhook. */

@@ -58,7 +58,7 @@ let errors: string[];
 
 function deps(provider: LlmProvider, over: Partial<PipelineDeps> = {}): PipelineDeps {
   return {
-    providers: { resolve: async () => ({ provider, endpoint: 'platform' }) },
+    providers: { resolve: () => ({ provider, endpoint: 'platform' }) },
     pricing,
     platformOpenAiFree: false,
     rateLimiter: new LocalRateLimiter(),

@@ -13,7 +13,7 @@ import type { ProviderResolver } from './deps.js';
  */
 export function createProviderResolver(providers: Providers, box: SecretBox, tenantUrls: 'deny' | 'allow'): ProviderResolver {
   return {
-    async resolve(tenant, name, own) {
+    resolve(tenant, name, own) {
       if (own && (own.baseUrl === null || tenantUrls === 'allow')) {
         const apiKey = own.apiKeyCiphertext === null ? undefined : box.open(own.apiKeyCiphertext, tenant.tenant.id);
         try {

@@ -12,7 +12,7 @@ import type { Stage } from './stage.js';
 export const modelSelect: Stage = async (ctx, deps) => {
   const agent = need(ctx.agent, 'agent');
   const own = (await ctx.reads.credentials).find((c) => c.provider === agent.provider);
-  const { provider, endpoint } = await deps.providers.resolve(ctx.tenant, agent.provider, own);
+  const { provider, endpoint } = deps.providers.resolve(ctx.tenant, agent.provider, own);
   if (provider.origin !== undefined) {
     const { limiter, perTenant } = deps.upstreamShare;
     const lease = await limiter.acquire(`${ctx.tenant.tenant.id} ${provider.origin}`, perTenant);

@@ -63,7 +63,7 @@ let usages: ModelUsage[];
 
 function deps(llm: LlmProvider = provider([]), over: Partial<PipelineDeps> = {}): PipelineDeps {
   return {
-    providers: { resolve: async () => ({ provider: llm, endpoint: 'platform' }) },
+    providers: { resolve: () => ({ provider: llm, endpoint: 'platform' }) },
     pricing,
     platformOpenAiFree: false,
     rateLimiter: new LocalRateLimiter(),
