@@ -1,7 +1,7 @@
 import type { ResolvedPrice } from '../cost/pricing.js';
 import type { Lease } from '../limits/concurrency-limiter.js';
 import type { ChatMessage, FinishReason, LlmProvider } from '../providers/types.js';
-import type { AgentRecord, CostOutcome } from '../storage/records.js';
+import type { AgentRecord, ConversationRecord, CostOutcome } from '../storage/records.js';
 import type { TenantContext } from '../tenants/context.js';
 import type { Tool } from '../tools/registry.js';
 import type { BudgetReservation, Settlement } from './budget-reservation.js';
@@ -26,9 +26,10 @@ export interface MessageInput {
   /**
    * Regenerate: `content` is this stored user turn of `conversationId` (its last), answered
    * again. Memory stops before it, and save-memory replaces the replies after it instead of
-   * storing the turn a second time.
+   * storing the turn a second time. `conversation` is the conversation as read to find it: the
+   * run's reads take it from here instead of reading it again.
    */
-  regenerate?: { userMessageId: string } | undefined;
+  regenerate?: { userMessageId: string; conversation: ConversationRecord } | undefined;
 }
 
 /** Receives streamed text as it is generated. */

@@ -17,6 +17,6 @@ export async function regenerateInput(ctx: TenantContext, conversationId: string
     content: turn.content,
     conversationId: conversation.id,
     source: conversation.source,
-    regenerate: { userMessageId: turn.id },
+    regenerate: { userMessageId: turn.id, conversation },
   };
 }

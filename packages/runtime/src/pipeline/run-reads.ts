@@ -35,7 +35,7 @@ interface ReadsInput {
   source: 'api' | 'openai';
   conversationId?: string | undefined;
   history?: readonly unknown[] | undefined;
-  regenerate?: unknown;
+  regenerate?: { conversation: ConversationRecord } | undefined;
 }
 
 /**
@@ -54,7 +54,7 @@ export function startRunReads(tenant: TenantContext, input: ReadsInput, now: num
   const continued = conversationId !== undefined;
   return store.readTogether(() => ({
     agent: quiet(namesAgentByName(input) ? store.agents.findByName(input.agentRef) : store.agents.get(input.agentRef)),
-    conversation: continued ? quiet(store.conversations.get(conversationId)) : undefined,
+    conversation: !continued ? undefined : input.regenerate ? Promise.resolve(input.regenerate.conversation) : quiet(store.conversations.get(conversationId)),
     recent: continued && input.history === undefined ? quiet(store.messages.recent(conversationId, RECENT_TURNS)) : undefined,
     credentials: quiet(store.providerCredentials.list()),
     budget: { period, record: quiet(store.budget.get(period)) },
